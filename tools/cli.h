@@ -1,0 +1,32 @@
+// The command line of `foliocheck`: parsed flags and the subcommand table.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace foliocheck::cli {
+
+enum FlagKind { kBool, kString, kInt };
+
+struct Flags {
+#define FOLIOCHECK_FLAG(field, name, kind, def, commands, help) std::string field = def;
+#include "tools/flags.def"
+#undef FOLIOCHECK_FLAG
+  std::vector<std::string> args;  // positional arguments
+  bool on(const std::string& v) const { return !v.empty(); }
+};
+
+// Exit codes shared by every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFinding = 1;
+inline constexpr int kExitUsage = 2;
+
+#define FOLIOCHECK_COMMAND(fn, name, usage, help) int fn(const Flags& flags);
+#include "tools/commands.def"
+#undef FOLIOCHECK_COMMAND
+
+// Prints "foliocheck: error: ..." to stderr and returns kExitUsage.
+int usage_error(const std::string& message);
+
+}  // namespace foliocheck::cli
