@@ -1,6 +1,13 @@
 # The one place that sets warning and sanitizer flags for foliocheck's own code.
+option(FOLIOCHECK_SANITIZE "Build everything with ASan+UBSan, no recovery" OFF)
+
 add_library(foliocheck_flags INTERFACE)
 target_compile_options(foliocheck_flags INTERFACE -Wall -Wextra)
 if(FOLIOCHECK_WERROR)
   target_compile_options(foliocheck_flags INTERFACE -Werror)
+endif()
+if(FOLIOCHECK_SANITIZE)
+  # Global, so that the tests, properties and tools built on the model are checked alike.
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
 endif()

@@ -1,5 +1,6 @@
 // Parses trace format v1 with errors that name the file, line and column.
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -372,6 +373,9 @@ ParseResult parse_trace(std::string_view text, std::string_view file) {
 }
 
 ParseResult parse_trace_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return {std::nullopt, TraceError{path, 0, 0, "is a directory, not a trace file"}};
   std::ifstream in(path, std::ios::binary);
   if (!in) return {std::nullopt, TraceError{path, 0, 0, "cannot open the file"}};
   std::ostringstream buf;

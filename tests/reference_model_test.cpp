@@ -1,0 +1,136 @@
+// Claims about the reference model: its preconditions speak kernel terms and its derivations
+// follow the spec's declarative rules.
+#include <gtest/gtest.h>
+
+#include "model/reference_model.h"
+
+namespace foliocheck {
+namespace {
+
+Setup setup(Semantics s, int order, FolioType t = FolioType::anon, int pmd_order = 2) {
+  Setup st;
+  st.config.semantics = s;
+  st.config.pmd_order = pmd_order;
+  st.config.pud_order = pmd_order + 2;
+  st.folio.order = order;
+  st.folio.type = t;
+  return st;
+}
+
+Op op(OpKind k, uint32_t mm = 1, uint32_t page = 0, uint32_t nr = 1, bool excl = false) {
+  Op o;
+  o.kind = k;
+  o.mm = mm;
+  o.page = page;
+  o.nr = nr;
+  o.exclusive = excl;
+  return o;
+}
+
+void run(ReferenceModel& m, const Op& o) {
+  auto why = m.precondition(o);
+  ASSERT_FALSE(why) << *why;
+  m.apply(o);
+}
+
+TEST(ReferenceModel, ARangePastTheFolioIsRejectedAsR5) {
+  ReferenceModel m;
+  m.reset(setup(Semantics::mm_id, 2));
+  auto why = m.precondition(op(OpKind::add_anon_ptes, 1, 0, 496));
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->rfind("R5:", 0), 0u) << *why;
+}
+
+TEST(ReferenceModel, PmdThenPteThenPmdUnmapAccountsEachPageOnce) {
+  ReferenceModel m;
+  m.reset(setup(Semantics::v6_12, 2));
+  run(m, op(OpKind::add_anon_pmd, 1));
+  EXPECT_EQ(m.read(Obs::nr_anon_mapped), 4);
+  EXPECT_EQ(m.read(Obs::nr_anon_thps), 4);
+  run(m, op(OpKind::add_anon_ptes, 1, 1, 2));
+  EXPECT_EQ(m.read(Obs::nr_anon_mapped), 4) << "pages already accounted by the PMD";
+  EXPECT_EQ(m.read(Obs::folio_mapcount), 3);
+  EXPECT_EQ(m.read(Obs::page_mapcount, 1), 2);
+  run(m, op(OpKind::remove_pmd, 1));
+  EXPECT_EQ(m.read(Obs::nr_anon_mapped), 2);
+  EXPECT_EQ(m.read(Obs::nr_anon_thps), 0);
+  EXPECT_EQ(m.read(Obs::partially_mapped), 1) << "last PMD gone while 0 < PTE-mapped pages < N";
+}
+
+TEST(ReferenceModel, ABatchedUnmapOfTheWholeFolioIsNotAPartialMapping) {
+  ReferenceModel m;
+  m.reset(setup(Semantics::mm_id, 3, FolioType::anon, 4));
+  run(m, op(OpKind::add_anon_ptes, 1, 0, 8));
+  run(m, op(OpKind::remove_ptes, 1, 0, 8));
+  EXPECT_EQ(m.read(Obs::partially_mapped), 0) << "the 6.10 fix";
+  run(m, op(OpKind::add_anon_ptes, 1, 0, 8));
+  run(m, op(OpKind::remove_ptes, 1, 0, 3));
+  EXPECT_EQ(m.read(Obs::partially_mapped), 1);
+}
+
+TEST(ReferenceModel, NoPageMapcountAccountsTheWholeFolioAsSoonAsOnePageIsMapped) {
+  ReferenceModel m;
+  m.reset(setup(Semantics::no_page_mapcount, 3, FolioType::file, 4));
+  run(m, op(OpKind::add_file_ptes, 1, 5, 1));
+  EXPECT_EQ(m.read(Obs::nr_file_mapped), 8);
+  EXPECT_EQ(m.read(Obs::nr_pages_mapped), -1);
+  EXPECT_FALSE(m.models(Obs::page_mapcount));
+}
+
+TEST(ReferenceModel, AnExclusivePageCannotBeMappedTwice) {
+  ReferenceModel m;
+  m.reset(setup(Semantics::mm_id, 2));
+  run(m, op(OpKind::add_anon_ptes, 1, 0, 4, true));
+  auto why = m.precondition(op(OpKind::add_anon_ptes, 1, 2, 1));
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("PageAnonExclusive"), std::string::npos) << *why;
+}
+
+TEST(ReferenceModel, ForkOfAnExclusivePageOfAPinnedFolioIsBusyOnlyWithMmfHasPinned) {
+  ReferenceModel m;
+  m.reset(setup(Semantics::mm_id, 2));
+  run(m, op(OpKind::add_anon_ptes, 1, 0, 4, true));
+  Op pin = op(OpKind::gup_pin, 2);
+  EXPECT_TRUE(m.precondition(pin)) << "mm 2 does not map the folio";
+  run(m, op(OpKind::gup_pin, 1));
+  Op dup = op(OpKind::try_dup_anon_ptes, 2, 0, 1);
+  dup.src = 1;
+  run(m, dup);
+  EXPECT_EQ(m.read(Obs::ret), -kEBUSY);
+  EXPECT_EQ(m.read(Obs::folio_mapcount), 4) << "-EBUSY changes nothing";
+  EXPECT_EQ(m.read(Obs::anon_exclusive, 0), 1);
+}
+
+TEST(ReferenceModel, ASmallFolioMapped1023TimesLooksPinned) {
+  ReferenceModel m;
+  m.reset(setup(Semantics::mm_id, 0, FolioType::file));
+  for (int i = 0; i < 1022; i++) run(m, op(OpKind::add_file_ptes, 1, 0, 1));
+  EXPECT_EQ(m.read(Obs::maybe_dma_pinned), 0);
+  run(m, op(OpKind::add_file_ptes, 1, 0, 1));
+  EXPECT_EQ(m.read(Obs::maybe_dma_pinned), 1) << "refcount 1 + 1023 mappings reaches the pin bias";
+}
+
+TEST(ReferenceModel, AverageMapcountRoundsHalfUpAndIsAtLeastOne) {
+  ReferenceModel m;
+  m.reset(setup(Semantics::mm_id, 9, FolioType::file, 9));
+  run(m, op(OpKind::add_file_ptes, 1, 0, 1));
+  EXPECT_EQ(m.read(Obs::average_page_mapcount), 1);
+  Op many = op(OpKind::add_file_ptes, 1, 0, 512);
+  run(m, many);  // p = 513
+  EXPECT_EQ(m.read(Obs::average_page_mapcount), 1);
+  run(m, op(OpKind::add_file_ptes, 1, 0, 255));  // p = 768
+  EXPECT_EQ(m.read(Obs::average_page_mapcount), 2);
+}
+
+TEST(ReferenceModel, TheEpochOfTheSharedBitContractRestartsWhenTheFolioIsUnmapped) {
+  ReferenceModel m;
+  m.reset(setup(Semantics::mm_id, 2));
+  for (uint32_t mm = 1; mm <= 3; mm++) run(m, op(OpKind::add_anon_ptes, mm, 0, 1));
+  EXPECT_FALSE(m.slots_exact());
+  for (uint32_t mm = 1; mm <= 3; mm++) run(m, op(OpKind::remove_ptes, mm, 0, 1));
+  EXPECT_TRUE(m.slots_exact());
+  EXPECT_EQ(m.check_invariants({0, 4}, true), std::nullopt);
+}
+
+}  // namespace
+}  // namespace foliocheck
