@@ -1,0 +1,72 @@
+// The fuzz input format: how a byte string becomes a trace whose every operation is valid.
+//
+// Layout (see docs/fuzzing.md):
+//   bytes 0-1  magic "FC", so that a random or text file is told apart from a fuzz input
+//   byte  2    semantics (bits 0-1), bits=32 (bit 2), type (bits 3-4: anon file shmem anon),
+//              hugetlb (bits 5-6 both set)
+//   byte  3    geometry: pmd_order 2, 3, 4 or the real 9 (bits 0-2), pud_order = pmd + 1 or + 2
+//              (bit 3; the real geometry uses pud_order 18)
+//   byte  4    folio order: small, order 1, PMD-sized, PUD-sized, in between, or any
+//   then 5-byte records, one operation each: [kind][mm][page][nr][flags]. A trailing partial
+//   record is ignored.
+// Every record decodes to an operation the reference model accepts in the state the earlier ones
+// left: `kind` picks among the operations that can be legal now, `mm` picks among the mms holding
+// the mappings a removal or dup needs, page ranges are clamped into what is mapped, and a choice
+// that still fails its precondition falls back to the next kind. So no input is wasted on invalid
+// operations, and deleting or inserting a record never shifts the meaning of the records after it
+// (which the operation-level mutator relies on).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "model/reference_model.h"
+#include "model/trace.h"
+
+namespace foliocheck {
+
+inline constexpr uint8_t kFuzzMagic[2] = {'F', 'C'};
+inline constexpr size_t kFuzzHeaderSize = 5;  // magic + setup bytes
+inline constexpr size_t kFuzzRecordSize = 5;  // one operation
+// Repetitions (`x=K`) one input may ask for in total: enough to overflow a 32-bit MM slot
+// (SHRT_MAX mappings), few enough that every input runs in milliseconds.
+inline constexpr uint64_t kFuzzRepeatBudget = 70000;
+
+// Decodes the setup, then hands out one valid operation per record.
+class FuzzDecoder {
+ public:
+  // Returns nullopt and sets `error` (one sentence) when `data` is not a fuzz input: shorter than
+  // the header, or without the magic. REQUIRES: `data` outlives the decoder.
+  static std::optional<FuzzDecoder> open(std::span<const uint8_t> data, std::string* error);
+
+  const Setup& setup() const { return m_setup; }
+  // The next operation, valid for `model` (which must have been reset to setup() and have run
+  // every operation this decoder returned, in order). nullopt when the records are used up or no
+  // operation is legal now. Every repetition of the returned `x=K` is valid too.
+  std::optional<Op> next(const ReferenceModel& model);
+  size_t records_left() const { return (m_data.size() - m_pos) / kFuzzRecordSize; }
+
+ private:
+  FuzzDecoder(std::span<const uint8_t> data, const Setup& setup)
+      : m_data(data), m_setup(setup), m_pos(kFuzzHeaderSize) {}
+
+  std::span<const uint8_t> m_data;
+  Setup m_setup;
+  size_t m_pos;                                 // next record
+  uint64_t m_repeats_left = kFuzzRepeatBudget;  // what `x=K` may still spend
+};
+
+struct DecodeResult {
+  std::optional<Trace> trace;
+  std::string error;      // not a fuzz input (see FuzzDecoder::open)
+  bool harness = false;   // the decoder produced an invalid operation: a foliocheck bug
+};
+
+// Decodes a whole input against a reference model of its own. The trace holds one statement per
+// operation, numbered from line 1 as print_trace() would place it.
+DecodeResult decode_fuzz_input(std::span<const uint8_t> data);
+
+}  // namespace foliocheck

@@ -1,0 +1,603 @@
+// Bounded exhaustive search: every valid operation sequence up to a depth, breadth first.
+#include "model/explore.h"
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_set>
+
+#include "model/agreement.h"
+
+namespace foliocheck {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Each op kind's own name says which folios it takes: the kernel names every anon-only helper
+// *_anon_* and every file-only one *_file_*, so the alphabet can drop them without asking the model
+// in every state.
+bool fits_folio_statically(OpKind kind, const Setup& s) {
+  const OpInfo& info = op_info(kind);
+  const std::string_view name = info.name;
+  if (name.find("_anon") != std::string_view::npos && !s.anon()) return false;
+  if (name.find("_file") != std::string_view::npos && s.anon()) return false;
+  switch (info.level) {
+    case kHugetlb: return s.folio.hugetlb;
+    case kAux: return true;
+    case kPmd: return !s.folio.hugetlb && s.pmd_sized();
+    case kPud: return !s.folio.hugetlb && s.pud_sized() && s.config.semantics != Semantics::v6_12;
+    case kPte: return !s.folio.hugetlb;
+  }
+  return true;
+}
+
+struct Range {
+  uint32_t page, nr;
+  bool operator==(const Range&) const = default;
+};
+
+std::vector<Range> ranges_for(uint32_t n, uint32_t all_up_to) {
+  std::vector<Range> out;
+  if (n <= all_up_to) {
+    for (uint32_t p = 0; p < n; p++)
+      for (uint32_t nr = 1; p + nr <= n; nr++) out.push_back({p, nr});
+    return out;
+  }
+  const Range wanted[] = {{0, n}, {0, 1}, {n - 1, 1}, {n / 2, 1}, {1, 1}, {0, n / 2}, {n / 2, n - n / 2}, {1, n - 2}};
+  for (const Range& r : wanted)
+    if (r.nr >= 1 && r.page + r.nr <= n && std::find(out.begin(), out.end(), r) == out.end())
+      out.push_back(r);
+  return out;
+}
+
+std::vector<uint32_t> pages_for(uint32_t n, uint32_t all_up_to) {
+  std::vector<uint32_t> out;
+  if (n <= all_up_to) {
+    for (uint32_t p = 0; p < n; p++) out.push_back(p);
+    return out;
+  }
+  for (uint32_t p : {0u, 1u, n / 2, n - 1})
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  return out;
+}
+
+bool is_overflow_kind(OpKind k) {
+  return k == OpKind::add_anon_ptes || k == OpKind::add_file_ptes || k == OpKind::dup_file_ptes ||
+         k == OpKind::try_dup_anon_ptes || k == OpKind::remove_ptes;
+}
+
+// 128 bits of two independent mixes: a collision would silently merge two states, so one 64-bit
+// hash over millions of states is not enough margin.
+struct Key {
+  uint64_t a = 0, b = 0;
+  bool operator==(const Key&) const = default;
+};
+struct KeyHash {
+  size_t operator()(const Key& k) const { return static_cast<size_t>(k.a ^ (k.b * 0x9E3779B97F4A7C15ull)); }
+};
+
+uint64_t mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  x ^= x >> 31;
+  return x;
+}
+
+Key hash_words(const std::vector<int64_t>& words) {
+  uint64_t a = 0x243F6A8885A308D3ull, b = 0x13198A2E03707344ull;
+  for (int64_t w : words) {
+    const uint64_t u = static_cast<uint64_t>(w);
+    a = mix(a ^ u) + 0x9E3779B97F4A7C15ull;
+    b = mix(b + u * 0xD6E8FEB86659FD93ull) ^ (b >> 17);
+  }
+  return {mix(a ^ words.size()), mix(b + words.size())};
+}
+
+std::optional<Violation> check_all(const ReferenceModel& model,
+                                   const std::vector<std::unique_ptr<Implementation>>& impls,
+                                   PageRange scope) {
+  // Every state is compared in full, as Differential does on its periodic sweeps: scaled folios
+  // are small, and a violation must be seen in the state where it first exists.
+  if (auto v = model.check_invariants(scope, true)) return v;
+  for (const auto& impl : impls)
+    if (auto v = check_agreement(model, *impl, scope, true)) return v;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view explore_outcome_name(ExploreResult::Outcome o) {
+  switch (o) {
+    case ExploreResult::running: return "running";
+    case ExploreResult::bounded: return "bounded";
+    case ExploreResult::closed: return "closed";
+    case ExploreResult::violation: return "violation";
+    case ExploreResult::limit: return "limit";
+  }
+  return "running";
+}
+
+Trace ExploreResult::as_trace(const Setup& setup) const {
+  Trace t;
+  t.setup = setup;
+  for (const Op& op : trace) {
+    Statement st;
+    st.kind = Statement::op;
+    st.operation = op;
+    t.statements.push_back(st);
+  }
+  return t;
+}
+
+std::vector<Op> explore_alphabet(const ExploreOptions& o) {
+  const Setup& s = o.setup;
+  const uint32_t n = s.nr_pages();
+  const std::vector<Range> ranges = ranges_for(n, o.all_ranges_up_to);
+  const std::vector<uint32_t> pages = pages_for(n, o.all_ranges_up_to);
+  std::vector<Op> out;
+  for (int k = 0; k < kNumOpKinds; k++) {
+    const OpKind kind = static_cast<OpKind>(k);
+    if (!fits_folio_statically(kind, s)) continue;
+    const unsigned args = op_info(kind).args;
+    std::vector<Op> ops(1);
+    ops[0].kind = kind;
+    auto expand = [&](auto&& f) {
+      std::vector<Op> next;
+      for (const Op& op : ops) f(op, next);
+      ops = std::move(next);
+    };
+    if (args & kArgMm)
+      expand([&](const Op& op, std::vector<Op>& next) {
+        for (uint32_t m = 1; m <= o.mms; m++) {
+          Op x = op;
+          x.mm = m;
+          next.push_back(x);
+        }
+      });
+    if (args & kArgSrc)
+      expand([&](const Op& op, std::vector<Op>& next) {
+        for (uint32_t m = 1; m <= o.mms; m++) {
+          if (m == op.mm) continue;
+          Op x = op;
+          x.src = m;
+          next.push_back(x);
+        }
+      });
+    if (args & kArgRange)
+      expand([&](const Op& op, std::vector<Op>& next) {
+        for (const Range& r : ranges) {
+          Op x = op;
+          x.page = r.page;
+          x.nr = r.nr;
+          next.push_back(x);
+        }
+      });
+    if (args & kArgPage)
+      expand([&](const Op& op, std::vector<Op>& next) {
+        for (uint32_t p : pages) {
+          Op x = op;
+          x.page = p;
+          next.push_back(x);
+        }
+      });
+    if (args & kArgExclusive)
+      expand([&](const Op& op, std::vector<Op>& next) {
+        next.push_back(op);
+        Op x = op;
+        x.exclusive = true;
+        next.push_back(x);
+      });
+    if (o.overflow && is_overflow_kind(kind)) {
+      // Just below and just past SHRT_MAX + 1 logical mappings of one mm, in one statement each.
+      const uint32_t below = 32768 / n;
+      std::vector<Op> extra;
+      for (const Op& op : ops) {
+        if (op.page != 0 || op.nr != n || op.exclusive || below == 0) continue;
+        for (uint32_t k2 : {below, below + 1}) {
+          Op x = op;
+          x.repeat = k2;
+          extra.push_back(x);
+        }
+      }
+      ops.insert(ops.end(), extra.begin(), extra.end());
+    }
+    out.insert(out.end(), ops.begin(), ops.end());
+  }
+  return out;
+}
+
+struct Explorer::State {
+  struct Node {
+    uint32_t parent;
+    uint32_t touched;  // mms (bit mm-1) whose part of the state is not that of an unused mm
+    Op op;
+  };
+  ReferenceModel root;
+  std::vector<std::unique_ptr<Implementation>> impls;
+  std::vector<Op> alphabet;
+  std::vector<Node> nodes;
+  std::vector<uint32_t> frontier;
+  std::unordered_set<Key, KeyHash> visited;
+  std::vector<int64_t> words;               // scratch for the canonical key
+  std::vector<std::vector<int64_t>> sigs;   // scratch: per-mm signatures
+  std::vector<uint32_t> order;              // scratch: mms sorted by signature
+  std::vector<uint32_t> rename;             // scratch: mm id -> canonical id
+  Clock::time_point start;
+  Clock::time_point last_progress;
+  double seconds_before = 0;                // time spent in earlier expand_level calls
+
+  std::vector<Op> path_to(uint32_t node) const {
+    std::vector<Op> path;
+    for (uint32_t i = node; i != 0; i = nodes[i].parent) path.push_back(nodes[i].op);
+    std::reverse(path.begin(), path.end());
+    return path;
+  }
+
+  // The canonical key of the current state (model + every implementation's reads), with mms
+  // renamed by sorted signature; also returns which mms are touched. Two mms with equal signatures
+  // are interchangeable, so ties cannot make the key depend on the names.
+  Key canonical_key(const ReferenceModel& model, uint32_t mms, uint32_t& touched) {
+    const Setup& s = model.setup();
+    const uint32_t n = s.nr_pages();
+    sigs.assign(mms + 1, {});
+    for (uint32_t m = 1; m <= mms; m++) {
+      std::vector<int64_t>& sig = sigs[m];
+      const MmMappings* mm = model.mm(m);
+      if (mm && !mm->pte.empty())
+        sig.insert(sig.end(), mm->pte.begin(), mm->pte.end());
+      else
+        sig.insert(sig.end(), n, 0);
+      sig.push_back(mm ? mm->pmd : 0);
+      sig.push_back(mm ? mm->pud : 0);
+      sig.push_back(mm ? mm->hugetlb : 0);
+      sig.push_back(model.mm_has_pinned(m));
+      for (const auto& impl : impls) {
+        if (impl->models(Obs::mm_mapcount)) sig.push_back(impl->read(Obs::mm_mapcount, m));
+        if (impl->models(Obs::mm_id))
+          for (uint32_t slot = 0; slot < 2; slot++)
+            sig.push_back(impl->read(Obs::mm_id, slot) == m);
+      }
+    }
+    touched = 0;
+    for (uint32_t m = 1; m <= mms; m++)
+      if (std::any_of(sigs[m].begin(), sigs[m].end(), [](int64_t v) { return v != 0; }))
+        touched |= 1u << (m - 1);
+    order.resize(mms);
+    for (uint32_t m = 1; m <= mms; m++) order[m - 1] = m;
+    std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return sigs[x] < sigs[y]; });
+    rename.assign(mms + 1, 0);
+    for (uint32_t i = 0; i < mms; i++) rename[order[i]] = i + 1;
+
+    words.clear();
+    const History& h = model.history();
+    words.push_back(h.ever_mapped);
+    words.push_back(h.epoch_max_mms);
+    words.push_back(static_cast<int64_t>(h.epoch_max_mm_mappings));
+    words.push_back(model.pins());
+    for (uint32_t m : order) words.insert(words.end(), sigs[m].begin(), sigs[m].end());
+    auto obs_words = [&](const Implementation& impl) {
+      for (int i = 0; i < kNumObs; i++) {
+        const Obs obs = static_cast<Obs>(i);
+        if (obs_info(obs).indexed || !impl.models(obs)) continue;
+        words.push_back(impl.read(obs));
+      }
+      for (Obs obs : {Obs::page_mapcount, Obs::anon_exclusive}) {
+        if (!impl.models(obs)) continue;
+        for (uint32_t p = 0; p < n; p++) words.push_back(impl.read(obs, p));
+      }
+      for (uint32_t slot = 0; slot < 2; slot++) {
+        if (impl.models(Obs::mm_id)) {
+          const int64_t id = impl.read(Obs::mm_id, slot);
+          // An id outside the searched mms can only come from a broken encoding; keep it apart.
+          words.push_back(id >= 1 && id <= mms ? rename[id] : (id == 0 ? 0 : (int64_t{1} << 40) + id));
+        }
+        if (impl.models(Obs::mm_id_mapcount)) words.push_back(impl.read(Obs::mm_id_mapcount, slot));
+      }
+    };
+    obs_words(model);
+    for (const auto& impl : impls) obs_words(*impl);
+    return hash_words(words);
+  }
+
+  double elapsed() const {
+    return std::chrono::duration<double>(Clock::now() - start).count() + seconds_before;
+  }
+};
+
+Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_state(new State) {
+  const Setup& s = m_options.setup;
+  if (auto why = ReferenceModel::setup_error(s)) {
+    m_error = *why;
+    return;
+  }
+  if (m_options.mms < 1 || m_options.mms > 16) {
+    m_error = "mms must be 1..16";
+    return;
+  }
+  if (m_options.mms > mm_id_max(s.config.bits)) {
+    m_error = "more mms than MM_ID_MAX allows";
+    return;
+  }
+  State& st = *m_state;
+  if (m_options.impls.empty()) {
+    for (std::string_view name : implementation_names()) {
+      auto impl = make_implementation(name);
+      if (impl && impl->supports(s)) st.impls.push_back(std::move(impl));
+    }
+  } else {
+    for (const std::string& name : m_options.impls) {
+      auto impl = make_implementation(name);
+      if (!impl) {
+        m_error = "unknown implementation '" + name + "'";
+        return;
+      }
+      if (!impl->supports(s)) {
+        m_error = "implementation '" + name + "' does not support semantics=" +
+                  std::string(semantics_name(s.config.semantics)) +
+                  " bits=" + std::to_string(s.config.bits);
+        return;
+      }
+      st.impls.push_back(std::move(impl));
+    }
+  }
+  for (const auto& impl : st.impls) m_result.impls.emplace_back(impl->name());
+  st.alphabet = explore_alphabet(m_options);
+  st.root.reset(s);
+  for (auto& impl : st.impls) impl->reset(s);
+  st.start = st.last_progress = Clock::now();
+  // The initial state is a state too: a wrong initial value is a violation of length zero.
+  if (auto v = check_all(st.root, st.impls, {0, s.nr_pages()})) {
+    m_result.outcome = ExploreResult::violation;
+    m_result.found = std::move(v);
+    m_result.seconds = st.elapsed();
+    return;
+  }
+  uint32_t touched = 0;
+  st.visited.insert(st.canonical_key(st.root, m_options.mms, touched));
+  st.nodes.push_back({0, touched, Op{}});
+  st.frontier.push_back(0);
+  m_result.states = 1;
+  m_result.outcome = m_options.depth == 0 ? ExploreResult::bounded : ExploreResult::running;
+  st.seconds_before = m_result.seconds = st.elapsed();
+}
+
+Explorer::~Explorer() = default;
+
+bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& progress) {
+  if (m_error || m_result.outcome != ExploreResult::running) return false;
+  State& st = *m_state;
+  st.start = st.last_progress = Clock::now();
+  const Setup& s = m_options.setup;
+  const uint32_t mms = m_options.mms;
+  const uint32_t level = m_result.depth + 1;
+  std::vector<uint32_t> next;
+  ExploreProgress prog;
+  prog.depth = level;
+  prog.level_size = st.frontier.size();
+
+  auto finish = [&](ExploreResult::Outcome outcome) {
+    m_result.outcome = outcome;
+    st.seconds_before = m_result.seconds = st.elapsed();
+    return false;
+  };
+  auto apply_all = [&](const Op& op) {
+    for (uint32_t r = 0; r < op.repeat; r++)
+      for (auto& impl : st.impls) impl->apply(op);
+    m_result.applied += op.repeat;
+  };
+
+  for (size_t fi = 0; fi < st.frontier.size(); fi++) {
+    const uint32_t node = st.frontier[fi];
+    const std::vector<Op> path = st.path_to(node);
+    const uint32_t touched = st.nodes[node].touched;
+    uint32_t fresh = 0;  // the one unused mm worth trying: the others give symmetric states
+    for (uint32_t m = 1; m <= mms && !fresh; m++)
+      if (!(touched & (1u << (m - 1)))) fresh = m;
+    auto usable = [&](uint32_t m) { return (touched & (1u << (m - 1))) || m == fresh; };
+
+    ReferenceModel parent = st.root;
+    for (const Op& op : path)
+      for (uint32_t r = 0; r < op.repeat; r++) parent.apply(op);
+
+    for (const Op& cand : st.alphabet) {
+      const unsigned args = op_info(cand.kind).args;
+      if ((args & kArgMm) && !usable(cand.mm)) continue;
+      if ((args & kArgSrc) && !usable(cand.src)) continue;
+      if (parent.precondition(cand)) continue;
+
+      ReferenceModel model = parent;
+      for (auto& impl : st.impls) impl->reset(s);
+      for (const Op& op : path) apply_all(op);
+      const PageRange scope = touched_pages(cand, s);
+      bool valid = true;
+      std::optional<Violation> found;
+      for (uint32_t r = 0; r < cand.repeat && !found; r++) {
+        if (r > 0 && model.precondition(cand)) {
+          valid = false;
+          break;
+        }
+        model.apply(cand);
+        for (auto& impl : st.impls) impl->apply(cand);
+        m_result.applied++;
+        found = check_all(model, st.impls, scope);
+      }
+      if (!valid) continue;
+      m_result.transitions++;
+      if (found) {
+        m_result.found = std::move(found);
+        m_result.trace = path;
+        m_result.trace.push_back(cand);
+        return finish(ExploreResult::violation);
+      }
+      uint32_t child_touched = 0;
+      if (st.visited.insert(st.canonical_key(model, mms, child_touched)).second) {
+        st.nodes.push_back({node, child_touched, cand});
+        next.push_back(static_cast<uint32_t>(st.nodes.size() - 1));
+        m_result.states++;
+      }
+      if ((m_result.transitions & 255) == 0) {
+        const double t = st.elapsed();
+        if ((m_options.max_seconds > 0 && t >= m_options.max_seconds) ||
+            (m_options.max_states > 0 && m_result.states >= m_options.max_states))
+          return finish(ExploreResult::limit);
+        if (progress && std::chrono::duration<double>(Clock::now() - st.last_progress).count() >= 0.25) {
+          st.last_progress = Clock::now();
+          prog.states = m_result.states;
+          prog.transitions = m_result.transitions;
+          prog.level_done = fi;
+          prog.seconds = t;
+          progress(prog);
+        }
+      }
+    }
+  }
+  m_result.depth = level;
+  st.frontier = std::move(next);
+  if (st.frontier.empty()) return finish(ExploreResult::closed);
+  if (level >= m_options.depth) return finish(ExploreResult::bounded);
+  st.seconds_before = m_result.seconds = st.elapsed();
+  if (progress) {
+    prog.states = m_result.states;
+    prog.transitions = m_result.transitions;
+    prog.level_done = prog.level_size;
+    prog.seconds = m_result.seconds;
+    progress(prog);
+  }
+  return true;
+}
+
+const ExploreResult& Explorer::run(const std::function<void(const ExploreProgress&)>& progress) {
+  while (expand_level(progress)) {
+  }
+  return m_result;
+}
+
+namespace {
+
+struct EncodingInfo {
+  Semantics semantics;
+  int bits;
+  std::string_view name;
+};
+constexpr EncodingInfo kEncodings[] = {
+#define FOLIOCHECK_ENCODING(sem, bits, name, sentence) {Semantics::sem, bits, name},
+#include "model/encodings.def"
+#undef FOLIOCHECK_ENCODING
+};
+
+// The folio shapes a mutant hunt tries, cheapest and most telling first. Scaled geometry: order 2 is
+// PMD-sized (4 pages), order 3 PUD-sized.
+struct HuntShape {
+  int order;
+  FolioType type;
+  bool hugetlb;
+  uint32_t mms;
+  bool overflow;  // only for 32-bit encodings, where short slot counts can wrap
+};
+constexpr HuntShape kHuntShapes[] = {
+    {2, FolioType::anon, false, 2, false},  {2, FolioType::file, false, 2, false},
+    {0, FolioType::anon, false, 2, false},  {2, FolioType::shmem, false, 2, false},
+    {3, FolioType::file, false, 2, false},  {1, FolioType::anon, false, 2, false},
+    {2, FolioType::anon, true, 2, false},   {2, FolioType::file, true, 2, false},
+    {2, FolioType::anon, false, 3, false},  {2, FolioType::file, false, 2, true},
+};
+
+}  // namespace
+
+std::vector<ExploreOptions> mutant_setups(const MutantInfo& mutant, uint32_t max_depth) {
+  std::vector<const EncodingInfo*> listed;
+  std::string_view rest = mutant.encodings;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view name = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    for (const EncodingInfo& e : kEncodings)
+      if (e.name == name) listed.push_back(&e);
+  }
+  // One encoding per variant: a mistake in shared code shows on both word sizes, and 64-bit ids
+  // keep the alphabet the same; 32-bit only where the mutant lives there alone.
+  std::vector<const EncodingInfo*> chosen;
+  for (const EncodingInfo* e : listed) {
+    auto same = std::find_if(chosen.begin(), chosen.end(),
+                             [&](const EncodingInfo* c) { return c->semantics == e->semantics; });
+    if (same == chosen.end())
+      chosen.push_back(e);
+    else if ((*same)->bits == 32 && e->bits == 64)
+      *same = e;
+  }
+  std::vector<ExploreOptions> out;
+  for (const EncodingInfo* e : chosen) {
+    for (const HuntShape& shape : kHuntShapes) {
+      if (shape.overflow && e->bits != 32) continue;
+      ExploreOptions o;
+      o.setup.config.semantics = e->semantics;
+      o.setup.config.bits = e->bits;
+      o.setup.config.pmd_order = 2;
+      o.setup.config.pud_order = 3;
+      o.setup.folio = {shape.order, shape.type, shape.hugetlb};
+      if (ReferenceModel::setup_error(o.setup)) continue;
+      o.mms = shape.mms;
+      o.depth = max_depth;
+      o.overflow = shape.overflow;
+      o.impls = {std::string(e->name)};
+      out.push_back(std::move(o));
+    }
+  }
+  return out;
+}
+
+MutantSearch explore_mutant(const MutantInfo& mutant, uint32_t max_depth, double budget_seconds) {
+  const Mutant before = active_mutant();
+  set_active_mutant(mutant.mutant);
+  const auto start = Clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  MutantSearch hunt;
+  std::vector<std::unique_ptr<Explorer>> explorers;
+  auto killed_by = [&](const Explorer& e) {
+    hunt.killed = true;
+    hunt.where = e.options();
+    hunt.encoding = e.options().impls.front();
+    hunt.trace = e.result().trace;
+    hunt.found = e.result().found;
+  };
+  for (ExploreOptions& o : mutant_setups(mutant, max_depth)) {
+    auto e = std::make_unique<Explorer>(std::move(o));
+    if (e->error()) continue;
+    if (e->result().outcome == ExploreResult::violation && !hunt.killed) killed_by(*e);
+    explorers.push_back(std::move(e));
+  }
+  hunt.setups = explorers.size();
+  for (uint32_t level = 1; level <= max_depth && !hunt.killed; level++) {
+    bool any = false;
+    for (auto& e : explorers) {
+      const double left = budget_seconds > 0 ? budget_seconds - elapsed() : 0;
+      if (budget_seconds > 0 && left <= 0) {
+        hunt.limited = true;
+        break;
+      }
+      if (budget_seconds > 0) e->set_max_seconds(e->result().seconds + left);
+      if (e->result().outcome != ExploreResult::running) continue;
+      any = true;
+      e->expand_level();
+      if (e->result().outcome == ExploreResult::violation) {
+        killed_by(*e);
+        break;
+      }
+      if (e->result().outcome == ExploreResult::limit) hunt.limited = true;
+    }
+    if (!any || hunt.limited) break;
+  }
+  hunt.depth = max_depth;
+  for (const auto& e : explorers) {
+    hunt.transitions += e->result().transitions;
+    hunt.states += e->result().states;
+    if (e->result().outcome != ExploreResult::closed) hunt.depth = std::min(hunt.depth, e->result().depth);
+  }
+  if (hunt.killed) hunt.depth = static_cast<uint32_t>(hunt.trace.size());
+  hunt.seconds = elapsed();
+  set_active_mutant(before);
+  return hunt;
+}
+
+}  // namespace foliocheck

@@ -1,0 +1,188 @@
+// `foliocheck explore`: bounded exhaustive search for a shortest violating operation sequence.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "model/explore.h"
+#include "model/mutants.h"
+#include "tools/cli.h"
+#include "tools/explore_cli.h"
+#include "tools/json.h"
+
+namespace foliocheck::cli {
+
+std::optional<std::string> explore_options_from_flags(const Flags& flags, ExploreOptions& o) {
+  auto sem = semantics_from_name(flags.semantics);
+  if (!sem) return "unknown --semantics '" + flags.semantics + "' (v6.12, mm-id, no-page-mapcount, no-mm-id)";
+  auto type = folio_type_from_name(flags.type);
+  if (!type) return "unknown --type '" + flags.type + "' (anon, file, shmem)";
+  Setup& s = o.setup;
+  s.config.semantics = *sem;
+  s.config.bits = std::stoi(flags.bits);
+  s.config.pmd_order = std::stoi(flags.pmd_order);
+  s.config.pud_order = std::stoi(flags.pud_order);
+  s.folio.order = std::stoi(flags.order);
+  s.folio.type = *type;
+  s.folio.hugetlb = flags.on(flags.hugetlb);
+  if (auto why = ReferenceModel::setup_error(s)) return *why;
+  o.mms = static_cast<uint32_t>(std::stoul(flags.mms));
+  o.depth = static_cast<uint32_t>(std::stoul(flags.depth));
+  o.overflow = flags.on(flags.overflow);
+  if (o.overflow && s.config.bits != 32)
+    return std::string("--overflow needs --bits=32 (only short slot counts can overflow)");
+  o.max_states = std::stoull(flags.max_states);
+  if (flags.impl != "all") {
+    std::stringstream in(flags.impl);
+    std::string item;
+    while (std::getline(in, item, ','))
+      if (!item.empty()) o.impls.push_back(item);
+  }
+  return std::nullopt;
+}
+
+std::string describe_options(const ExploreOptions& o) {
+  std::string s = print_setup(o.setup);
+  for (char& c : s)
+    if (c == '\n') c = ' ';
+  return s + "mms=" + std::to_string(o.mms) + " depth=" + std::to_string(o.depth) +
+         (o.overflow ? " overflow" : "");
+}
+
+namespace {
+
+// One line on stderr, rewritten in place on a terminal; elsewhere one line per finished level of
+// a run that has taken long enough for someone to wonder.
+class ProgressLine {
+ public:
+  ProgressLine() : m_tty(isatty(2) != 0) {}
+  ~ProgressLine() { clear(); }
+  void operator()(const ExploreProgress& p) {
+    const double rate = p.seconds > 0 ? static_cast<double>(p.states) / p.seconds : 0;
+    const uint64_t done = p.level_size ? p.level_done * 20 / p.level_size : 20;
+    char line[200];
+    std::snprintf(line, sizeof line, "[%-20s] depth %u: %llu/%llu parents, %llu states, %.0f states/s, %.1f s",
+                  std::string(done, '#').c_str(), p.depth, static_cast<unsigned long long>(p.level_done),
+                  static_cast<unsigned long long>(p.level_size), static_cast<unsigned long long>(p.states),
+                  rate, p.seconds);
+    if (m_tty) {
+      std::cerr << "\r" << line << "\033[K" << std::flush;
+      m_shown = true;
+    } else if (p.level_done == p.level_size && p.seconds >= 2) {
+      std::cerr << line << "\n";
+    }
+  }
+  void clear() {
+    if (m_shown) std::cerr << "\r\033[K" << std::flush;
+    m_shown = false;
+  }
+
+ private:
+  bool m_tty;
+  bool m_shown = false;
+};
+
+}  // namespace
+
+int cmd_explore(const Flags& flags) {
+  if (!flags.args.empty()) return usage_error("explore takes no positional arguments");
+  ExploreOptions options;
+  if (auto why = explore_options_from_flags(flags, options)) return usage_error(*why);
+  std::string mutant_flag;
+  if (!flags.mutant.empty()) {
+    auto m = mutant_from_name(flags.mutant);
+    if (!m) return usage_error("unknown mutant '" + flags.mutant + "' (see foliocheck mutants --list)");
+    set_active_mutant(*m);
+    mutant_flag = " --mutant=" + flags.mutant;
+  }
+  Explorer explorer(options);
+  if (explorer.error()) return usage_error(*explorer.error());
+  const bool json = flags.on(flags.json);
+  if (!json) {
+    std::cout << "explore: " << describe_options(options) << (mutant_flag.empty() ? "" : mutant_flag.substr(1))
+              << "\n  implementations: model";
+    for (const std::string& name : explorer.result().impls) std::cout << ", " << name;
+    std::cout << "\n  alphabet: " << explore_alphabet(options).size() << " operations per state\n"
+              << std::flush;
+  }
+  ProgressLine progress;
+  const ExploreResult& r = explorer.run([&](const ExploreProgress& p) { progress(p); });
+  progress.clear();
+
+  std::string file;
+  if (r.outcome == ExploreResult::violation) {
+    file = flags.out;
+    if (file.empty()) {
+      const char* tmp = std::getenv("TMPDIR");
+      file = std::string(tmp && *tmp ? tmp : "/tmp") + "/foliocheck-explore-" + std::to_string(getpid()) + ".trace";
+    }
+    std::string text = print_trace(r.as_trace(options.setup));
+    // After the header line, where the format allows comments: how the trace was found.
+    text.insert(text.find('\n') + 1, "# found by: foliocheck explore " + describe_options(options) + mutant_flag +
+                                         "\n# " + r.found->describe() + "\n");
+    std::ofstream out(file);
+    out << text;
+    if (!out) return usage_error("cannot write the trace to '" + file + "'");
+  }
+  const std::string reproduce = "foliocheck replay --sweep-every=1" + mutant_flag + " " + file;
+  const bool harness = r.found && r.found->kind == ViolationKind::harness;
+
+  if (json) {
+    std::string o = "{\"setup\":" + json_string(describe_options(options)) +
+                    ",\"mutant\":" + json_string(flags.mutant) +
+                    ",\"outcome\":" + json_string(explore_outcome_name(r.outcome)) +
+                    ",\"states\":" + std::to_string(r.states) +
+                    ",\"transitions\":" + std::to_string(r.transitions) +
+                    ",\"applied\":" + std::to_string(r.applied) +
+                    ",\"depth\":" + std::to_string(r.depth) + ",\"seconds\":" + std::to_string(r.seconds) +
+                    ",\"states_per_second\":" + std::to_string(static_cast<uint64_t>(r.states_per_second()));
+    if (r.found) {
+      o += ",\"violation\":{\"kind\":" + json_string(violation_kind_name(r.found->kind)) +
+           ",\"impl\":" + json_string(r.found->impl) + ",\"field\":" + json_string(r.found->field) +
+           ",\"expected\":" + std::to_string(r.found->expected) +
+           ",\"actual\":" + std::to_string(r.found->actual) + ",\"detail\":" + json_string(r.found->detail) +
+           "},\"length\":" + std::to_string(r.trace.size()) + ",\"trace_file\":" + json_string(file) +
+           ",\"reproduce\":" + json_string(reproduce) + ",\"trace\":[";
+      for (size_t i = 0; i < r.trace.size(); i++) o += (i ? "," : "") + json_string(print_op(r.trace[i]));
+      o += "]";
+    } else {
+      o += ",\"violation\":null";
+    }
+    std::cout << o << "}\n";
+  } else {
+    std::cout << "  result: " << explore_outcome_name(r.outcome);
+    switch (r.outcome) {
+      case ExploreResult::violation:
+        std::cout << (harness ? " (HARNESS BUG)" : "") << ", a shortest violating sequence has "
+                  << r.trace.size() << " operation(s)";
+        break;
+      case ExploreResult::closed:
+        std::cout << ", every reachable state checked (no new state at depth " << r.depth << ")";
+        break;
+      case ExploreResult::bounded:
+        std::cout << ", every sequence of up to " << r.depth << " operations checked";
+        break;
+      case ExploreResult::limit:
+        std::cout << ", stopped by --max-states; sequences up to " << r.depth << " operations checked";
+        break;
+      case ExploreResult::running:
+        break;
+    }
+    char rate[64];
+    std::snprintf(rate, sizeof rate, "%.0f", r.states_per_second());
+    std::cout << "\n  states: " << r.states << "  transitions: " << r.transitions
+              << "  states/s: " << rate << "  depth reached: " << r.depth << "  time: " << r.seconds << " s\n";
+    if (r.found) {
+      std::cout << "  violation: " << r.found->describe() << "\n  trace:\n";
+      std::istringstream text(print_trace(r.as_trace(options.setup)));
+      for (std::string line; std::getline(text, line);) std::cout << "    " << line << "\n";
+      std::cout << "  written to: " << file << "\n  reproduce: " << reproduce << "\n";
+    }
+  }
+  if (harness) return 3;
+  return r.outcome == ExploreResult::violation ? kExitFinding : kExitOk;
+}
+
+}  // namespace foliocheck::cli

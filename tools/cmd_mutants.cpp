@@ -1,0 +1,376 @@
+// `foliocheck mutants`: how many planted mistakes each engine kills, how fast, and with how short a trace.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+#include <sstream>
+
+#include "model/decoder.h"
+#include "model/explore.h"
+#include "model/mutants.h"
+#include "model/replay.h"
+#include "tools/cli.h"
+#include "tools/explore_cli.h"
+#include "tools/json.h"
+#include "tools/mutant_engines.h"
+
+namespace foliocheck::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint32_t kExploreDepth = 6;
+
+// What one engine did to one mutant.
+struct EngineRun {
+  std::string engine;
+  enum Status : uint8_t { killed, survived, skipped, failed } status = survived;
+  double seconds = 0;       // until the kill, or spent in vain
+  uint64_t executions = 0;  // engine-specific: checked operations (explore), test cases, fuzz inputs
+  int64_t length = -1;      // operations in the reduced violating trace
+  std::string note;         // where it was killed, or why the engine did not run
+};
+
+std::string_view status_name(EngineRun::Status s) {
+  switch (s) {
+    case EngineRun::killed: return "killed";
+    case EngineRun::survived: return "SURVIVED";
+    case EngineRun::skipped: return "skipped";
+    case EngineRun::failed: return "ERROR";
+  }
+  return "ERROR";
+}
+
+EngineRun run_explore(const MutantInfo& m, double budget) {
+  EngineRun r;
+  r.engine = "explore";
+  const MutantSearch hunt = explore_mutant(m, kExploreDepth, budget);
+  r.seconds = hunt.seconds;
+  r.executions = hunt.transitions;
+  if (hunt.killed) {
+    r.status = EngineRun::killed;
+    r.length = static_cast<int64_t>(hunt.trace.size());
+    r.note = hunt.encoding + " " + describe_options(hunt.where) + ": " + hunt.found->signature();
+  } else {
+    r.note = "survived every sequence of up to " + std::to_string(hunt.depth) + " operations in " +
+             std::to_string(hunt.setups) + " setups" + (hunt.limited ? " (budget ran out)" : "");
+  }
+  return r;
+}
+
+EngineRun run_rapidcheck(const MutantInfo& m, double budget) {
+  EngineRun r;
+  r.engine = "rapidcheck";
+  const RapidcheckEngine engine = rapidcheck_engine();
+  if (!engine) {
+    r.status = EngineRun::skipped;
+    r.note = "this foliocheck was built without the property suite (properties/mutant_kill.h)";
+    return r;
+  }
+  const RapidcheckKill kill = engine(m, budget);
+  r.seconds = kill.seconds;
+  r.executions = kill.executions;
+  if (!kill.error.empty()) {
+    r.status = EngineRun::failed;
+    r.note = kill.error;
+  } else if (kill.killed) {
+    r.status = EngineRun::killed;
+    r.length = kill.length;
+    r.note = kill.note;
+  } else {
+    r.note = kill.note;
+  }
+  return r;
+}
+
+// ---- libFuzzer -----------------------------------------------------------------------------
+
+std::string find_fuzz_binary() {
+  if (const char* env = std::getenv("FOLIOCHECK_FUZZ_BIN"); env && *env)
+    return access(env, X_OK) == 0 ? std::string(env) : std::string();
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  for (const fs::path& p : {self.parent_path() / "fuzz_differential",
+                            self.parent_path().parent_path() / "fuzz" / "fuzz_differential"})
+    if (access(p.c_str(), X_OK) == 0) return p.string();
+  return {};
+}
+
+// Runs `argv` with FOLIOCHECK_MUTANT set, in `dir`, output to `log`; returns the wait status.
+int spawn(const std::vector<std::string>& argv, const std::string& mutant, const fs::path& dir,
+          const fs::path& log) {
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || chdir(dir.c_str()) != 0) _exit(127);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    setenv("FOLIOCHECK_MUTANT", mutant.c_str(), 1);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return status;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Deletes operations one at a time, keeping each deletion that leaves a valid trace failing with the
+// same signature, until no single deletion does: a 1-minimal trace.
+Trace reduce_by_deletion(Trace t, const std::string& signature) {
+  ReplayOptions opt;
+  opt.sweep_every = 1;
+  auto same_failure = [&](const Trace& c) {
+    const ReplayReport r = replay_trace(c, opt);
+    return r.result == ReplayReport::violation && r.found && r.found->signature() == signature;
+  };
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (size_t i = t.statements.size(); i-- > 0;) {
+      Trace c = t;
+      c.statements.erase(c.statements.begin() + static_cast<std::ptrdiff_t>(i));
+      if (same_failure(c)) {
+        t = std::move(c);
+        progress = true;
+      }
+    }
+  }
+  return t;
+}
+
+EngineRun run_libfuzzer(const MutantInfo& m, double budget, const std::string& bin) {
+  EngineRun r;
+  r.engine = "libfuzzer";
+  if (bin.empty()) {
+    r.status = EngineRun::skipped;
+    r.note = "fuzz_differential not found: set FOLIOCHECK_FUZZ_BIN, or build with clang and "
+             "-DFOLIOCHECK_FUZZ=ON so that it sits next to foliocheck";
+    return r;
+  }
+  char tmpl[] = "/tmp/foliocheck-mutants-XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    r.status = EngineRun::failed;
+    r.note = "cannot create a temporary directory";
+    return r;
+  }
+  const fs::path dir = tmpl;
+  fs::create_directory(dir / "corpus");
+  const auto start = std::chrono::steady_clock::now();
+  const int status = spawn({bin, "-max_total_time=" + std::to_string(std::max(1, static_cast<int>(budget))),
+                            "-print_final_stats=1", "-seed=1", "-artifact_prefix=" + (dir / "").string(),
+                            (dir / "corpus").string()},
+                           std::string(m.name), dir, dir / "log");
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string log = read_file(dir / "log");
+  std::smatch match;
+  if (std::regex_search(log, match, std::regex(R"(stat::number_of_executed_units:\s*(\d+))")))
+    r.executions = std::stoull(match[1]);
+  fs::path crash;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().filename().string().starts_with("crash-")) crash = entry.path();
+  if (status == -1 || (WIFEXITED(status) && WEXITSTATUS(status) == 127)) {
+    r.status = EngineRun::failed;
+    r.note = "could not run " + bin;
+  } else if (crash.empty()) {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      r.note = "no crash in " + std::to_string(r.executions) + " inputs";
+    } else {
+      r.status = EngineRun::failed;
+      r.note = "fuzz_differential stopped without a crash input; log kept in " + dir.string();
+      return r;
+    }
+  } else {
+    r.status = EngineRun::killed;
+    const std::string bytes = read_file(crash);
+    const DecodeResult decoded = decode_fuzz_input(
+        std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    if (decoded.trace) {
+      ReplayOptions opt;
+      opt.sweep_every = 1;
+      const ReplayReport rep = replay_trace(*decoded.trace, opt);
+      if (rep.result == ReplayReport::violation && rep.found) {
+        const Trace reduced = reduce_by_deletion(*decoded.trace, rep.found->signature());
+        r.length = static_cast<int64_t>(reduced.nr_ops());
+        r.note = rep.found->signature() + " (decoded " + std::to_string(decoded.trace->nr_ops()) +
+                 " operations)";
+      } else {
+        r.note = "the crash input does not replay as a violation (" +
+                 std::string(replay_result_name(rep.result)) + ")";
+      }
+    } else {
+      r.note = "the crash input does not decode: " + decoded.error;
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return r;
+}
+
+// ---- report --------------------------------------------------------------------------------
+
+struct Row {
+  const MutantInfo* mutant;
+  std::vector<EngineRun> runs;
+  int64_t shortest = -1;  // from explore
+};
+
+std::string fmt_seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, s < 10 ? "%.2fs" : "%.0fs", s);
+  return buf;
+}
+
+void print_table(const std::vector<Row>& rows) {
+  std::printf("%-36s %-10s %-8s %8s %12s %6s %8s\n", "mutant", "engine", "result", "time", "executions",
+              "length", "shortest");
+  for (const Row& row : rows) {
+    bool first = true;
+    for (const EngineRun& r : row.runs) {
+      std::printf("%-36s %-10s %-8s %8s %12s %6s %8s\n", first ? std::string(row.mutant->name).c_str() : "",
+                  r.engine.c_str(), std::string(status_name(r.status)).c_str(),
+                  r.status == EngineRun::skipped ? "-" : fmt_seconds(r.seconds).c_str(),
+                  r.status == EngineRun::skipped ? "-" : std::to_string(r.executions).c_str(),
+                  r.length >= 0 ? std::to_string(r.length).c_str() : "-",
+                  first && row.shortest >= 0 ? std::to_string(row.shortest).c_str() : "");
+      first = false;
+    }
+  }
+}
+
+std::string rows_json(const std::vector<Row>& rows, const std::string& summary) {
+  std::string o = "{\"mutants\":[";
+  for (size_t i = 0; i < rows.size(); i++) {
+    const Row& row = rows[i];
+    o += std::string(i ? "," : "") + "{\"name\":" + json_string(row.mutant->name) +
+         ",\"encodings\":" + json_string(row.mutant->encodings) +
+         ",\"shortest\":" + (row.shortest >= 0 ? std::to_string(row.shortest) : "null") + ",\"engines\":{";
+    for (size_t j = 0; j < row.runs.size(); j++) {
+      const EngineRun& r = row.runs[j];
+      o += std::string(j ? "," : "") + json_string(r.engine) + ":{\"result\":" +
+           json_string(r.status == EngineRun::survived ? "survived" : r.status == EngineRun::failed ? "error"
+                                                                                                   : status_name(r.status)) +
+           ",\"killed\":" + (r.status == EngineRun::killed ? "true" : "false") +
+           ",\"seconds\":" + std::to_string(r.seconds) + ",\"executions\":" + std::to_string(r.executions) +
+           ",\"length\":" + (r.length >= 0 ? std::to_string(r.length) : "null") +
+           ",\"note\":" + json_string(r.note) + "}";
+    }
+    o += "}}";
+  }
+  return o + "]," + summary + "}";
+}
+
+}  // namespace
+
+int cmd_mutants(const Flags& flags) {
+  if (!flags.args.empty()) return usage_error("mutants takes no positional arguments");
+  const auto mutants = all_mutants();
+  if (flags.on(flags.list)) {
+    if (flags.on(flags.json)) {
+      std::string o = "[";
+      for (size_t i = 0; i < mutants.size(); i++)
+        o += std::string(i ? "," : "") + "{\"name\":" + json_string(mutants[i].name) +
+             ",\"encodings\":" + json_string(mutants[i].encodings) +
+             ",\"sentence\":" + json_string(mutants[i].sentence) + "}";
+      std::cout << o << "]\n";
+    } else {
+      for (const MutantInfo& m : mutants)
+        std::cout << m.name << "\n    encodings: " << m.encodings << "\n    " << m.sentence << "\n";
+    }
+    return kExitOk;
+  }
+  std::vector<std::string> engines;
+  if (flags.engine == "all")
+    engines = {"explore", "rapidcheck", "libfuzzer"};
+  else if (flags.engine == "explore" || flags.engine == "rapidcheck" || flags.engine == "libfuzzer")
+    engines = {flags.engine};
+  else
+    return usage_error("unknown --engine '" + flags.engine + "' (rapidcheck, libfuzzer, explore or all)");
+  const double budget = std::stod(flags.budget);
+  if (budget <= 0) return usage_error("--budget must be at least 1 second");
+
+  std::vector<const MutantInfo*> selected;
+  if (flags.mutant.empty()) {
+    for (const MutantInfo& m : mutants) selected.push_back(&m);
+  } else {
+    std::stringstream in(flags.mutant);
+    for (std::string name; std::getline(in, name, ',');) {
+      if (name.empty()) continue;
+      const MutantInfo* found = nullptr;
+      for (const MutantInfo& m : mutants)
+        if (m.name == name) found = &m;
+      if (!found) return usage_error("unknown mutant '" + name + "' (see foliocheck mutants --list)");
+      selected.push_back(found);
+    }
+  }
+  if (selected.empty()) return usage_error("the mutant zoo is empty (model/mutants.def)");
+
+  const std::string fuzz_bin =
+      std::find(engines.begin(), engines.end(), "libfuzzer") != engines.end() ? find_fuzz_binary() : "";
+  const bool json = flags.on(flags.json);
+  std::vector<Row> rows;
+  size_t survived = 0, runs = 0, skipped = 0, killed = 0;
+  for (const MutantInfo* m : selected) {
+    Row row{m, {}, -1};
+    for (const std::string& engine : engines) {
+      if (!json) std::cerr << "\r\033[K" << m->name << ": " << engine << "..." << std::flush;
+      EngineRun r = engine == "explore"      ? run_explore(*m, budget)
+                    : engine == "rapidcheck" ? run_rapidcheck(*m, budget)
+                                             : run_libfuzzer(*m, budget, fuzz_bin);
+      if (engine == "explore" && r.status == EngineRun::killed) row.shortest = r.length;
+      runs++;
+      if (r.status == EngineRun::skipped) skipped++;
+      if (r.status == EngineRun::killed) killed++;
+      if (r.status == EngineRun::survived || r.status == EngineRun::failed) survived++;
+      row.runs.push_back(std::move(r));
+    }
+    rows.push_back(std::move(row));
+  }
+  if (!json) std::cerr << "\r\033[K" << std::flush;
+
+  if (json) {
+    std::cout << rows_json(rows, "\"summary\":{\"runs\":" + std::to_string(runs) + ",\"killed\":" +
+                                     std::to_string(killed) + ",\"survived\":" + std::to_string(survived) +
+                                     ",\"skipped\":" + std::to_string(skipped) +
+                                     ",\"budget_seconds\":" + std::to_string(budget) + "}")
+              << "\n";
+  } else {
+    print_table(rows);
+    std::cout << "\n" << killed << " of " << (runs - skipped) << " engine runs killed their mutant";
+    if (skipped) std::cout << "; " << skipped << " skipped";
+    std::cout << " (budget " << budget << " s per mutant and engine; explore depth <= " << kExploreDepth
+              << ", scaled geometry)\n";
+    for (const Row& row : rows)
+      for (const EngineRun& r : row.runs)
+        if (r.status != EngineRun::killed)
+          std::cout << "  " << row.mutant->name << " / " << r.engine << ": " << status_name(r.status) << ": "
+                    << r.note << "\n";
+    if (flags.on(flags.verbose))
+      for (const Row& row : rows)
+        for (const EngineRun& r : row.runs)
+          if (r.status == EngineRun::killed)
+            std::cout << "  " << row.mutant->name << " / " << r.engine << ": " << r.note << "\n";
+  }
+  return survived ? kExitFinding : kExitOk;
+}
+
+}  // namespace foliocheck::cli
