@@ -110,10 +110,12 @@ class Source:
 
     def _depths(self):
         """Brace depth at the start of every line."""
-        depth, per_line = 0, []
+        depth, per_line, in_directive = 0, [], False
         for line in self.masked.split("\n"):
             per_line.append(depth)
-            if line.lstrip().startswith("#"):
+            # Preprocessor lines, with their continuations, hold macro bodies, not scopes.
+            if in_directive or line.lstrip().startswith("#"):
+                in_directive = line.rstrip().endswith("\\")
                 continue
             depth += line.count("{") - line.count("}")
         return per_line

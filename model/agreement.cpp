@@ -21,7 +21,9 @@ std::optional<Violation> check_slot_contracts(const ReferenceModel& model,
                                               const Implementation& impl) {
   // Without CONFIG_MM_ID maybe_mapped_shared is an exact function of the counters (always true
   // for large folios), compared above like any exact observable.
-  if (!model.setup().has_mm_id()) return std::nullopt;
+  // Small and hugetlb folios answer mapcount > 1, also exact.
+  const Setup& setup = model.setup();
+  if (!setup.has_mm_id() || !setup.large() || setup.folio.hugetlb) return std::nullopt;
   const uint32_t mms = model.nr_mms_mapping();
   const bool exact = model.slots_exact();
   const int64_t total = static_cast<int64_t>(model.total_mappings());

@@ -341,13 +341,15 @@ uint32_t Step::safe_repeat(const Op& op) const {
   return static_cast<uint32_t>(std::clamp<int64_t>(cap, 1, kMaxRepeat));
 }
 
-uint32_t wanted_repeat(uint8_t flags) {
+uint32_t wanted_repeat(uint8_t flags, bool heavy) {
   const uint8_t c = flags >> 1;
   if (c < 112) return 1;
   if (c < 126) return 2u + (c - 112u);
-  // Just short of the thresholds that matter: GUP_PIN_COUNTING_BIAS for a small folio's
-  // refcount, SHRT_MAX for a 32-bit MM slot; a few small repeats then cross them.
-  return c == 126 ? 1020 : 32760;
+  // Heavy: just short of GUP_PIN_COUNTING_BIAS mappings of a small folio (refcount 1024 looks
+  // pinned), and a long run towards SHRT_MAX mappings of one mm (32-bit MM slot overflow); a
+  // few small repeats then cross them.
+  if (heavy) return c == 126 ? 1020 : 4090;
+  return c == 126 ? 16 : 64;
 }
 
 }  // namespace
@@ -365,7 +367,8 @@ std::optional<FuzzDecoder> FuzzDecoder::open(std::span<const uint8_t> data, std:
                " bytes, the input has " + std::to_string(data.size());
     return std::nullopt;
   }
-  return FuzzDecoder(data, decode_setup(data.data() + sizeof kFuzzMagic));
+  const uint8_t* header = data.data() + sizeof kFuzzMagic;
+  return FuzzDecoder(data, decode_setup(header), (header[1] >> 4) == 0xF);
 }
 
 std::optional<Op> FuzzDecoder::next(const ReferenceModel& model) {
@@ -389,7 +392,7 @@ std::optional<Op> FuzzDecoder::next(const ReferenceModel& model) {
         if (!exclusive) break;
       }
       if (!op) continue;
-      const uint32_t want = std::min<uint64_t>(wanted_repeat(r.flags), 1 + m_repeats_left);
+      const uint32_t want = std::min<uint64_t>(wanted_repeat(r.flags, m_heavy), 1 + m_repeats_left);
       op->repeat = std::min(want, step.safe_repeat(*op));
       m_repeats_left -= op->repeat - 1;
       return op;

@@ -5,7 +5,8 @@
 //   byte  2    semantics (bits 0-1), bits=32 (bit 2), type (bits 3-4: anon file shmem anon),
 //              hugetlb (bits 5-6 both set)
 //   byte  3    geometry: pmd_order 2, 3, 4 or the real 9 (bits 0-2), pud_order = pmd + 1 or + 2
-//              (bit 3; the real geometry uses pud_order 18)
+//              (bit 3; the real geometry uses pud_order 10 or 18); bits 4-7 all set: "heavy",
+//              where repetitions may reach the thresholds at 1024 and 32767 mappings
 //   byte  4    folio order: small, order 1, PMD-sized, PUD-sized, in between, or any
 //   then 5-byte records, one operation each: [kind][mm][page][nr][flags]. A trailing partial
 //   record is ignored.
@@ -31,9 +32,12 @@ namespace foliocheck {
 inline constexpr uint8_t kFuzzMagic[2] = {'F', 'C'};
 inline constexpr size_t kFuzzHeaderSize = 5;  // magic + setup bytes
 inline constexpr size_t kFuzzRecordSize = 5;  // one operation
-// Repetitions (`x=K`) one input may ask for in total: enough to overflow a 32-bit MM slot
-// (SHRT_MAX mappings), few enough that every input runs in milliseconds.
-inline constexpr uint64_t kFuzzRepeatBudget = 70000;
+// Extra repetitions (`x=K` beyond the first) one input may ask for. A heavy input may carry one
+// mm across SHRT_MAX mappings (x=4090 of a 9-page range) and still run in milliseconds; the
+// others stay cheap, because every repetition costs a full agreement check and inputs with long
+// repetitions would otherwise dominate the campaign's time.
+inline constexpr uint64_t kFuzzRepeatBudget = 256;
+inline constexpr uint64_t kFuzzHeavyRepeatBudget = 8192;
 
 // Decodes the setup, then hands out one valid operation per record.
 class FuzzDecoder {
@@ -50,13 +54,15 @@ class FuzzDecoder {
   size_t records_left() const { return (m_data.size() - m_pos) / kFuzzRecordSize; }
 
  private:
-  FuzzDecoder(std::span<const uint8_t> data, const Setup& setup)
-      : m_data(data), m_setup(setup), m_pos(kFuzzHeaderSize) {}
+  FuzzDecoder(std::span<const uint8_t> data, const Setup& setup, bool heavy)
+      : m_data(data), m_setup(setup), m_pos(kFuzzHeaderSize), m_heavy(heavy),
+        m_repeats_left(heavy ? kFuzzHeavyRepeatBudget : kFuzzRepeatBudget) {}
 
   std::span<const uint8_t> m_data;
   Setup m_setup;
-  size_t m_pos;                                 // next record
-  uint64_t m_repeats_left = kFuzzRepeatBudget;  // what `x=K` may still spend
+  size_t m_pos;             // next record
+  bool m_heavy;             // long repetitions allowed
+  uint64_t m_repeats_left;  // what `x=K` may still spend
 };
 
 struct DecodeResult {

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "model/agreement.h"
+#include "model/replay.h"
 
 namespace foliocheck {
 namespace {
@@ -65,14 +66,8 @@ bool is_overflow_kind(OpKind k) {
          k == OpKind::try_dup_anon_ptes || k == OpKind::remove_ptes;
 }
 
-// 128 bits of two independent mixes: a collision would silently merge two states, so one 64-bit
-// hash over millions of states is not enough margin.
-struct Key {
-  uint64_t a = 0, b = 0;
-  bool operator==(const Key&) const = default;
-};
 struct KeyHash {
-  size_t operator()(const Key& k) const { return static_cast<size_t>(k.a ^ (k.b * 0x9E3779B97F4A7C15ull)); }
+  size_t operator()(const StateKey& k) const { return static_cast<size_t>(k.a ^ (k.b * 0x9E3779B97F4A7C15ull)); }
 };
 
 uint64_t mix(uint64_t x) {
@@ -84,7 +79,9 @@ uint64_t mix(uint64_t x) {
   return x;
 }
 
-Key hash_words(const std::vector<int64_t>& words) {
+// 128 bits of two independent mixes: a collision would silently merge two states, so one 64-bit
+// hash over millions of states is not enough margin.
+StateKey hash_words(const std::vector<int64_t>& words) {
   uint64_t a = 0x243F6A8885A308D3ull, b = 0x13198A2E03707344ull;
   for (int64_t w : words) {
     const uint64_t u = static_cast<uint64_t>(w);
@@ -105,7 +102,90 @@ std::optional<Violation> check_all(const ReferenceModel& model,
   return std::nullopt;
 }
 
+// Builds StateKeys, keeping its scratch vectors between calls.
+struct KeyBuilder {
+  std::vector<int64_t> words;
+  std::vector<std::vector<int64_t>> sigs;  // per-mm signatures
+  std::vector<uint32_t> order;             // mms sorted by signature
+  std::vector<uint32_t> rename;            // mm id -> canonical id
+
+  // The canonical key of the current state (model + every implementation's reads), with mms
+  // renamed by sorted signature; also returns which mms are touched. Two mms with equal signatures
+  // are interchangeable, so ties cannot make the key depend on the names.
+  StateKey build(const ReferenceModel& model, const std::vector<std::unique_ptr<Implementation>>& impls,
+                 uint32_t mms, uint32_t& touched) {
+    const Setup& s = model.setup();
+    const uint32_t n = s.nr_pages();
+    sigs.resize(mms + 1);
+    for (uint32_t m = 1; m <= mms; m++) {
+      std::vector<int64_t>& sig = sigs[m];
+      sig.clear();
+      const MmMappings* mm = model.mm(m);
+      if (mm && !mm->pte.empty())
+        sig.insert(sig.end(), mm->pte.begin(), mm->pte.end());
+      else
+        sig.insert(sig.end(), n, 0);
+      sig.push_back(mm ? mm->pmd : 0);
+      sig.push_back(mm ? mm->pud : 0);
+      sig.push_back(mm ? mm->hugetlb : 0);
+      sig.push_back(model.mm_has_pinned(m));
+      for (const auto& impl : impls) {
+        if (impl->models(Obs::mm_mapcount)) sig.push_back(impl->read(Obs::mm_mapcount, m));
+        if (impl->models(Obs::mm_id))
+          for (uint32_t slot = 0; slot < 2; slot++)
+            sig.push_back(impl->read(Obs::mm_id, slot) == m);
+      }
+    }
+    touched = 0;
+    for (uint32_t m = 1; m <= mms; m++)
+      if (std::any_of(sigs[m].begin(), sigs[m].end(), [](int64_t v) { return v != 0; }))
+        touched |= 1u << (m - 1);
+    order.resize(mms);
+    for (uint32_t m = 1; m <= mms; m++) order[m - 1] = m;
+    std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return sigs[x] < sigs[y]; });
+    rename.assign(mms + 1, 0);
+    for (uint32_t i = 0; i < mms; i++) rename[order[i]] = i + 1;
+
+    words.clear();
+    const History& h = model.history();
+    words.push_back(h.ever_mapped);
+    words.push_back(h.epoch_max_mms);
+    words.push_back(static_cast<int64_t>(h.epoch_max_mm_mappings));
+    words.push_back(model.pins());
+    for (uint32_t m : order) words.insert(words.end(), sigs[m].begin(), sigs[m].end());
+    auto obs_words = [&](const Implementation& impl) {
+      for (int i = 0; i < kNumObs; i++) {
+        const Obs obs = static_cast<Obs>(i);
+        if (obs_info(obs).indexed || !impl.models(obs)) continue;
+        words.push_back(impl.read(obs));
+      }
+      for (Obs obs : {Obs::page_mapcount, Obs::anon_exclusive}) {
+        if (!impl.models(obs)) continue;
+        for (uint32_t p = 0; p < n; p++) words.push_back(impl.read(obs, p));
+      }
+      for (uint32_t slot = 0; slot < 2; slot++) {
+        if (impl.models(Obs::mm_id)) {
+          const int64_t id = impl.read(Obs::mm_id, slot);
+          // An id outside the searched mms can only come from a broken encoding; keep it apart.
+          words.push_back(id >= 1 && id <= mms ? rename[id] : (id == 0 ? 0 : (int64_t{1} << 40) + id));
+        }
+        if (impl.models(Obs::mm_id_mapcount)) words.push_back(impl.read(Obs::mm_id_mapcount, slot));
+      }
+    };
+    obs_words(model);
+    for (const auto& impl : impls) obs_words(*impl);
+    return hash_words(words);
+  }
+};
+
 }  // namespace
+
+StateKey explore_state_key(const ReferenceModel& model,
+                           const std::vector<std::unique_ptr<Implementation>>& impls, uint32_t mms) {
+  KeyBuilder b;
+  uint32_t touched = 0;
+  return b.build(model, impls, mms, touched);
+}
 
 std::string_view explore_outcome_name(ExploreResult::Outcome o) {
   switch (o) {
@@ -218,11 +298,8 @@ struct Explorer::State {
   std::vector<Op> alphabet;
   std::vector<Node> nodes;
   std::vector<uint32_t> frontier;
-  std::unordered_set<Key, KeyHash> visited;
-  std::vector<int64_t> words;               // scratch for the canonical key
-  std::vector<std::vector<int64_t>> sigs;   // scratch: per-mm signatures
-  std::vector<uint32_t> order;              // scratch: mms sorted by signature
-  std::vector<uint32_t> rename;             // scratch: mm id -> canonical id
+  std::unordered_set<StateKey, KeyHash> visited;
+  KeyBuilder keys;
   Clock::time_point start;
   Clock::time_point last_progress;
   double seconds_before = 0;                // time spent in earlier expand_level calls
@@ -232,72 +309,6 @@ struct Explorer::State {
     for (uint32_t i = node; i != 0; i = nodes[i].parent) path.push_back(nodes[i].op);
     std::reverse(path.begin(), path.end());
     return path;
-  }
-
-  // The canonical key of the current state (model + every implementation's reads), with mms
-  // renamed by sorted signature; also returns which mms are touched. Two mms with equal signatures
-  // are interchangeable, so ties cannot make the key depend on the names.
-  Key canonical_key(const ReferenceModel& model, uint32_t mms, uint32_t& touched) {
-    const Setup& s = model.setup();
-    const uint32_t n = s.nr_pages();
-    sigs.assign(mms + 1, {});
-    for (uint32_t m = 1; m <= mms; m++) {
-      std::vector<int64_t>& sig = sigs[m];
-      const MmMappings* mm = model.mm(m);
-      if (mm && !mm->pte.empty())
-        sig.insert(sig.end(), mm->pte.begin(), mm->pte.end());
-      else
-        sig.insert(sig.end(), n, 0);
-      sig.push_back(mm ? mm->pmd : 0);
-      sig.push_back(mm ? mm->pud : 0);
-      sig.push_back(mm ? mm->hugetlb : 0);
-      sig.push_back(model.mm_has_pinned(m));
-      for (const auto& impl : impls) {
-        if (impl->models(Obs::mm_mapcount)) sig.push_back(impl->read(Obs::mm_mapcount, m));
-        if (impl->models(Obs::mm_id))
-          for (uint32_t slot = 0; slot < 2; slot++)
-            sig.push_back(impl->read(Obs::mm_id, slot) == m);
-      }
-    }
-    touched = 0;
-    for (uint32_t m = 1; m <= mms; m++)
-      if (std::any_of(sigs[m].begin(), sigs[m].end(), [](int64_t v) { return v != 0; }))
-        touched |= 1u << (m - 1);
-    order.resize(mms);
-    for (uint32_t m = 1; m <= mms; m++) order[m - 1] = m;
-    std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return sigs[x] < sigs[y]; });
-    rename.assign(mms + 1, 0);
-    for (uint32_t i = 0; i < mms; i++) rename[order[i]] = i + 1;
-
-    words.clear();
-    const History& h = model.history();
-    words.push_back(h.ever_mapped);
-    words.push_back(h.epoch_max_mms);
-    words.push_back(static_cast<int64_t>(h.epoch_max_mm_mappings));
-    words.push_back(model.pins());
-    for (uint32_t m : order) words.insert(words.end(), sigs[m].begin(), sigs[m].end());
-    auto obs_words = [&](const Implementation& impl) {
-      for (int i = 0; i < kNumObs; i++) {
-        const Obs obs = static_cast<Obs>(i);
-        if (obs_info(obs).indexed || !impl.models(obs)) continue;
-        words.push_back(impl.read(obs));
-      }
-      for (Obs obs : {Obs::page_mapcount, Obs::anon_exclusive}) {
-        if (!impl.models(obs)) continue;
-        for (uint32_t p = 0; p < n; p++) words.push_back(impl.read(obs, p));
-      }
-      for (uint32_t slot = 0; slot < 2; slot++) {
-        if (impl.models(Obs::mm_id)) {
-          const int64_t id = impl.read(Obs::mm_id, slot);
-          // An id outside the searched mms can only come from a broken encoding; keep it apart.
-          words.push_back(id >= 1 && id <= mms ? rename[id] : (id == 0 ? 0 : (int64_t{1} << 40) + id));
-        }
-        if (impl.models(Obs::mm_id_mapcount)) words.push_back(impl.read(Obs::mm_id_mapcount, slot));
-      }
-    };
-    obs_words(model);
-    for (const auto& impl : impls) obs_words(*impl);
-    return hash_words(words);
   }
 
   double elapsed() const {
@@ -354,7 +365,7 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     return;
   }
   uint32_t touched = 0;
-  st.visited.insert(st.canonical_key(st.root, m_options.mms, touched));
+  st.visited.insert(st.keys.build(st.root, st.impls, m_options.mms, touched));
   st.nodes.push_back({0, touched, Op{}});
   st.frontier.push_back(0);
   m_result.states = 1;
@@ -420,21 +431,26 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
         model.apply(cand);
         for (auto& impl : st.impls) impl->apply(cand);
         m_result.applied++;
-        found = check_all(model, st.impls, scope);
+        // The states between the repetitions of `x=K` get no key of their own: check each.
+        if (r + 1 < cand.repeat) found = check_all(model, st.impls, scope);
       }
       if (!valid) continue;
       m_result.transitions++;
+      uint32_t child_touched = 0;
+      // A state already known was checked when it was first reached, and equal keys check alike.
+      if (!found && st.visited.insert(st.keys.build(model, st.impls, mms, child_touched)).second) {
+        found = check_all(model, st.impls, scope);
+        if (!found) {
+          st.nodes.push_back({node, child_touched, cand});
+          next.push_back(static_cast<uint32_t>(st.nodes.size() - 1));
+          m_result.states++;
+        }
+      }
       if (found) {
         m_result.found = std::move(found);
         m_result.trace = path;
         m_result.trace.push_back(cand);
         return finish(ExploreResult::violation);
-      }
-      uint32_t child_touched = 0;
-      if (st.visited.insert(st.canonical_key(model, mms, child_touched)).second) {
-        st.nodes.push_back({node, child_touched, cand});
-        next.push_back(static_cast<uint32_t>(st.nodes.size() - 1));
-        m_result.states++;
       }
       if ((m_result.transitions & 255) == 0) {
         const double t = st.elapsed();
@@ -554,17 +570,33 @@ MutantSearch explore_mutant(const MutantInfo& mutant, uint32_t max_depth, double
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   MutantSearch hunt;
   std::vector<std::unique_ptr<Explorer>> explorers;
-  auto killed_by = [&](const Explorer& e) {
+  // A kill counts only if the unmutated encoding passes the same trace; otherwise the violation is
+  // someone else's bug, and counting it would make a dead mutant of a live one.
+  auto take_violation = [&](const Explorer& e) {
+    const ExploreResult& r = e.result();
+    set_active_mutant(Mutant::none);
+    ReplayOptions ro;
+    ro.impls = e.options().impls;
+    ro.sweep_every = 1;
+    const ReplayReport baseline = replay_trace(r.as_trace(e.options().setup), ro);
+    set_active_mutant(mutant.mutant);
+    if (baseline.result != ReplayReport::ok) {
+      std::string text = print_setup(e.options().setup);
+      std::replace(text.begin(), text.end(), '\n', ' ');
+      for (const Op& op : r.trace) text += "| " + print_op(op) + " ";
+      hunt.unmutated_failures.push_back(text + "=> " + r.found->describe());
+      return;
+    }
     hunt.killed = true;
     hunt.where = e.options();
     hunt.encoding = e.options().impls.front();
-    hunt.trace = e.result().trace;
-    hunt.found = e.result().found;
+    hunt.trace = r.trace;
+    hunt.found = r.found;
   };
   for (ExploreOptions& o : mutant_setups(mutant, max_depth)) {
     auto e = std::make_unique<Explorer>(std::move(o));
     if (e->error()) continue;
-    if (e->result().outcome == ExploreResult::violation && !hunt.killed) killed_by(*e);
+    if (e->result().outcome == ExploreResult::violation && !hunt.killed) take_violation(*e);
     explorers.push_back(std::move(e));
   }
   hunt.setups = explorers.size();
@@ -581,8 +613,8 @@ MutantSearch explore_mutant(const MutantInfo& mutant, uint32_t max_depth, double
       any = true;
       e->expand_level();
       if (e->result().outcome == ExploreResult::violation) {
-        killed_by(*e);
-        break;
+        take_violation(*e);
+        if (hunt.killed) break;
       }
       if (e->result().outcome == ExploreResult::limit) hunt.limited = true;
     }
@@ -592,7 +624,9 @@ MutantSearch explore_mutant(const MutantInfo& mutant, uint32_t max_depth, double
   for (const auto& e : explorers) {
     hunt.transitions += e->result().transitions;
     hunt.states += e->result().states;
-    if (e->result().outcome != ExploreResult::closed) hunt.depth = std::min(hunt.depth, e->result().depth);
+    const ExploreResult::Outcome o = e->result().outcome;
+    if (o != ExploreResult::closed && !(o == ExploreResult::violation && !hunt.killed))
+      hunt.depth = std::min(hunt.depth, e->result().depth);
   }
   if (hunt.killed) hunt.depth = static_cast<uint32_t>(hunt.trace.size());
   hunt.seconds = elapsed();

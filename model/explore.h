@@ -87,6 +87,17 @@ class Explorer {
   std::unique_ptr<State> m_state;
 };
 
+// The identity of a state for deduplication: a 128-bit hash of the model's mappings, pins, history and
+// every observable of the model and of each implementation, with the mms renamed in the order of
+// their sorted signatures (what each maps, whether it pinned, which slot it owns), so that states that
+// differ only by the names of the mms are one state.
+struct StateKey {
+  uint64_t a = 0, b = 0;
+  bool operator==(const StateKey&) const = default;
+};
+StateKey explore_state_key(const ReferenceModel& model,
+                           const std::vector<std::unique_ptr<Implementation>>& impls, uint32_t mms);
+
 // The operations the search tries in every state before filtering by precondition: every kind, every
 // mm (and src), the ranges described at ExploreOptions::all_ranges_up_to, and exclusive both ways.
 std::vector<Op> explore_alphabet(const ExploreOptions& options);
@@ -107,6 +118,10 @@ struct MutantSearch {
   std::string encoding;
   std::vector<Op> trace;
   std::optional<Violation> found;
+  // Violations whose trace fails without the mutant as well: findings about the encodings or the
+  // model, never counted as kills. Each is the setup and the violation, one line; the search goes on
+  // in the other setups.
+  std::vector<std::string> unmutated_failures;
 };
 MutantSearch explore_mutant(const MutantInfo& mutant, uint32_t max_depth, double budget_seconds);
 // The setups explore_mutant searches for one mutant, in the order it searches them.

@@ -78,8 +78,16 @@ std::string_view PackedFolio<S, Bits>::name() const {
 template <Semantics S, int Bits>
 bool PackedFolio<S, Bits>::supports(const Setup& setup) const {
   const Config& c = setup.config;
-  return c.semantics == S && c.bits == Bits && setup.folio.order >= 0 && setup.folio.order <= 22 &&
-         c.pmd_order >= 1 && c.pmd_order <= 30 && c.pud_order >= 1 && c.pud_order <= 30;
+  if (c.semantics != S || c.bits != Bits) return false;
+  if (setup.folio.order < 0 || setup.folio.order > 22) return false;
+  if (c.pmd_order < 1 || c.pmd_order > 30 || c.pud_order < 1 || c.pud_order > 30) return false;
+  // 32-bit next has no entire mapcount for order-1 folios: no kernel maps one as a whole (no
+  // HPAGE_PMD_ORDER or hugetlb order is 1), so the layout cannot hold such a folio's state.
+  if (kNext && Bits == 32) {
+    if (c.pmd_order == 1 || c.pud_order == 1) return false;
+    if (setup.folio.hugetlb && setup.folio.order == 1) return false;
+  }
+  return true;
 }
 
 template <Semantics S, int Bits>
@@ -693,7 +701,6 @@ void PackedFolio<S, Bits>::__folio_remove_rmap(int64_t page, int nr_pages, uint3
       if constexpr (!kPageMapcount) {
         nr = folio_sub_return_large_mapcount(nr_pages, mm);
         if (!nr) {
-          // Now completely unmapped.
           nr = nr_folio;
         } else {
           partially_mapped = nr < nr_folio && (mutant_active(Mutant::npm_partial_ignores_entire) ||
@@ -702,7 +709,7 @@ void PackedFolio<S, Bits>::__folio_remove_rmap(int64_t page, int nr_pages, uint3
         }
         break;
       }
-      // The large mapcount goes down first, before the per-page counts.
+      // Large mapcount first: lockless readers see a removal there before in the pages.
       folio_sub_large_mapcount(nr_pages, mm);
       for_each_page_do_while(page, nr_pages,
                              [&](uint32_t p) { last += page_mapcount_add_return(p, -1) < 0; });
@@ -1174,7 +1181,8 @@ int64_t PackedFolio<S, Bits>::read(Obs obs, uint32_t index) const {
     case Obs::entire_mapcount:
       return folio_entire_mapcount();
     case Obs::nr_pages_mapped:
-      if (!large || hugetlb_) return 0;
+      // Hugetlb leaves _nr_pages_mapped at 0, yet NO_PAGE_MAPCOUNT still answers -1 for it.
+      if (!large) return 0;
       return folio_nr_pages_mapped();
     case Obs::entirely_mapped:
       if (!large || hugetlb_) return 0;
@@ -1284,6 +1292,8 @@ std::optional<Violation> PackedFolio<S, Bits>::check_invariants(PageRange scope,
       return bad("slot_free_iff_minus_one", -1, c0, "slot 0: id is DUMMY iff its count is -1");
     if ((id1 == MM_ID_DUMMY) != (c1 == -1))
       return bad("slot_free_iff_minus_one", -1, c1, "slot 1: id is DUMMY iff its count is -1");
+    if ((id0 != MM_ID_DUMMY && c0 < 0) || (id1 != MM_ID_DUMMY && c1 < 0))
+      return bad("slot_count_nonnegative", 0, std::min(c0, c1), "an owned slot's count is negative");
     if (id0 != MM_ID_DUMMY && id0 == id1)
       return bad("slot_ids_distinct", 0, id0, "both slots are owned by the same mm");
     const int64_t large_mapcount = folio_large_mapcount();

@@ -46,8 +46,9 @@ class PackedFolio final : public Implementation {
   using mm_ids_t = std::conditional_t<Bits == 64, uint64_t, uint32_t>;
 
   std::string_view name() const override;
-  // REQUIRES nothing. Returns true for this encoding's semantics and word size, and folio and
-  // page-table orders small enough to store (order <= 22, 1 <= pmd_order, pud_order <= 30).
+  // Returns true for this encoding's semantics and word size, with folio and page-table orders
+  // small enough to store (order <= 22, 1 <= pmd_order, pud_order <= 30). 32-bit next also refuses
+  // pmd_order/pud_order 1 and order-1 hugetlb: its order-1 folios have no _entire_mapcount.
   bool supports(const Setup& setup) const override;
   void reset(const Setup& setup) override;
   void apply(const Op& op) override;

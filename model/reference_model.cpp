@@ -209,6 +209,9 @@ std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
     case OpKind::add_anon_pmd:
       if ((op.exclusive || m_nr_ae > 0) && m_entire > 0)
         return "VM_WARN: PageAnonExclusive page of a folio with entire_mapcount > 1";
+      // RMAP_EXCLUSIVE marks the head page; already AE pages hold at most one PTE.
+      if (op.exclusive && m_page_pte[0] > 1)
+        return "VM_WARN: RMAP_EXCLUSIVE PMD mapping of a head page mapped by several PTEs";
       return std::nullopt;
     case OpKind::add_file_ptes:
     case OpKind::add_file_pmd:

@@ -4,6 +4,7 @@
 #include <rapidcheck.h>
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,8 @@ struct Scenario {
 };
 
 rc::Gen<Scenario> gen_scenario(const ScenarioOptions& options);
+// How RapidCheck shows a scenario in a counterexample: the trace header and the mm ids.
+void showValue(const Scenario& scenario, std::ostream& os);
 
 // Every implementation named in `names` (all if empty) that supports `setup`.
 std::vector<std::string> supporting_impls(const Setup& setup, const std::vector<std::string>& names);
@@ -70,6 +73,16 @@ Op canonical(Op op);
 std::optional<std::string> invalid_reason(const ReferenceModel& model, const Op& op);
 // Applies every repetition of a valid operation to the model.
 void apply_op(ReferenceModel& model, const Op& op);
+
+// Inside a generator or property only. A uniform index below n whatever the test case's size
+// (rc::gen::inRange scales with size and would always answer 0 in small cases); shrinks toward 0.
+uint32_t pick(uint32_t n);
+// True with probability num/den; shrinks toward false.
+bool chance(uint32_t num, uint32_t den);
+
+// A valid operation from gen_op, or nullopt when a few candidates in a row were all invalid.
+std::optional<Op> gen_valid_op(const ReferenceModel& model, std::shared_ptr<const Scenario> scenario,
+                               const OpFilter& filter);
 
 // The same operation once (x=1).
 inline Op once(Op op) {

@@ -6,7 +6,7 @@ foliocheck=$1
 dir=$(cd "$(dirname "$0")/malformed" && pwd)
 # file -> "line:column" the error must name (empty: any position).
 declare -A where=(
-  [truncated-statement.trace]=4:1 [truncated-file.trace]=5:30 [empty.trace]=1:1
+  [truncated-statement.trace]=4:1 [truncated-file.trace]=5:29 [empty.trace]=1:1
   [unknown-semantics.trace]=2:18 [syzbot-nr-496.trace]=3:1 [remove-unheld-mapping.trace]=4:1
   [exclusive-page-mapped-twice.trace]=4:1 [unmodelled-expect.trace]=4:8 [random-bytes.trace]=
 )

@@ -15,6 +15,7 @@
 #include "model/decoder.h"
 #include "model/explore.h"
 #include "model/mutants.h"
+#include "model/reduce.h"
 #include "model/replay.h"
 #include "tools/cli.h"
 #include "tools/explore_cli.h"
@@ -36,6 +37,7 @@ struct EngineRun {
   uint64_t executions = 0;  // engine-specific: checked operations (explore), test cases, fuzz inputs
   int64_t length = -1;      // operations in the reduced violating trace
   std::string note;         // where it was killed, or why the engine did not run
+  size_t unmutated_failures = 0;  // violations found that do not depend on the mutant
 };
 
 std::string_view status_name(EngineRun::Status s) {
@@ -61,6 +63,12 @@ EngineRun run_explore(const MutantInfo& m, double budget) {
   } else {
     r.note = "survived every sequence of up to " + std::to_string(hunt.depth) + " operations in " +
              std::to_string(hunt.setups) + " setups" + (hunt.limited ? " (budget ran out)" : "");
+  }
+  for (const std::string& f : hunt.unmutated_failures) {
+    std::cerr << "foliocheck: warning: " << m.name
+              << ": explore found a violation the unmutated encoding shares (not counted as a kill): " << f
+              << "\n";
+    r.unmutated_failures++;
   }
   return r;
 }
@@ -134,30 +142,6 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
-// Deletes operations one at a time, keeping each deletion that leaves a valid trace failing with the
-// same signature, until no single deletion does: a 1-minimal trace.
-Trace reduce_by_deletion(Trace t, const std::string& signature) {
-  ReplayOptions opt;
-  opt.sweep_every = 1;
-  auto same_failure = [&](const Trace& c) {
-    const ReplayReport r = replay_trace(c, opt);
-    return r.result == ReplayReport::violation && r.found && r.found->signature() == signature;
-  };
-  bool progress = true;
-  while (progress) {
-    progress = false;
-    for (size_t i = t.statements.size(); i-- > 0;) {
-      Trace c = t;
-      c.statements.erase(c.statements.begin() + static_cast<std::ptrdiff_t>(i));
-      if (same_failure(c)) {
-        t = std::move(c);
-        progress = true;
-      }
-    }
-  }
-  return t;
-}
-
 EngineRun run_libfuzzer(const MutantInfo& m, double budget, const std::string& bin) {
   EngineRun r;
   r.engine = "libfuzzer";
@@ -205,17 +189,23 @@ EngineRun run_libfuzzer(const MutantInfo& m, double budget, const std::string& b
     const DecodeResult decoded = decode_fuzz_input(
         std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     if (decoded.trace) {
-      ReplayOptions opt;
+      // The same reduction the fuzz campaign applies to its findings; the mutant is still active.
+      ReduceOptions opt;
       opt.sweep_every = 1;
-      const ReplayReport rep = replay_trace(*decoded.trace, opt);
-      if (rep.result == ReplayReport::violation && rep.found) {
-        const Trace reduced = reduce_by_deletion(*decoded.trace, rep.found->signature());
-        r.length = static_cast<int64_t>(reduced.nr_ops());
-        r.note = rep.found->signature() + " (decoded " + std::to_string(decoded.trace->nr_ops()) +
-                 " operations)";
+      set_active_mutant(m.mutant);
+      const ReduceResult red = reduce_trace(*decoded.trace, opt);
+      set_active_mutant(Mutant::none);
+      ReplayOptions ro;
+      ro.sweep_every = 1;
+      if (red.ok && replay_trace(red.trace, ro).result != ReplayReport::ok) {
+        r.status = EngineRun::failed;
+        r.note = "the reduced crash fails without the mutant too: " + red.signature;
+        r.unmutated_failures++;
+      } else if (red.ok) {
+        r.length = static_cast<int64_t>(red.after.ops);
+        r.note = red.signature + " (decoded " + std::to_string(red.before.ops) + " operations)";
       } else {
-        r.note = "the crash input does not replay as a violation (" +
-                 std::string(replay_result_name(rep.result)) + ")";
+        r.note = "the crash input does not reduce: " + red.error;
       }
     } else {
       r.note = "the crash input does not decode: " + decoded.error;
@@ -272,6 +262,7 @@ std::string rows_json(const std::vector<Row>& rows, const std::string& summary) 
            ",\"killed\":" + (r.status == EngineRun::killed ? "true" : "false") +
            ",\"seconds\":" + std::to_string(r.seconds) + ",\"executions\":" + std::to_string(r.executions) +
            ",\"length\":" + (r.length >= 0 ? std::to_string(r.length) : "null") +
+           ",\"unmutated_failures\":" + std::to_string(r.unmutated_failures) +
            ",\"note\":" + json_string(r.note) + "}";
     }
     o += "}}";

@@ -1,0 +1,126 @@
+// libFuzzer target: decodes an input into valid operations and runs each through every encoding.
+//
+// Every input is a fuzz input (model/decoder.h: magic, setup bytes, 5-byte operation records); the
+// reference model and every implementation that supports the setup run each operation in lock
+// step (model/differential.h). A violation prints the decoded trace and a line
+//   FOLIOCHECK-SIGNATURE: <kind>-<implementation>-<field>
+// and aborts, so that crashes group by what broke rather than by stack. FOLIOCHECK_MUTANT=NAME
+// plants a mutant from model/mutants.def for the whole run.
+//
+// Debugging hints: `foliocheck decode CRASH > t.trace` turns a crash file into a trace;
+// `foliocheck replay [--mutant=NAME] t.trace` replays it; `foliocheck reduce t.trace -o r.trace`
+// shrinks it.
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/decoder.h"
+#include "model/differential.h"
+#include "model/mutants.h"
+
+namespace {
+
+using namespace foliocheck;
+
+// One Differential per set of supporting implementations, kept across inputs: building the
+// implementations costs heap allocations that would otherwise dominate short inputs.
+class Engines {
+ public:
+  Engines() {
+    for (std::string_view name : implementation_names()) {
+      m_names.emplace_back(name);
+      m_probes.push_back(make_implementation(name));
+    }
+  }
+  Differential& for_setup(const Setup& setup) {
+    uint64_t mask = 0;
+    for (size_t i = 0; i < m_probes.size(); i++)
+      if (m_probes[i] && m_probes[i]->supports(setup)) mask |= uint64_t{1} << i;
+    std::unique_ptr<Differential>& d = m_by_mask[mask];
+    if (!d) {
+      std::vector<std::unique_ptr<Implementation>> impls;
+      for (size_t i = 0; i < m_names.size(); i++)
+        if (mask & (uint64_t{1} << i)) impls.push_back(make_implementation(m_names[i]));
+      d = std::make_unique<Differential>(std::move(impls));
+    }
+    return *d;
+  }
+  std::vector<Op> ops;  // what this input ran so far, to print on failure
+
+ private:
+  std::vector<std::string> m_names;
+  std::vector<std::unique_ptr<Implementation>> m_probes;
+  std::map<uint64_t, std::unique_ptr<Differential>> m_by_mask;
+};
+
+Engines& engines() {
+  static Engines e;
+  return e;
+}
+
+[[noreturn]] void fail(const Setup& setup, const std::vector<Op>& ops, const std::string& signature,
+                       const std::string& message) {
+  Trace trace;
+  trace.setup = setup;
+  for (const Op& op : ops) {
+    Statement st;
+    st.operation = op;
+    trace.statements.push_back(st);
+  }
+  const std::string mutant =
+      active_mutant() == Mutant::none ? "" : " --mutant=" + std::string(getenv("FOLIOCHECK_MUTANT"));
+  std::fprintf(stderr,
+               "==== foliocheck: the decoded trace ====\n%s==== end of trace ====\n"
+               "foliocheck: %s at operation #%zu\n"
+               "reproduce: foliocheck decode CRASH_FILE > t.trace && foliocheck replay%s t.trace\n"
+               "FOLIOCHECK-SIGNATURE: %s\n",
+               print_trace(trace).c_str(), message.c_str(), ops.size(), mutant.c_str(),
+               signature.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (const char* name = std::getenv("FOLIOCHECK_MUTANT"); name && *name) {
+    auto m = mutant_from_name(name);
+    if (!m) {
+      std::fprintf(stderr, "fuzz_differential: error: unknown mutant '%s' in FOLIOCHECK_MUTANT\n",
+                   name);
+      std::exit(2);
+    }
+    set_active_mutant(*m);
+  }
+  engines();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto decoder = FuzzDecoder::open({data, size}, nullptr);
+  // Not an input of ours (no magic, or cut inside the header): keep it out of the corpus.
+  if (!decoder) return -1;
+  Engines& e = engines();
+  const Setup& setup = decoder->setup();
+  Differential& diff = e.for_setup(setup);
+  diff.reset(setup);
+  e.ops.clear();
+  while (auto op = decoder->next(diff.model())) {
+    e.ops.push_back(*op);
+    const StepOutcome out = diff.step(*op);
+    if (out.kind == StepOutcome::invalid)
+      fail(setup, e.ops, "harness-decoder-precondition",
+           "the decoder produced an invalid operation (repetition " +
+               std::to_string(out.repetition + 1) + "): " + out.invalid_reason);
+    if (out.kind == StepOutcome::violation)
+      fail(setup, e.ops, out.found->signature(), out.found->describe());
+  }
+  if (auto v = diff.finish()) fail(setup, e.ops, v->signature(), v->describe() + " (final sweep)");
+  // Free what this input allocated (the mms' page tables) now rather than at the next reset:
+  // libFuzzer runs a costly leak check after every new input whose mallocs and frees differ.
+  diff.reset(setup);
+  return 0;
+}

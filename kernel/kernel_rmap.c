@@ -1,0 +1,589 @@
+/* The kernel tree's rmap code, compiled as C against foliocheck's shim, behind the entry points of kernel_api.h. */
+
+/*
+ * Include order: what the tree is, the mirrored declarations, our observation hooks, the tree's
+ * macros and enums, prototypes of every function taken, the stubs (which may call those), then the
+ * tree's function bodies. Everything the kernel code sees is either the tree's or kernel/shim/'s.
+ */
+#include "kernel_tree.h"
+#include "shim/dup.h"
+#include "shim/custom.h"
+#include "kernel_decls.inc"
+#include "kernel_protos.inc"
+#include "shim/stubs.h"
+#include "kernel_bodies.inc"
+
+#include <stdlib.h>
+
+#include "kernel_api.h"
+
+_Thread_local struct fc_state *fc_current;
+
+/* Beyond this many pages past the head, an --allow-invalid range is not simulated. */
+#define FC_MAX_MEMMAP_PAGES (1UL << 21)
+/* Every VMA maps the folio's first page here; vm_end leaves room for any range we simulate. */
+#define FC_VM_START (1UL << 32)
+#define FC_VM_END (FC_VM_START + (FC_MAX_MEMMAP_PAGES << PAGE_SHIFT))
+
+const char *fc_kernel_tree_version(void) { return FC_TREE_VERSION; }
+const char *fc_kernel_tree_dir(void) { return FC_TREE_DIR; }
+const char *fc_kernel_semantics(void) { return FC_SEMANTICS; }
+const char *fc_kernel_style(void) { return FC_TREE_STYLE; }
+
+/* A struct page as the memmap holds it before anyone allocates it. */
+static void fc_init_page(struct page *page)
+{
+	memset(page, 0, sizeof(*page));
+	page->page_type = UINT_MAX; /* _mapcount == -1 */
+}
+
+/*
+ * Makes the memmap hold at least `pages` struct pages after the guard page. Growing moves the
+ * array, so every word that pointed into the old one (compound_head, list heads) is moved along.
+ */
+static bool fc_ensure_memmap(struct fc_state *st, size_t pages)
+{
+	size_t old = st->memmap_pages, want = pages + 1;
+	struct page *fresh;
+	uintptr_t lo, hi;
+
+	if (want <= old)
+		return true;
+	if (want < 2 * old)
+		want = 2 * old;
+	fresh = malloc(want * sizeof(struct page));
+	if (!fresh)
+		return false;
+	for (size_t i = old; i < want; i++)
+		fc_init_page(&fresh[i]);
+	if (old) {
+		memcpy(fresh, st->memmap, old * sizeof(struct page));
+		lo = (uintptr_t)st->memmap;
+		hi = (uintptr_t)(st->memmap + old);
+		for (size_t i = 0; i < old; i++) {
+			unsigned long *w = (unsigned long *)&fresh[i];
+			for (size_t k = 0; k < sizeof(struct page) / sizeof(long); k++)
+				if (w[k] >= lo && w[k] < hi)
+					w[k] = w[k] - lo + (uintptr_t)fresh;
+		}
+	}
+	free(st->memmap);
+	st->memmap = fresh;
+	st->memmap_pages = want;
+	st->folio = (struct folio *)(fresh + 1);
+	return true;
+}
+
+struct fc_state *fc_kernel_create(void)
+{
+	struct fc_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->anon_vma.root = &st->anon_vma;
+	return st;
+}
+
+void fc_kernel_destroy(struct fc_state *st)
+{
+	if (!st)
+		return;
+	free(st->memmap);
+	free(st->mms);
+	free(st);
+}
+
+static size_t fc_max(size_t a, size_t b) { return a > b ? a : b; }
+
+bool fc_kernel_reset(struct fc_state *st, const struct fc_setup *s)
+{
+	struct folio *folio;
+	size_t nr = (size_t)1 << s->order;
+
+	fc_current = st;
+	st->order = s->order;
+	st->pmd_order = s->pmd_order;
+	st->pud_order = s->pud_order;
+	/* struct folio spans four struct pages even when the folio has fewer. */
+	if (!fc_ensure_memmap(st, fc_max(nr, 4)))
+		return false;
+	for (size_t i = 0; i < st->memmap_pages; i++)
+		fc_init_page(&st->memmap[i]);
+	folio = st->folio;
+
+	/* What the page allocator and the THP/hugetlb/pagecache code do before any rmap call. */
+	set_page_count(&folio->page, 1);
+	if (s->order)
+		prep_compound_page(&folio->page, (unsigned int)s->order);
+	if (s->hugetlb)
+		__folio_set_hugetlb(folio);
+	if (s->type == FC_ANON) {
+		folio->mapping = (struct address_space *)((unsigned long)&st->anon_vma + PAGE_MAPPING_ANON);
+		__folio_set_swapbacked(folio);
+	} else {
+		folio->mapping = &st->file_mapping;
+		if (s->type == FC_SHMEM)
+			__folio_set_swapbacked(folio);
+	}
+	folio->index = 0;
+	/* rmap callers of anon folios hold the folio lock. */
+	folio_set_locked(folio);
+
+	memset(st->stats, 0, sizeof(st->stats));
+	st->warnings = 0;
+	st->read_warnings = 0;
+	st->nr_logged = 0;
+	st->reading = false;
+	st->nr_mms = 0;
+	st->ret = 0;
+	return true;
+}
+
+/* The VMA through which mm `id` maps the folio, made on first use. */
+static struct fc_mm *fc_mm(struct fc_state *st, uint32_t id)
+{
+	for (size_t i = 0; i < st->nr_mms; i++)
+		if (st->mms[i].id == id)
+			return &st->mms[i];
+	if (st->nr_mms == st->cap_mms) {
+		size_t cap = st->cap_mms ? 2 * st->cap_mms : 8;
+		struct fc_mm *mms = realloc(st->mms, cap * sizeof(*mms));
+		if (!mms)
+			return NULL;
+		st->mms = mms;
+		st->cap_mms = cap;
+		/* Each VMA points at its own mm: fix them after the move. */
+		for (size_t i = 0; i < st->nr_mms; i++)
+			st->mms[i].vma.vm_mm = &st->mms[i].mm;
+	}
+	struct fc_mm *m = &st->mms[st->nr_mms++];
+	memset(m, 0, sizeof(*m));
+	m->id = id;
+	m->mm.mm_id = id;
+	m->vma.vm_start = FC_VM_START;
+	m->vma.vm_end = FC_VM_END;
+	m->vma.vm_mm = &m->mm;
+	m->vma.anon_vma = &st->anon_vma;
+	return m;
+}
+
+/* How many struct pages past the head the operation may touch (struct folio itself spans 4). */
+static size_t fc_reach(const struct fc_state *st, enum fc_op op, uint32_t page, uint32_t nr)
+{
+	size_t reach = 4;
+
+	switch (op) {
+	case FC_OP_add_anon_ptes:
+	case FC_OP_add_file_ptes:
+	case FC_OP_remove_ptes:
+	case FC_OP_dup_file_ptes:
+	case FC_OP_try_dup_anon_ptes:
+	case FC_OP_try_share_anon_pte:
+		reach = (size_t)page + (nr ? nr : 1);
+		break;
+	case FC_OP_add_new_anon:
+	case FC_OP_add_anon_pmd:
+	case FC_OP_add_file_pmd:
+	case FC_OP_remove_pmd:
+	case FC_OP_dup_file_pmd:
+	case FC_OP_try_dup_anon_pmd:
+	case FC_OP_try_share_anon_pmd:
+		reach = fc_max((size_t)1 << st->order, (size_t)1 << st->pmd_order);
+		break;
+	case FC_OP_add_file_pud:
+	case FC_OP_remove_pud:
+		reach = (size_t)1 << st->pud_order;
+		break;
+	default:
+		break;
+	}
+	return fc_max(reach, 4);
+}
+
+static void fc_foliocheck_note(struct fc_state *st, const char *what)
+{
+	if (st->nr_logged < FC_MAX_LOGGED)
+		st->log[st->nr_logged++] = (struct fc_warning){"foliocheck", 0, "not run", what};
+}
+
+/* Each page-table entry holds a folio reference, taken and dropped by the rmap callers. */
+static void fc_get(struct folio *folio, long n) { folio_ref_add(folio, (int)n); }
+static void fc_put(struct folio *folio, long n) { folio_put_refs(folio, (int)n); }
+
+bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, uint32_t src_id,
+		     uint32_t page_idx, uint32_t nr, bool exclusive)
+{
+	struct fc_mm *dst_mm, *src_mm = NULL;
+	struct folio *folio;
+	struct page *page;
+	struct vm_area_struct *vma, *src_vma = NULL;
+	unsigned long address;
+	rmap_t flags = exclusive ? RMAP_EXCLUSIVE : RMAP_NONE;
+	int ret = 0;
+
+	fc_current = st;
+	if (fc_reach(st, op, page_idx, nr) > FC_MAX_MEMMAP_PAGES) {
+		fc_foliocheck_note(st, "range reaches past the simulated memmap");
+		return false;
+	}
+	if (!fc_ensure_memmap(st, fc_reach(st, op, page_idx, nr))) {
+		fc_foliocheck_note(st, "out of memory growing the simulated memmap");
+		return false;
+	}
+	if (src_id && !(src_mm = fc_mm(st, src_id)))
+		return false;
+	if (!(dst_mm = fc_mm(st, mm_id)))
+		return false;
+	if (src_id)
+		src_mm = fc_mm(st, src_id); /* the lookup of mm may have moved it */
+	vma = &dst_mm->vma;
+	if (src_mm)
+		src_vma = &src_mm->vma;
+	folio = st->folio;
+	page = folio_page(folio, page_idx);
+	address = vma->vm_start + ((unsigned long)page_idx << PAGE_SHIFT);
+	/* fork() holds the parent's write_protect_seq across copy_page_range(). */
+	if (src_mm)
+		src_mm->mm.write_protect_seq.sequence++;
+
+	switch (op) {
+	case FC_OP_add_new_anon: {
+		long added = folio_test_large(folio) && !folio_test_pmd_mappable(folio) ?
+				     folio_nr_pages(folio) : 1;
+		folio_add_new_anon_rmap(folio, vma, vma->vm_start, flags);
+		fc_get(folio, added);
+		break;
+	}
+	case FC_OP_add_anon_ptes:
+		folio_add_anon_rmap_ptes(folio, page, (int)nr, vma, address, flags);
+		fc_get(folio, nr);
+		break;
+	case FC_OP_add_anon_pmd:
+		folio_add_anon_rmap_pmd(folio, &folio->page, vma, vma->vm_start, flags);
+		fc_get(folio, 1);
+		break;
+	case FC_OP_add_file_ptes:
+		folio_add_file_rmap_ptes(folio, page, (int)nr, vma);
+		fc_get(folio, nr);
+		break;
+	case FC_OP_add_file_pmd:
+		folio_add_file_rmap_pmd(folio, &folio->page, vma);
+		fc_get(folio, 1);
+		break;
+	case FC_OP_add_file_pud:
+#ifdef FC_HAVE_folio_add_file_rmap_pud
+		folio_add_file_rmap_pud(folio, &folio->page, vma);
+		fc_get(folio, 1);
+#else
+		fc_foliocheck_note(st, "this tree has no folio_add_file_rmap_pud()");
+#endif
+		break;
+	case FC_OP_remove_ptes:
+		folio_remove_rmap_ptes(folio, page, (int)nr, vma);
+		fc_put(folio, nr);
+		break;
+	case FC_OP_remove_pmd:
+		folio_remove_rmap_pmd(folio, &folio->page, vma);
+		fc_put(folio, 1);
+		break;
+	case FC_OP_remove_pud:
+#ifdef FC_HAVE_folio_remove_rmap_pud
+		folio_remove_rmap_pud(folio, &folio->page, vma);
+		fc_put(folio, 1);
+#else
+		fc_foliocheck_note(st, "this tree has no folio_remove_rmap_pud()");
+#endif
+		break;
+	case FC_OP_dup_file_ptes:
+#ifdef FC_TREE_STYLE_NEXT
+		folio_dup_file_rmap_ptes(folio, page, (int)nr, vma);
+#else
+		folio_dup_file_rmap_ptes(folio, page, (int)nr);
+#endif
+		fc_get(folio, nr);
+		break;
+	case FC_OP_dup_file_pmd:
+#ifdef FC_TREE_STYLE_NEXT
+		folio_dup_file_rmap_pmd(folio, &folio->page, vma);
+#else
+		folio_dup_file_rmap_pmd(folio, &folio->page);
+#endif
+		fc_get(folio, HPAGE_PMD_NR);
+		break;
+	case FC_OP_try_dup_anon_ptes:
+#ifdef FC_TREE_STYLE_NEXT
+		ret = folio_try_dup_anon_rmap_ptes(folio, page, (int)nr, vma, src_vma);
+#else
+		ret = folio_try_dup_anon_rmap_ptes(folio, page, (int)nr, src_vma);
+#endif
+		if (!ret)
+			fc_get(folio, nr);
+		break;
+	case FC_OP_try_dup_anon_pmd:
+#ifdef FC_TREE_STYLE_NEXT
+		ret = folio_try_dup_anon_rmap_pmd(folio, &folio->page, vma, src_vma);
+#else
+		ret = folio_try_dup_anon_rmap_pmd(folio, &folio->page, src_vma);
+#endif
+		if (!ret)
+			fc_get(folio, 1);
+		break;
+	case FC_OP_try_share_anon_pte:
+		ret = folio_try_share_anon_rmap_pte(folio, page);
+		break;
+	case FC_OP_try_share_anon_pmd:
+		ret = folio_try_share_anon_rmap_pmd(folio, &folio->page);
+		break;
+	case FC_OP_hugetlb_add_new_anon:
+		hugetlb_add_new_anon_rmap(folio, vma, vma->vm_start);
+		fc_get(folio, 1);
+		break;
+	case FC_OP_hugetlb_add_anon:
+		hugetlb_add_anon_rmap(folio, vma, vma->vm_start, flags);
+		fc_get(folio, 1);
+		break;
+	case FC_OP_hugetlb_add_file:
+		hugetlb_add_file_rmap(folio);
+		fc_get(folio, 1);
+		break;
+	case FC_OP_hugetlb_remove:
+		hugetlb_remove_rmap(folio);
+		fc_put(folio, 1);
+		break;
+	case FC_OP_hugetlb_try_dup_anon:
+		ret = hugetlb_try_dup_anon_rmap(folio, src_vma);
+		if (!ret)
+			fc_get(folio, 1);
+		break;
+	case FC_OP_hugetlb_try_share_anon:
+		ret = hugetlb_try_share_anon_rmap(folio);
+		break;
+	case FC_OP_gup_pin:
+		/* pin_user_pages(): MMF_HAS_PINNED on the mm, then FOLL_PIN on the folio. */
+		mm_set_has_pinned_flag(&dst_mm->mm.flags);
+		ret = try_grab_folio(folio, 1, FOLL_PIN);
+		break;
+	case FC_OP_gup_unpin:
+		unpin_folio(folio);
+		break;
+	case FC_NR_OPS:
+		break;
+	}
+	if (src_mm)
+		src_mm->mm.write_protect_seq.sequence++;
+	st->ret = ret;
+	return true;
+}
+
+bool fc_kernel_models(const struct fc_state *st, enum fc_obs obs)
+{
+	bool large = st->order >= 1;
+
+	switch (obs) {
+	case FC_OBS_nr_pages_mapped:
+	case FC_OBS_entirely_mapped:
+	case FC_OBS_pincount:
+		return large;
+	case FC_OBS_likely_mapped_shared:
+#ifdef FC_HAVE_folio_likely_mapped_shared
+		return true;
+#else
+		return false;
+#endif
+	case FC_OBS_average_page_mapcount:
+#ifdef FC_HAVE_folio_average_page_mapcount
+		return true;
+#else
+		return false;
+#endif
+	case FC_OBS_maybe_mapped_shared:
+#ifdef FC_HAVE_folio_maybe_mapped_shared
+		return true;
+#else
+		return false;
+#endif
+	case FC_OBS_shared_bit:
+	case FC_OBS_mm_id:
+	case FC_OBS_mm_id_mapcount:
+		return FC_IS_ENABLED_CONFIG_MM_ID && large;
+	case FC_OBS_mm_mapcount: /* the kernel does not know which mm holds which mapping */
+	case FC_NR_OBS:
+		return false;
+	default:
+		return true;
+	}
+}
+
+int64_t fc_kernel_read(struct fc_state *st, enum fc_obs obs, uint32_t index)
+{
+	struct folio *folio = st->folio;
+	bool large = folio_test_large(folio);
+	int64_t v = 0;
+
+	fc_current = st;
+	st->reading = true;
+	switch (obs) {
+	case FC_OBS_folio_mapcount:
+		v = folio_mapcount(folio);
+		break;
+	case FC_OBS_mapped:
+		v = folio_mapped(folio);
+		break;
+	case FC_OBS_entire_mapcount:
+		v = large ? folio_entire_mapcount(folio) : 0;
+		break;
+	case FC_OBS_nr_pages_mapped:
+		v = folio_nr_pages_mapped(folio);
+		break;
+	case FC_OBS_entirely_mapped:
+		v = (atomic_read(&folio->_nr_pages_mapped) & ENTIRELY_MAPPED) != 0;
+		break;
+	case FC_OBS_likely_mapped_shared:
+#ifdef FC_HAVE_folio_likely_mapped_shared
+		v = folio_likely_mapped_shared(folio);
+#endif
+		break;
+	case FC_OBS_maybe_mapped_shared:
+#ifdef FC_HAVE_folio_maybe_mapped_shared
+		v = folio_maybe_mapped_shared(folio);
+#endif
+		break;
+	case FC_OBS_average_page_mapcount:
+#ifdef FC_HAVE_folio_average_page_mapcount
+		v = folio_average_page_mapcount(folio);
+#endif
+		break;
+	case FC_OBS_pincount:
+		v = atomic_read(&folio->_pincount);
+		break;
+	case FC_OBS_maybe_dma_pinned:
+		v = folio_maybe_dma_pinned(folio);
+		break;
+	case FC_OBS_partially_mapped:
+		v = large && folio_test_partially_mapped(folio);
+		break;
+	case FC_OBS_ret:
+		v = st->ret;
+		break;
+	case FC_OBS_warnings:
+		v = (int64_t)st->warnings;
+		break;
+	case FC_OBS_nr_anon_mapped:
+		v = st->stats[NR_ANON_MAPPED];
+		break;
+	case FC_OBS_nr_file_mapped:
+		v = st->stats[NR_FILE_MAPPED];
+		break;
+	case FC_OBS_nr_anon_thps:
+		v = st->stats[NR_ANON_THPS];
+		break;
+	case FC_OBS_nr_shmem_pmdmapped:
+		v = st->stats[NR_SHMEM_PMDMAPPED];
+		break;
+	case FC_OBS_nr_file_pmdmapped:
+		v = st->stats[NR_FILE_PMDMAPPED];
+		break;
+	case FC_OBS_page_mapcount:
+		v = folio_precise_page_mapcount(folio, folio_page(folio, index));
+		break;
+	case FC_OBS_anon_exclusive:
+		/* The per-page bit itself: PageAnonExclusive() answers for the head on hugetlb. */
+		v = test_bit(PG_anon_exclusive, &folio_page(folio, index)->flags);
+		break;
+	default:
+		break;
+	}
+	st->reading = false;
+	return v;
+}
+
+int64_t fc_kernel_raw(const struct fc_state *st, enum fc_raw field, uint32_t index)
+{
+	const struct folio *folio = st->folio;
+
+	switch (field) {
+	case FC_RAW_page_mapcount:
+		return atomic_read(&folio_page(folio, index)->_mapcount);
+	case FC_RAW_anon_exclusive:
+		return test_bit(PG_anon_exclusive, &folio_page(folio, index)->flags);
+	case FC_RAW_large_mapcount:
+		return atomic_read(&folio->_large_mapcount);
+	case FC_RAW_entire_mapcount:
+		return atomic_read(&folio->_entire_mapcount);
+	case FC_RAW_nr_pages_mapped:
+		return atomic_read(&folio->_nr_pages_mapped);
+	case FC_RAW_pincount:
+		return atomic_read(&folio->_pincount);
+	case FC_RAW_refcount:
+		return atomic_read(&folio->_refcount);
+	case FC_RAW_entirely_mapped_bit:
+		return ENTIRELY_MAPPED;
+	case FC_RAW_read_warnings:
+		return (int64_t)st->read_warnings;
+	}
+	return 0;
+}
+
+/* page_bad_reason()'s first test. A hugetlb head's word is its page type, which the hugetlb free
+ * path clears before the pages reach the page allocator. */
+static bool fc_nonzero_mapcount(struct folio *folio, size_t i)
+{
+	if (i == 0 && folio_test_hugetlb(folio))
+		return false;
+	return atomic_read(&folio_page(folio, i)->_mapcount) != -1;
+}
+
+const char *fc_kernel_check_free(struct fc_state *st, uint32_t *page_out)
+{
+	struct folio *folio = st->folio;
+	struct page *head = &folio->page;
+	size_t nr = (size_t)1 << st->order;
+	const char *reason = NULL;
+
+	fc_current = st;
+	st->reading = true;
+	st->bad_reason = NULL;
+	/*
+	 * free_pages_prepare() order: each tail page through free_tail_page_prepare() and then
+	 * free_page_is_bad(), the head page last. free_tail_page_prepare() clears ->mapping and
+	 * compound_head on its way; they are put back so that checking changes nothing.
+	 */
+	for (size_t i = 1; i < nr && !reason; i++) {
+		struct page *p = head + i;
+		struct address_space *mapping = p->mapping;
+		unsigned long compound = p->compound_head;
+		int bad = free_tail_page_prepare(head, p);
+
+		p->mapping = mapping;
+		p->compound_head = compound;
+		if (bad)
+			reason = st->bad_reason;
+		else if (fc_nonzero_mapcount(folio, i))
+			reason = "nonzero mapcount";
+		if (reason)
+			*page_out = (uint32_t)i;
+	}
+	if (!reason && fc_nonzero_mapcount(folio, 0)) {
+		reason = "nonzero mapcount";
+		*page_out = 0;
+	}
+	st->reading = false;
+	return reason;
+}
+
+unsigned long fc_kernel_warnings(const struct fc_state *st) { return st->warnings; }
+
+unsigned fc_kernel_take_log(struct fc_state *st, unsigned max, const char **file, int *line,
+			    const char **macro, const char **cond)
+{
+	unsigned n = st->nr_logged < max ? st->nr_logged : max;
+
+	for (unsigned i = 0; i < n; i++) {
+		file[i] = st->log[i].file;
+		line[i] = st->log[i].line;
+		macro[i] = st->log[i].macro;
+		cond[i] = st->log[i].cond;
+	}
+	st->nr_logged = 0;
+	return n;
+}

@@ -1,0 +1,284 @@
+/* Stubs: the kernel functions the extracted rmap code calls but foliocheck does not take from the tree. */
+#ifndef FOLIOCHECK_KERNEL_SHIM_STUBS_H
+#define FOLIOCHECK_KERNEL_SHIM_STUBS_H
+
+/*
+ * Included after kernel_decls.inc and kernel_protos.inc, so these may use the tree's constants and
+ * call the tree's functions. Each stub does what its kernel namesake does to the state foliocheck
+ * simulates (one folio in a small memmap, one thread) and nothing else: locks, memcg, LRU and
+ * printing have no counterpart here.
+ */
+
+#include "custom.h"
+#include "dup.h"
+
+/* Atomics, single-threaded and wrapping like the kernel's. */
+static inline int fc_wrap(int v, int d) { return (int)((unsigned int)v + (unsigned int)d); }
+static inline int atomic_read(const atomic_t *v) { return v->counter; }
+static inline void atomic_set(atomic_t *v, int i) { v->counter = i; }
+static inline void atomic_add(int i, atomic_t *v) { v->counter = fc_wrap(v->counter, i); }
+static inline void atomic_sub(int i, atomic_t *v) { v->counter = fc_wrap(v->counter, -i); }
+static inline void atomic_inc(atomic_t *v) { atomic_add(1, v); }
+static inline void atomic_dec(atomic_t *v) { atomic_sub(1, v); }
+static inline int atomic_add_return(int i, atomic_t *v) { atomic_add(i, v); return v->counter; }
+static inline int atomic_sub_return(int i, atomic_t *v) { atomic_sub(i, v); return v->counter; }
+#define atomic_add_return_relaxed atomic_add_return
+#define atomic_sub_return_relaxed atomic_sub_return
+static inline int atomic_inc_return(atomic_t *v) { return atomic_add_return(1, v); }
+static inline int atomic_dec_return(atomic_t *v) { return atomic_sub_return(1, v); }
+static inline bool atomic_inc_and_test(atomic_t *v) { return atomic_inc_return(v) == 0; }
+static inline bool atomic_dec_and_test(atomic_t *v) { return atomic_dec_return(v) == 0; }
+static inline bool atomic_add_negative(int i, atomic_t *v) { return atomic_add_return(i, v) < 0; }
+static inline long atomic_long_read(const atomic_long_t *v) { return v->counter; }
+static inline void atomic_long_set(atomic_long_t *v, long i) { v->counter = i; }
+static inline void atomic_long_add(long i, atomic_long_t *v)
+{
+	v->counter = (long)((unsigned long)v->counter + (unsigned long)i);
+}
+static inline void atomic_long_sub(long i, atomic_long_t *v) { atomic_long_add(-i, v); }
+static inline long atomic_long_add_return(long i, atomic_long_t *v)
+{
+	atomic_long_add(i, v);
+	return v->counter;
+}
+static inline long atomic_long_sub_return(long i, atomic_long_t *v)
+{
+	return atomic_long_add_return(-i, v);
+}
+
+/* Bit operations on unsigned long words. */
+#define BITS_PER_LONG 64
+static inline bool test_bit(long nr, const volatile void *addr)
+{
+	const unsigned long *p = (const unsigned long *)addr;
+	return (p[nr / BITS_PER_LONG] >> (nr % BITS_PER_LONG)) & 1;
+}
+static inline void set_bit(long nr, volatile void *addr)
+{
+	unsigned long *p = (unsigned long *)addr;
+	p[nr / BITS_PER_LONG] |= 1UL << (nr % BITS_PER_LONG);
+}
+static inline void clear_bit(long nr, volatile void *addr)
+{
+	unsigned long *p = (unsigned long *)addr;
+	p[nr / BITS_PER_LONG] &= ~(1UL << (nr % BITS_PER_LONG));
+}
+static inline bool test_and_set_bit(long nr, volatile void *addr)
+{
+	bool old = test_bit(nr, addr);
+	set_bit(nr, addr);
+	return old;
+}
+#define __set_bit set_bit
+#define __clear_bit clear_bit
+
+/* A bit spinlock nobody else holds: taking it twice would hang the kernel, so say so. */
+static inline void bit_spin_lock(int bitnum, unsigned long *addr)
+{
+	WARN_ON(test_and_set_bit(bitnum, addr));
+}
+static inline void bit_spin_unlock(int bitnum, unsigned long *addr)
+{
+	WARN_ON(!test_bit(bitnum, addr));
+	clear_bit(bitnum, addr);
+}
+#define __bit_spin_unlock bit_spin_unlock
+
+static inline void INIT_LIST_HEAD(struct list_head *list)
+{
+	list->next = list;
+	list->prev = list;
+}
+static inline int list_empty(const struct list_head *head) { return head->next == head; }
+
+static inline unsigned raw_read_seqcount(const seqcount_t *s) { return s->sequence; }
+
+/* compound_head(), page_folio() and folio_page() over the simulated memmap. */
+static inline unsigned long _compound_head(const struct page *page)
+{
+	unsigned long head = READ_ONCE(page->compound_head);
+
+	if (unlikely(head & 1))
+		return head - 1;
+	return (unsigned long)page;
+}
+#define compound_head(page) ((__typeof__(page))_compound_head(page))
+#define page_folio(p)                                                          \
+	(_Generic((p), const struct page *: (const struct folio *)_compound_head(p), \
+		  struct page *: (struct folio *)_compound_head(p)))
+#define folio_page(folio, n) (&(folio)->page + (n))
+static inline void set_compound_head(struct page *page, struct page *head)
+{
+	WRITE_ONCE(page->compound_head, (unsigned long)head + 1);
+}
+static inline void clear_compound_head(struct page *page) { WRITE_ONCE(page->compound_head, 0); }
+static inline void set_page_private(struct page *page, unsigned long private)
+{
+	page->private = private;
+}
+static inline int PageTail(const struct page *page) { return READ_ONCE(page->compound_head) & 1; }
+
+/* Page and folio flags. */
+#define FC_FOLIO_FLAG(name, page_nr, bit)                                              \
+	static inline bool folio_test_##name(const struct folio *folio)                \
+	{                                                                              \
+		return test_bit(bit, &(&folio->page + (page_nr))->flags);              \
+	}                                                                              \
+	static inline void folio_set_##name(struct folio *folio)                       \
+	{                                                                              \
+		set_bit(bit, &(&folio->page + (page_nr))->flags);                      \
+	}                                                                              \
+	static inline void __folio_set_##name(struct folio *folio)                     \
+	{                                                                              \
+		set_bit(bit, &(&folio->page + (page_nr))->flags);                      \
+	}                                                                              \
+	static inline void folio_clear_##name(struct folio *folio)                     \
+	{                                                                              \
+		clear_bit(bit, &(&folio->page + (page_nr))->flags);                    \
+	}
+FC_FOLIO_FLAG(locked, 0, PG_locked)
+FC_FOLIO_FLAG(head, 0, PG_head)
+FC_FOLIO_FLAG(swapbacked, 0, PG_swapbacked)
+FC_FOLIO_FLAG(large_rmappable, 1, PG_large_rmappable)
+FC_FOLIO_FLAG(partially_mapped, 1, PG_partially_mapped)
+#undef FC_FOLIO_FLAG
+
+static inline bool folio_test_large(const struct folio *folio) { return folio_test_head(folio); }
+static inline void __SetPageHead(struct page *page) { set_bit(PG_head, &page->flags); }
+static inline bool folio_test_swapcache(const struct folio *folio)
+{
+	return folio_test_swapbacked(folio) && test_bit(PG_swapcache, &folio->flags);
+}
+static inline bool folio_test_ksm(const struct folio *folio)
+{
+	return ((unsigned long)folio->mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_KSM;
+}
+FOLIO_TYPE_OPS(hugetlb, hugetlb)
+static inline bool PageHuge(const struct page *page) { return folio_test_hugetlb(page_folio(page)); }
+/* hugetlb keeps its restore-reserve flag in folio->private; nothing here reads it. */
+static inline void folio_clear_hugetlb_restore_reserve(struct folio *folio) { (void)folio; }
+
+/* PageAnonExclusive: per page for THP, on the head page for hugetlb. */
+static inline int PageAnonExclusive(const struct page *page)
+{
+	if (PageHuge(page))
+		page = compound_head(page);
+	return test_bit(PG_anon_exclusive, &page->flags);
+}
+static inline void SetPageAnonExclusive(struct page *page)
+{
+	VM_BUG_ON_PGFLAGS(PageHuge(page) && PageTail(page), page);
+	set_bit(PG_anon_exclusive, &page->flags);
+}
+static inline void ClearPageAnonExclusive(struct page *page)
+{
+	VM_BUG_ON_PGFLAGS(PageHuge(page) && PageTail(page), page);
+	clear_bit(PG_anon_exclusive, &page->flags);
+}
+
+/* Folios the rmap code must never see, and features foliocheck does not simulate. */
+static inline bool is_zero_folio(const struct folio *folio) { (void)folio; return false; }
+static inline bool folio_is_device_private(const struct folio *folio) { (void)folio; return false; }
+static inline bool is_pci_p2pdma_page(const struct page *page) { (void)page; return false; }
+static inline bool put_devmap_managed_folio_refs(struct folio *folio, int refs)
+{
+	(void)folio, (void)refs;
+	return false;
+}
+static inline bool is_check_pages_enabled(void) { return true; }
+
+/* Reference counts: the callers' references, as the glue takes them. */
+static inline int page_ref_count(const struct page *page) { return atomic_read(&page->_refcount); }
+static inline void set_page_count(struct page *page, int v) { atomic_set(&page->_refcount, v); }
+static inline int folio_ref_count(const struct folio *folio) { return page_ref_count(&folio->page); }
+static inline void folio_ref_add(struct folio *folio, int nr) { atomic_add(nr, &folio->_refcount); }
+static inline void folio_put_refs(struct folio *folio, int refs)
+{
+	/* Dropping the last reference would free the folio under the trace's feet. */
+	WARN_ON(atomic_sub_return(refs, &folio->_refcount) <= 0);
+}
+
+/* Geometry: PMD and PUD sizes are the trace's (pmd_order may be scaled down). */
+#define HPAGE_PMD_ORDER (fc_current->pmd_order)
+#define HPAGE_PMD_NR (1 << HPAGE_PMD_ORDER)
+#define HPAGE_PUD_ORDER (fc_current->pud_order)
+#define HPAGE_PUD_NR (1 << HPAGE_PUD_ORDER)
+
+/* Where a folio page sits in its file or anon_vma: one VMA per mm, all at the same address. */
+static inline pgoff_t linear_page_index(const struct vm_area_struct *vma, unsigned long address)
+{
+	return ((address - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff;
+}
+static inline pgoff_t page_to_pgoff(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio->index + (pgoff_t)(page - &folio->page);
+}
+static inline struct anon_vma *folio_anon_vma(const struct folio *folio)
+{
+	unsigned long mapping = (unsigned long)folio->mapping;
+
+	/* The kernel returns NULL and its caller dereferences it; foliocheck must not crash. */
+	if (WARN_ON((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON))
+		return &fc_current->anon_vma;
+	return (struct anon_vma *)(mapping - PAGE_MAPPING_ANON);
+}
+
+/* Statistics. NR_*_PMDMAPPED are node-only since 6.10; both land in the same counters here. */
+static inline struct pglist_data *folio_pgdat(const struct folio *folio)
+{
+	(void)folio;
+	return &fc_current->node;
+}
+static inline void __lruvec_stat_mod_folio(struct folio *folio, enum node_stat_item idx, int val)
+{
+	(void)folio;
+	fc_stat(idx, val);
+}
+static inline void __mod_node_page_state(struct pglist_data *pgdat, enum node_stat_item idx,
+					 long delta)
+{
+	(void)pgdat;
+	fc_stat(idx, delta);
+}
+static inline void node_stat_mod_folio(struct folio *folio, enum node_stat_item idx, long delta)
+{
+	(void)folio;
+	fc_stat(idx, delta);
+}
+static inline void mod_mthp_stat(int order, enum mthp_stat_item item, int delta)
+{
+	(void)order, (void)item, (void)delta;
+}
+static inline void count_mthp_stat(int order, enum mthp_stat_item item) { (void)order, (void)item; }
+static inline void count_vm_event(enum vm_event_item item) { (void)item; }
+
+/* mlock bookkeeping: no VMA here is VM_LOCKED. */
+static inline void mlock_vma_folio(struct folio *folio, struct vm_area_struct *vma)
+{
+	(void)folio, (void)vma;
+}
+static inline void munlock_vma_folio(struct folio *folio, struct vm_area_struct *vma)
+{
+	(void)folio, (void)vma;
+}
+
+/*
+ * deferred_split_folio() (mm/huge_memory.c) with its queue left out: the same early returns, then
+ * the sticky PG_partially_mapped. Not queueing keeps _deferred_list empty, which is what the free
+ * path sees after it unqueues the folio.
+ */
+static inline void deferred_split_folio(struct folio *folio, bool partially_mapped)
+{
+	if (folio_order(folio) <= 1)
+		return;
+	if (!partially_mapped)
+		return;
+	if (folio_test_swapcache(folio))
+		return;
+	if (!folio_test_partially_mapped(folio))
+		folio_set_partially_mapped(folio);
+}
+
+#endif /* FOLIOCHECK_KERNEL_SHIM_STUBS_H */

@@ -1,0 +1,85 @@
+// Kills one mutant of the zoo with the CI-trusted property, for the mutant test and `foliocheck mutants`.
+#include "properties/mutant_kill.h"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "model/implementation.h"
+#include "properties/claims.h"
+#include "properties/runner.h"
+
+namespace foliocheck::props {
+
+std::vector<std::string> mutant_impls(Mutant m) {
+  std::string_view column;
+  for (const MutantInfo& info : all_mutants())
+    if (info.mutant == m) column = info.encodings;
+  std::vector<std::string> out;
+  while (!column.empty()) {
+    const size_t comma = column.find(',');
+    std::string_view name = column.substr(0, comma);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (!name.empty() && make_implementation(name)) out.emplace_back(name);
+    column = comma == std::string_view::npos ? std::string_view{} : column.substr(comma + 1);
+  }
+  return out;
+}
+
+KillResult kill_with_rapidcheck(Mutant m, const KillBudget& budget) {
+  const bool ci = budget_level() == BudgetLevel::ci;
+  const double limit = budget.seconds > 0 ? budget.seconds : ci ? 60 : 600;
+  std::string name;
+  for (const MutantInfo& info : all_mutants())
+    if (info.mutant == m) name = info.name;
+  if (name.empty()) throw std::invalid_argument("kill_with_rapidcheck: not a mutant of the zoo");
+
+  ScenarioOptions options;
+  options.impls = mutant_impls(m);
+  if (options.impls.empty())
+    throw std::invalid_argument("mutant " + name + " names no implementation this build has");
+
+  rc::detail::TestParams params = rc::detail::configuration().testParams;
+  if (budget.seed) params.seed = budget.seed;
+  params.maxSuccess = 100;
+  params.maxSize = budget.max_size > 0 ? budget.max_size : 40;
+
+  const Mutant previous = active_mutant();
+  set_active_mutant(m);
+  KillResult r;
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  try {
+    for (uint64_t round = 0;; round++) {
+      // Each round restarts at small sizes, where the shortest traces come from.
+      const PropertyOutcome out = run_property(
+          "Mutants/" + name, [&] { state_machine_claim(Claim::agreement, options); }, params,
+          Listener::quiet);
+      r.executions += out.executions;
+      if (out.kind == PropertyOutcome::failed) {
+        r.killed = true;
+        r.trace_len = out.trace_len;
+        r.trace_path = out.trace_paths.empty() ? "" : out.trace_paths.front();
+        r.violation = out.violation;
+        r.reproduce = out.reproduce;
+        r.replay = r.trace_path.empty() ? "" : replay_command(r.trace_path);
+        r.trace_is_counterexample = out.trace_is_counterexample;
+        r.report = out.report;
+        break;
+      }
+      if (out.kind != PropertyOutcome::passed) r.report += out.report;
+      if (elapsed() >= limit) break;
+      params.seed = params.seed * 6364136223846793005ull + 1442695040888963407ull + round;
+    }
+  } catch (...) {
+    set_active_mutant(previous);
+    throw;
+  }
+  set_active_mutant(previous);
+  r.seconds = elapsed();
+  return r;
+}
+
+}  // namespace foliocheck::props

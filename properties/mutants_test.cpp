@@ -1,0 +1,55 @@
+// Proof that the property suite can fail: every mutant of the zoo is killed with a short replayable trace.
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "model/replay.h"
+#include "properties/mutant_kill.h"
+#include "properties/runner.h"
+
+namespace foliocheck::props {
+namespace {
+
+constexpr size_t kMaxTraceLen = 8;
+
+class EveryMutant : public testing::TestWithParam<MutantInfo> {};
+
+TEST_P(EveryMutant, IsKilledByTheAgreementPropertyWithAReplayableTraceOfAtMostEightOperations) {
+  const MutantInfo& info = GetParam();
+  const KillResult r = kill_with_rapidcheck(info.mutant);
+  std::cout << "[ mutant ] " << info.name << ": " << (r.killed ? "killed" : "SURVIVED") << " in "
+            << r.seconds << " s, " << r.executions << " executions, trace of " << r.trace_len
+            << " operations\n"
+            << r.report << std::flush;
+  ASSERT_TRUE(r.killed) << info.name << " (" << info.sentence << ") survived " << r.seconds << " s";
+  EXPECT_LE(r.trace_len, kMaxTraceLen) << r.report;
+  EXPECT_TRUE(r.trace_is_counterexample)
+      << "the written trace is not the counterexample RapidCheck shrank to:\n" << r.report;
+  ASSERT_FALSE(r.trace_path.empty());
+
+  // What `foliocheck replay --mutant=NAME FILE` does: a violation with the mutant, none without.
+  const ParseResult parsed = parse_trace_file(r.trace_path);
+  ASSERT_FALSE(parsed.error) << parsed.error->describe();
+  set_active_mutant(info.mutant);
+  const ReplayReport with = replay_trace(*parsed.trace, {});
+  set_active_mutant(Mutant::none);
+  const ReplayReport without = replay_trace(*parsed.trace, {});
+  EXPECT_EQ(with.result, ReplayReport::violation)
+      << r.replay << " does not reproduce: " << with.message;
+  EXPECT_EQ(without.result, ReplayReport::ok)
+      << "the trace fails without the mutant too, so it is not about " << info.name << ": "
+      << without.message;
+}
+
+std::string test_name(const testing::TestParamInfo<MutantInfo>& p) {
+  std::string s(p.param.name);
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, EveryMutant, testing::ValuesIn(all_mutants().begin(), all_mutants().end()),
+                         test_name);
+
+}  // namespace
+}  // namespace foliocheck::props

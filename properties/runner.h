@@ -1,0 +1,111 @@
+// Runs a property under RapidCheck with foliocheck's budget, classification and failure-trace output.
+#pragma once
+
+#include <rapidcheck.h>
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/trace.h"
+
+namespace foliocheck::props {
+
+// ---- budget -------------------------------------------------------------------------------------
+
+// FOLIOCHECK_BUDGET=ci (default) or nightly.
+enum class BudgetLevel : uint8_t { ci, nightly };
+// Throws std::invalid_argument naming the variable when it holds anything else.
+BudgetLevel budget_level();
+
+struct Budget {
+  int max_success;  // test cases
+  int max_size;     // longest operation sequence
+};
+// RapidCheck's configured parameters (seed from RC_PARAMS, or random) with max_success and max_size
+// from the budget of the current level, unless RC_PARAMS sets them itself.
+rc::detail::TestParams params_for(Budget ci, Budget nightly);
+
+// ---- classification -----------------------------------------------------------------------------
+
+enum class State : uint8_t {
+#define FOLIOCHECK_STATE(e, label, classify, required) e,
+#include "properties/coverage.def"
+#undef FOLIOCHECK_STATE
+};
+inline constexpr size_t kNumStates = 0
+#define FOLIOCHECK_STATE(e, label, classify, required) +1
+#include "properties/coverage.def"
+#undef FOLIOCHECK_STATE
+    ;
+struct StateInfo {
+  std::string_view label;
+  bool classify;
+  bool required;
+};
+const StateInfo& state_info(State s);
+
+// States one test case reached.
+struct Reached {
+  std::bitset<kNumStates> bits;
+  void set(State s) { bits.set(static_cast<size_t>(s)); }
+  bool test(State s) const { return bits.test(static_cast<size_t>(s)); }
+};
+struct CoverageTotals {
+  uint64_t cases = 0;
+  std::array<uint64_t, kNumStates> reached{};
+};
+// Called once at the end of each test case that passed: RC_CLASSIFY and the totals.
+void report_case(const Reached& reached);
+std::string format_coverage(const CoverageTotals& totals);
+
+// ---- failures -----------------------------------------------------------------------------------
+
+// A trace a failing test case leaves behind; `suffix` tells several apart ("other-order").
+struct CapturedTrace {
+  std::string suffix;
+  Trace trace;
+};
+// Called by a property right before it fails. The last call of a check is the shrunk
+// counterexample: RapidCheck accepts every failing shrink, so the final one runs last.
+void capture_failure(std::vector<CapturedTrace> traces, std::string message);
+
+// $FOLIOCHECK_FAILURE_DIR, or findings/properties under the working directory; created.
+std::filesystem::path failure_dir();
+
+// ---- running ------------------------------------------------------------------------------------
+
+enum class Listener : uint8_t {
+  global,  // RapidCheck's own: prints RC_PARAMS="reproduce=..." for failures at exit
+  quiet,   // nothing printed (mutant kills, where failing is the point)
+};
+
+struct PropertyOutcome {
+  enum Kind : uint8_t { passed, failed, gave_up, error } kind = passed;
+  std::string report;                    // what a person reads: RapidCheck's message, paths, commands
+  std::vector<std::string> trace_paths;  // written trace files (failed only)
+  size_t trace_len = 0;                  // operations in the first trace
+  std::string violation;                 // the failing check's message
+  std::string reproduce;                 // RC_PARAMS="reproduce=..." (failed only)
+  bool trace_is_counterexample = false;  // the first trace's operations are RapidCheck's own
+  uint64_t executions = 0;               // property bodies run, shrinking included
+  int cases = 0;                         // test cases that passed
+  CoverageTotals coverage;
+};
+
+// Checks `body` as property `id` (what RC_PARAMS="reproduce=..." names). On failure writes every
+// captured trace under failure_dir() and puts the `foliocheck replay` command into the report.
+PropertyOutcome run_property(const std::string& id, const std::function<void()>& body,
+                             const rc::detail::TestParams& params, Listener listener);
+
+// Writes `trace` with a comment block saying where it came from; returns the path.
+std::string write_trace(const std::string& stem, const CapturedTrace& trace, const std::string& why);
+// `foliocheck replay [--mutant=NAME] PATH` for the active mutant.
+std::string replay_command(const std::string& path);
+
+}  // namespace foliocheck::props

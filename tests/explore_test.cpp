@@ -1,0 +1,193 @@
+// Claims about `explore`: it searches every valid sequence, merges renamed states, and finds shortest
+// violations that replay reproduces.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "model/explore.h"
+#include "model/mutants.h"
+#include "model/replay.h"
+
+namespace foliocheck {
+namespace {
+
+ExploreOptions options(Semantics s, int order, FolioType t, uint32_t depth, uint32_t mms = 2, int bits = 64) {
+  ExploreOptions o;
+  o.setup.config.semantics = s;
+  o.setup.config.bits = bits;
+  o.setup.config.pmd_order = 2;
+  o.setup.config.pud_order = 3;
+  o.setup.folio.order = order;
+  o.setup.folio.type = t;
+  o.depth = depth;
+  o.mms = mms;
+  return o;
+}
+
+Op op(OpKind k, uint32_t mm, uint32_t page = 0, uint32_t nr = 1) {
+  Op o;
+  o.kind = k;
+  o.mm = mm;
+  o.page = page;
+  o.nr = nr;
+  return o;
+}
+
+// Runs `ops` on a model and the named encoding and returns the state key.
+StateKey key_after(const Setup& setup, const std::string& impl, const std::vector<Op>& ops, uint32_t mms) {
+  ReferenceModel model;
+  model.reset(setup);
+  std::vector<std::unique_ptr<Implementation>> impls;
+  impls.push_back(make_implementation(impl));
+  impls[0]->reset(setup);
+  for (const Op& o : ops) {
+    EXPECT_FALSE(model.precondition(o)) << print_op(o);
+    model.apply(o);
+    impls[0]->apply(o);
+  }
+  return explore_state_key(model, impls, mms);
+}
+
+// Restores "no mutant" even when an assertion returns early.
+struct MutantScope {
+  explicit MutantScope(Mutant m) { set_active_mutant(m); }
+  ~MutantScope() { set_active_mutant(Mutant::none); }
+};
+
+const MutantInfo& mutant(std::string_view name) {
+  for (const MutantInfo& m : all_mutants())
+    if (m.name == name) return m;
+  ADD_FAILURE() << "no mutant " << name;
+  return all_mutants().front();
+}
+
+TEST(Explore, StatesThatDifferOnlyByTheNamesOfTheMmsAreOneState) {
+  const foliocheck::Setup s = options(Semantics::mm_id, 2, FolioType::file, 2).setup;
+  const StateKey a = key_after(s, "mm-id-64", {op(OpKind::add_file_ptes, 1, 0), op(OpKind::add_file_ptes, 2, 1, 2)}, 2);
+  const StateKey b = key_after(s, "mm-id-64", {op(OpKind::add_file_ptes, 2, 0), op(OpKind::add_file_ptes, 1, 1, 2)}, 2);
+  EXPECT_EQ(a, b) << "mm 1 and mm 2 swapped roles; the slots hold the same mms in the same order";
+}
+
+TEST(Explore, WhichMmOwnsWhichSlotKeepsStatesApart) {
+  // Same mappings per renamed mm, but the mm mapping one page took slot 1 after the other took
+  // slot 0 in one state and slot 0 in the other: their futures differ (rule A3 before A4).
+  const foliocheck::Setup s = options(Semantics::mm_id, 2, FolioType::file, 3).setup;
+  const StateKey a = key_after(s, "mm-id-64",
+                               {op(OpKind::add_file_ptes, 1, 0, 2), op(OpKind::add_file_ptes, 2, 2)}, 2);
+  const StateKey b = key_after(s, "mm-id-64",
+                               {op(OpKind::add_file_ptes, 2, 2), op(OpKind::add_file_ptes, 1, 0, 2)}, 2);
+  EXPECT_NE(a, b);
+}
+
+TEST(Explore, DifferentMappingsAreDifferentStates) {
+  const foliocheck::Setup s = options(Semantics::v6_12, 2, FolioType::file, 1).setup;
+  EXPECT_NE(key_after(s, "v6.12-64", {op(OpKind::add_file_ptes, 1, 0)}, 2),
+            key_after(s, "v6.12-64", {op(OpKind::add_file_ptes, 1, 1)}, 2));
+}
+
+TEST(Explore, SmallFoliosGetEveryRangeAndLargeOnesARepresentativeSet) {
+  auto ranges = [](const std::vector<Op>& ops) {
+    std::vector<std::pair<uint32_t, uint32_t>> out;
+    for (const Op& o : ops)
+      if (o.kind == OpKind::add_file_ptes && o.mm == 1) out.emplace_back(o.page, o.nr);
+    return out;
+  };
+  const auto small = ranges(explore_alphabet(options(Semantics::mm_id, 2, FolioType::file, 1)));
+  EXPECT_EQ(small.size(), 10u) << "4 pages: 4 + 3 + 2 + 1 ranges";
+  ExploreOptions big = options(Semantics::mm_id, 9, FolioType::file, 1);
+  big.setup.config.pmd_order = 9;
+  big.setup.config.pud_order = 18;
+  const auto large = ranges(explore_alphabet(big));
+  for (auto want : {std::pair<uint32_t, uint32_t>{0, 512}, {0, 1}, {511, 1}, {256, 1}})
+    EXPECT_NE(std::find(large.begin(), large.end(), want), large.end()) << want.first << "+" << want.second;
+  EXPECT_LE(large.size(), 8u);
+}
+
+TEST(Explore, OnlyTheOverflowModeRepeatsOperations) {
+  ExploreOptions o = options(Semantics::mm_id, 2, FolioType::file, 1, 2, 32);
+  for (const Op& x : explore_alphabet(o)) EXPECT_EQ(x.repeat, 1u) << print_op(x);
+  o.overflow = true;
+  bool crosses = false;
+  for (const Op& x : explore_alphabet(o)) crosses |= x.kind == OpKind::add_file_ptes && x.repeat * x.nr > 32768;
+  EXPECT_TRUE(crosses) << "one statement must carry an mm past SHRT_MAX + 1 mappings";
+}
+
+TEST(Explore, TheCorrectEncodingsSurviveEverySequenceOfThreeOperations) {
+  for (Semantics sem : {Semantics::v6_12, Semantics::mm_id, Semantics::no_page_mapcount, Semantics::no_mm_id})
+    for (FolioType t : {FolioType::anon, FolioType::file}) {
+      Explorer e(options(sem, 2, t, 3));
+      ASSERT_FALSE(e.error()) << *e.error();
+      const ExploreResult& r = e.run();
+      EXPECT_EQ(r.outcome, ExploreResult::bounded)
+          << semantics_name(sem) << " " << folio_type_name(t) << ": " << (r.found ? r.found->describe() : "");
+      EXPECT_EQ(r.depth, 3u);
+      EXPECT_GT(r.states, 50u);
+    }
+}
+
+TEST(Explore, TheFirstViolationFoundIsAShortestOneAndReplayReproducesIt) {
+  MutantScope scope(*mutant_from_name("small-unmap-nonpositive"));
+  ExploreOptions o = options(Semantics::mm_id, 0, FolioType::anon, 5);
+  Explorer e(o);
+  const ExploreResult& r = e.run();
+  ASSERT_EQ(r.outcome, ExploreResult::violation);
+  ASSERT_GE(r.trace.size(), 1u);
+
+  ExploreOptions shorter = o;
+  shorter.depth = static_cast<uint32_t>(r.trace.size() - 1);
+  Explorer e2(shorter);
+  EXPECT_NE(e2.run().outcome, ExploreResult::violation) << "a shorter violating sequence exists";
+
+  ReplayOptions ro;
+  ro.sweep_every = 1;
+  const ReplayReport rep = replay_trace(r.as_trace(o.setup), ro);
+  EXPECT_EQ(rep.result, ReplayReport::violation);
+  ASSERT_TRUE(rep.found);
+  EXPECT_EQ(rep.found->signature(), r.found->signature());
+}
+
+TEST(Explore, AMutantTheSetupCannotReachIsNotReported) {
+  // PUD mappings need a PUD-sized folio; on a PMD-sized one the mistake is unreachable.
+  MutantScope scope(*mutant_from_name("pud-counts-as-pmdmapped"));
+  Explorer e(options(Semantics::mm_id, 2, FolioType::file, 3));
+  EXPECT_EQ(e.run().outcome, ExploreResult::bounded);
+}
+
+TEST(Explore, MutantHuntSearchesOnlyTheEncodingsTheMutantAffects) {
+  const MutantInfo& m = mutant("overflow-keeps-negative-slot");
+  const auto setups = mutant_setups(m, 6);
+  ASSERT_FALSE(setups.empty());
+  bool overflow = false;
+  for (const ExploreOptions& o : setups) {
+    EXPECT_EQ(o.setup.config.bits, 32);
+    EXPECT_NE(std::string(m.encodings).find(o.impls.at(0)), std::string::npos) << o.impls[0];
+    overflow |= o.overflow;
+  }
+  EXPECT_TRUE(overflow);
+}
+
+TEST(Explore, BadOptionsAreAnErrorNotACrash) {
+  ExploreOptions o = options(Semantics::mm_id, 2, FolioType::anon, 2);
+  o.setup.folio.order = 30;
+  EXPECT_TRUE(Explorer(o).error());
+  o = options(Semantics::mm_id, 2, FolioType::anon, 2);
+  o.impls = {"no-such-encoding"};
+  EXPECT_TRUE(Explorer(o).error());
+  o.impls = {"v6.12-64"};
+  EXPECT_TRUE(Explorer(o).error()) << "v6.12-64 does not support semantics=mm-id";
+  o = options(Semantics::mm_id, 2, FolioType::anon, 2, 0);
+  EXPECT_TRUE(Explorer(o).error());
+}
+
+TEST(Explore, TheStateLimitStopsTheSearch) {
+  ExploreOptions o = options(Semantics::mm_id, 2, FolioType::anon, 6, 3);
+  o.max_states = 500;
+  Explorer e(o);
+  const ExploreResult& r = e.run();
+  EXPECT_EQ(r.outcome, ExploreResult::limit);
+  EXPECT_LT(r.depth, 6u);
+  EXPECT_GE(r.states, 500u);
+}
+
+}  // namespace
+}  // namespace foliocheck
