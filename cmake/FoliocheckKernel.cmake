@@ -57,3 +57,35 @@ function(foliocheck_kernel_extract out_dir outputs_var)
     VERBATIM)
   set(${outputs_var} ${outputs} PARENT_SCOPE)
 endfunction()
+
+# foliocheck_kernel_object_library(<name> <generated_dir> <generated files>...)
+#   An OBJECT library of the extracted code (kernel/kernel_rmap.c) and its glue
+#   (kernel/kernel_impl.cpp). It links nothing of foliocheck_model's on purpose: it becomes part of
+#   foliocheck_model's interface, and consuming foliocheck_model would list its objects twice.
+function(foliocheck_kernel_object_library name gen)
+  set(dir ${PROJECT_SOURCE_DIR}/kernel)
+  add_library(${name} OBJECT ${dir}/kernel_rmap.c ${dir}/kernel_impl.cpp ${ARGN})
+  set_target_properties(${name} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON)
+  target_include_directories(${name} PRIVATE ${gen} ${dir} ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PRIVATE foliocheck_flags Boost::headers)
+  # The kernel's own C dialect: wrapping signed arithmetic and no strict aliasing (its Makefile's
+  # -fno-strict-overflow -fno-strict-aliasing), and the warnings its build leaves off.
+  set_source_files_properties(${dir}/kernel_rmap.c TARGET_DIRECTORY ${name} PROPERTIES
+    COMPILE_OPTIONS "-fwrapv;-fno-strict-aliasing;-Wno-unused-parameter;-Wno-sign-compare;-Wno-unused-function")
+endfunction()
+
+# foliocheck_kernel_join_fuzz_model(<object library>)
+#   fuzz/CMakeLists.txt builds foliocheck_model_fuzz after this directory: once the top-level
+#   directory is done, hand it the instrumented kernel objects the way foliocheck_model has them.
+function(foliocheck_kernel_join_fuzz_model objects)
+  cmake_language(EVAL CODE "
+    cmake_language(DEFER DIRECTORY \"${PROJECT_SOURCE_DIR}\" CALL _foliocheck_kernel_join_fuzz_now ${objects})")
+endfunction()
+
+function(_foliocheck_kernel_join_fuzz_now objects)
+  if(TARGET foliocheck_model_fuzz)
+    target_sources(foliocheck_model_fuzz INTERFACE $<TARGET_OBJECTS:${objects}>)
+  else()
+    message(WARNING "foliocheck: no foliocheck_model_fuzz target; the fuzzers run without `kernel`")
+  endif()
+endfunction()

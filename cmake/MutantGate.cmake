@@ -10,6 +10,12 @@ foreach(line IN LISTS foliocheck_mutant_lines)
   # The budget is a safety net against a hang, far above the usual few seconds; running out of it
   # counts as a survival and fails the test.
   add_test(NAME "explore kills mutant ${mutant} within depth 6"
-           COMMAND foliocheck mutants --engine=explore --mutant=${mutant} --budget=40 --verbose)
+           COMMAND foliocheck mutants --engine=explore --depth=6 --mutant=${mutant} --budget=40 --verbose)
   set_tests_properties("explore kills mutant ${mutant} within depth 6" PROPERTIES LABELS mutants TIMEOUT 120)
 endforeach()
+
+# The gate can fail: a mutant that needs four operations survives a search of depth 1, and that is
+# exit status 1, not 0 (nor 2, a usage error).
+add_test(NAME "the mutant gate fails when a mutant survives"
+         COMMAND sh -c "$<TARGET_FILE:foliocheck> mutants --engine=explore --depth=1 --mutant=ebusy-first-page-only --budget=40; test $? -eq 1")
+set_tests_properties("the mutant gate fails when a mutant survives" PROPERTIES LABELS mutants)

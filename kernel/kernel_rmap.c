@@ -200,12 +200,6 @@ static size_t fc_reach(const struct fc_state *st, enum fc_op op, uint32_t page, 
 	return fc_max(reach, 4);
 }
 
-static void fc_foliocheck_note(struct fc_state *st, const char *what)
-{
-	if (st->nr_logged < FC_MAX_LOGGED)
-		st->log[st->nr_logged++] = (struct fc_warning){"foliocheck", 0, "not run", what};
-}
-
 /* Each page-table entry holds a folio reference, taken and dropped by the rmap callers. */
 static void fc_get(struct folio *folio, long n) { folio_ref_add(folio, (int)n); }
 static void fc_put(struct folio *folio, long n) { folio_put_refs(folio, (int)n); }
@@ -223,11 +217,11 @@ bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, uint32_
 
 	fc_current = st;
 	if (fc_reach(st, op, page_idx, nr) > FC_MAX_MEMMAP_PAGES) {
-		fc_foliocheck_note(st, "range reaches past the simulated memmap");
+		fc_note("not run: the range reaches past the simulated memmap");
 		return false;
 	}
 	if (!fc_ensure_memmap(st, fc_reach(st, op, page_idx, nr))) {
-		fc_foliocheck_note(st, "out of memory growing the simulated memmap");
+		fc_note("not run: out of memory growing the simulated memmap");
 		return false;
 	}
 	if (src_id && !(src_mm = fc_mm(st, src_id)))
@@ -275,7 +269,7 @@ bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, uint32_
 		folio_add_file_rmap_pud(folio, &folio->page, vma);
 		fc_get(folio, 1);
 #else
-		fc_foliocheck_note(st, "this tree has no folio_add_file_rmap_pud()");
+		fc_note("not run: this tree has no folio_add_file_rmap_pud()");
 #endif
 		break;
 	case FC_OP_remove_ptes:
@@ -291,7 +285,7 @@ bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, uint32_
 		folio_remove_rmap_pud(folio, &folio->page, vma);
 		fc_put(folio, 1);
 #else
-		fc_foliocheck_note(st, "this tree has no folio_remove_rmap_pud()");
+		fc_note("not run: this tree has no folio_remove_rmap_pud()");
 #endif
 		break;
 	case FC_OP_dup_file_ptes:

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <unordered_set>
 
 #include "model/agreement.h"
 #include "model/replay.h"
@@ -66,10 +65,6 @@ bool is_overflow_kind(OpKind k) {
          k == OpKind::try_dup_anon_ptes || k == OpKind::remove_ptes;
 }
 
-struct KeyHash {
-  size_t operator()(const StateKey& k) const { return static_cast<size_t>(k.a ^ (k.b * 0x9E3779B97F4A7C15ull)); }
-};
-
 uint64_t mix(uint64_t x) {
   x ^= x >> 30;
   x *= 0xBF58476D1CE4E5B9ull;
@@ -79,17 +74,55 @@ uint64_t mix(uint64_t x) {
   return x;
 }
 
-// 128 bits of two independent mixes: a collision would silently merge two states, so one 64-bit
-// hash over millions of states is not enough margin.
+// 128 bits from two lanes with different multipliers: a collision would silently merge two states,
+// so one 64-bit hash over millions of states is not enough margin.
 StateKey hash_words(const std::vector<int64_t>& words) {
   uint64_t a = 0x243F6A8885A308D3ull, b = 0x13198A2E03707344ull;
   for (int64_t w : words) {
     const uint64_t u = static_cast<uint64_t>(w);
-    a = mix(a ^ u) + 0x9E3779B97F4A7C15ull;
-    b = mix(b + u * 0xD6E8FEB86659FD93ull) ^ (b >> 17);
+    a = (a ^ u) * 0x9E3779B97F4A7C15ull;
+    a ^= a >> 29;
+    b = (b + u) * 0xD6E8FEB86659FD93ull;
+    b ^= b >> 32;
   }
-  return {mix(a ^ words.size()), mix(b + words.size())};
+  // Never all-zero in `a`: KeySet uses that as its empty slot.
+  return {mix(a ^ words.size()) | 1, mix(b + words.size())};
 }
+
+// An open-addressing set of keys: the visited set is the hottest structure of the search, and a
+// node-based set spends its time in cache misses and allocation.
+class KeySet {
+ public:
+  KeySet() : m_slots(1024) {}
+  // True if `k` was not there before.
+  bool insert(StateKey k) {
+    if ((m_count + 1) * 2 > m_slots.size()) grow();
+    return place(m_slots, k);
+  }
+  size_t size() const { return m_count; }
+
+ private:
+  bool place(std::vector<StateKey>& slots, StateKey k) {
+    const size_t mask = slots.size() - 1;
+    for (size_t i = k.b & mask;; i = (i + 1) & mask) {
+      if (slots[i].a == 0) {
+        slots[i] = k;
+        m_count++;
+        return true;
+      }
+      if (slots[i] == k) return false;
+    }
+  }
+  void grow() {
+    std::vector<StateKey> bigger(m_slots.size() * 2);
+    m_count = 0;
+    for (const StateKey& k : m_slots)
+      if (k.a != 0) place(bigger, k);
+    m_slots.swap(bigger);
+  }
+  std::vector<StateKey> m_slots;
+  size_t m_count = 0;
+};
 
 std::optional<Violation> check_all(const ReferenceModel& model,
                                    const std::vector<std::unique_ptr<Implementation>>& impls,
@@ -104,6 +137,14 @@ std::optional<Violation> check_all(const ReferenceModel& model,
 
 // Builds StateKeys, keeping its scratch vectors between calls.
 struct KeyBuilder {
+  // What each implementation (the model first) models never changes within one setup, so it is
+  // asked once.
+  struct Plan {
+    std::vector<Obs> scalars;
+    std::vector<Obs> pages;
+    bool mm_mapcount = false, mm_id = false, mm_id_mapcount = false;
+  };
+  std::vector<Plan> plans;
   std::vector<int64_t> words;
   std::vector<std::vector<int64_t>> sigs;  // per-mm signatures
   std::vector<uint32_t> order;             // mms sorted by signature
@@ -116,6 +157,24 @@ struct KeyBuilder {
                  uint32_t mms, uint32_t& touched) {
     const Setup& s = model.setup();
     const uint32_t n = s.nr_pages();
+    if (plans.size() != impls.size() + 1) {
+      plans.clear();
+      auto plan = [&](const Implementation& impl) {
+        Plan p;
+        for (int i = 0; i < kNumObs; i++) {
+          const Obs obs = static_cast<Obs>(i);
+          if (!obs_info(obs).indexed && impl.models(obs)) p.scalars.push_back(obs);
+        }
+        for (Obs obs : {Obs::page_mapcount, Obs::anon_exclusive})
+          if (impl.models(obs)) p.pages.push_back(obs);
+        p.mm_mapcount = impl.models(Obs::mm_mapcount);
+        p.mm_id = impl.models(Obs::mm_id);
+        p.mm_id_mapcount = impl.models(Obs::mm_id_mapcount);
+        plans.push_back(std::move(p));
+      };
+      plan(model);
+      for (const auto& impl : impls) plan(*impl);
+    }
     sigs.resize(mms + 1);
     for (uint32_t m = 1; m <= mms; m++) {
       std::vector<int64_t>& sig = sigs[m];
@@ -129,11 +188,11 @@ struct KeyBuilder {
       sig.push_back(mm ? mm->pud : 0);
       sig.push_back(mm ? mm->hugetlb : 0);
       sig.push_back(model.mm_has_pinned(m));
-      for (const auto& impl : impls) {
-        if (impl->models(Obs::mm_mapcount)) sig.push_back(impl->read(Obs::mm_mapcount, m));
-        if (impl->models(Obs::mm_id))
-          for (uint32_t slot = 0; slot < 2; slot++)
-            sig.push_back(impl->read(Obs::mm_id, slot) == m);
+      for (size_t i = 0; i < impls.size(); i++) {
+        const Plan& p = plans[i + 1];
+        if (p.mm_mapcount) sig.push_back(impls[i]->read(Obs::mm_mapcount, m));
+        if (p.mm_id)
+          for (uint32_t slot = 0; slot < 2; slot++) sig.push_back(impls[i]->read(Obs::mm_id, slot) == m);
       }
     }
     touched = 0;
@@ -153,27 +212,21 @@ struct KeyBuilder {
     words.push_back(static_cast<int64_t>(h.epoch_max_mm_mappings));
     words.push_back(model.pins());
     for (uint32_t m : order) words.insert(words.end(), sigs[m].begin(), sigs[m].end());
-    auto obs_words = [&](const Implementation& impl) {
-      for (int i = 0; i < kNumObs; i++) {
-        const Obs obs = static_cast<Obs>(i);
-        if (obs_info(obs).indexed || !impl.models(obs)) continue;
-        words.push_back(impl.read(obs));
-      }
-      for (Obs obs : {Obs::page_mapcount, Obs::anon_exclusive}) {
-        if (!impl.models(obs)) continue;
-        for (uint32_t p = 0; p < n; p++) words.push_back(impl.read(obs, p));
-      }
+    auto obs_words = [&](const Implementation& impl, const Plan& p) {
+      for (Obs obs : p.scalars) words.push_back(impl.read(obs));
+      for (Obs obs : p.pages)
+        for (uint32_t page = 0; page < n; page++) words.push_back(impl.read(obs, page));
       for (uint32_t slot = 0; slot < 2; slot++) {
-        if (impl.models(Obs::mm_id)) {
+        if (p.mm_id) {
           const int64_t id = impl.read(Obs::mm_id, slot);
           // An id outside the searched mms can only come from a broken encoding; keep it apart.
           words.push_back(id >= 1 && id <= mms ? rename[id] : (id == 0 ? 0 : (int64_t{1} << 40) + id));
         }
-        if (impl.models(Obs::mm_id_mapcount)) words.push_back(impl.read(Obs::mm_id_mapcount, slot));
+        if (p.mm_id_mapcount) words.push_back(impl.read(Obs::mm_id_mapcount, slot));
       }
     };
-    obs_words(model);
-    for (const auto& impl : impls) obs_words(*impl);
+    obs_words(model, plans[0]);
+    for (size_t i = 0; i < impls.size(); i++) obs_words(*impls[i], plans[i + 1]);
     return hash_words(words);
   }
 };
@@ -298,7 +351,7 @@ struct Explorer::State {
   std::vector<Op> alphabet;
   std::vector<Node> nodes;
   std::vector<uint32_t> frontier;
-  std::unordered_set<StateKey, KeyHash> visited;
+  KeySet visited;
   KeyBuilder keys;
   Clock::time_point start;
   Clock::time_point last_progress;
@@ -398,6 +451,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     m_result.applied += op.repeat;
   };
 
+  ReferenceModel parent, model;
   for (size_t fi = 0; fi < st.frontier.size(); fi++) {
     const uint32_t node = st.frontier[fi];
     const std::vector<Op> path = st.path_to(node);
@@ -407,7 +461,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       if (!(touched & (1u << (m - 1)))) fresh = m;
     auto usable = [&](uint32_t m) { return (touched & (1u << (m - 1))) || m == fresh; };
 
-    ReferenceModel parent = st.root;
+    parent = st.root;
     for (const Op& op : path)
       for (uint32_t r = 0; r < op.repeat; r++) parent.apply(op);
 
@@ -417,7 +471,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       if ((args & kArgSrc) && !usable(cand.src)) continue;
       if (parent.precondition(cand)) continue;
 
-      ReferenceModel model = parent;
+      model = parent;  // assignment keeps the scratch model's buffers
       for (auto& impl : st.impls) impl->reset(s);
       for (const Op& op : path) apply_all(op);
       const PageRange scope = touched_pages(cand, s);
@@ -438,7 +492,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       m_result.transitions++;
       uint32_t child_touched = 0;
       // A state already known was checked when it was first reached, and equal keys check alike.
-      if (!found && st.visited.insert(st.keys.build(model, st.impls, mms, child_touched)).second) {
+      if (!found && st.visited.insert(st.keys.build(model, st.impls, mms, child_touched))) {
         found = check_all(model, st.impls, scope);
         if (!found) {
           st.nodes.push_back({node, child_touched, cand});
@@ -503,20 +557,23 @@ constexpr EncodingInfo kEncodings[] = {
 };
 
 // The folio shapes a mutant hunt tries, cheapest and most telling first. Scaled geometry: order 2 is
-// PMD-sized (4 pages), order 3 PUD-sized.
+// PMD-sized (4 pages), order 3 PUD-sized (8 pages, with the representative ranges only: all 36
+// ranges of 8 pages multiply the state space without reaching new code).
 struct HuntShape {
   int order;
   FolioType type;
   bool hugetlb;
   uint32_t mms;
   bool overflow;  // only for 32-bit encodings, where short slot counts can wrap
+  uint32_t all_ranges_up_to;
 };
 constexpr HuntShape kHuntShapes[] = {
-    {2, FolioType::anon, false, 2, false},  {2, FolioType::file, false, 2, false},
-    {0, FolioType::anon, false, 2, false},  {2, FolioType::shmem, false, 2, false},
-    {3, FolioType::file, false, 2, false},  {1, FolioType::anon, false, 2, false},
-    {2, FolioType::anon, true, 2, false},   {2, FolioType::file, true, 2, false},
-    {2, FolioType::anon, false, 3, false},  {2, FolioType::file, false, 2, true},
+    {2, FolioType::anon, false, 2, false, 8},  {2, FolioType::file, false, 2, false, 8},
+    {0, FolioType::anon, false, 2, false, 8},  {1, FolioType::anon, false, 2, false, 8},
+    {2, FolioType::shmem, false, 2, false, 8}, {3, FolioType::file, false, 2, false, 4},
+    {2, FolioType::anon, true, 2, false, 8},   {2, FolioType::file, true, 2, false, 8},
+    {2, FolioType::file, false, 3, false, 8},  {2, FolioType::file, false, 2, true, 8},
+    {2, FolioType::anon, false, 3, false, 8},
 };
 
 }  // namespace
@@ -556,6 +613,7 @@ std::vector<ExploreOptions> mutant_setups(const MutantInfo& mutant, uint32_t max
       o.mms = shape.mms;
       o.depth = max_depth;
       o.overflow = shape.overflow;
+      o.all_ranges_up_to = shape.all_ranges_up_to;
       o.impls = {std::string(e->name)};
       out.push_back(std::move(o));
     }
@@ -569,7 +627,7 @@ MutantSearch explore_mutant(const MutantInfo& mutant, uint32_t max_depth, double
   const auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   MutantSearch hunt;
-  std::vector<std::unique_ptr<Explorer>> explorers;
+
   // A kill counts only if the unmutated encoding passes the same trace; otherwise the violation is
   // someone else's bug, and counting it would make a dead mutant of a live one.
   auto take_violation = [&](const Explorer& e) {
@@ -585,49 +643,80 @@ MutantSearch explore_mutant(const MutantInfo& mutant, uint32_t max_depth, double
       std::replace(text.begin(), text.end(), '\n', ' ');
       for (const Op& op : r.trace) text += "| " + print_op(op) + " ";
       hunt.unmutated_failures.push_back(text + "=> " + r.found->describe());
-      return;
+      return false;
     }
     hunt.killed = true;
     hunt.where = e.options();
     hunt.encoding = e.options().impls.front();
     hunt.trace = r.trace;
     hunt.found = r.found;
+    return true;
   };
-  for (ExploreOptions& o : mutant_setups(mutant, max_depth)) {
-    auto e = std::make_unique<Explorer>(std::move(o));
-    if (e->error()) continue;
-    if (e->result().outcome == ExploreResult::violation && !hunt.killed) take_violation(*e);
-    explorers.push_back(std::move(e));
-  }
-  hunt.setups = explorers.size();
-  for (uint32_t level = 1; level <= max_depth && !hunt.killed; level++) {
-    bool any = false;
-    for (auto& e : explorers) {
-      const double left = budget_seconds > 0 ? budget_seconds - elapsed() : 0;
-      if (budget_seconds > 0 && left <= 0) {
-        hunt.limited = true;
-        break;
-      }
-      if (budget_seconds > 0) e->set_max_seconds(e->result().seconds + left);
-      if (e->result().outcome != ExploreResult::running) continue;
-      any = true;
-      e->expand_level();
-      if (e->result().outcome == ExploreResult::violation) {
-        take_violation(*e);
-        if (hunt.killed) break;
-      }
-      if (e->result().outcome == ExploreResult::limit) hunt.limited = true;
+
+  // Searches `setups` up to `depth`, all advanced one level at a time; true on a kill.
+  auto search = [&](std::vector<ExploreOptions> setups, uint32_t depth) {
+    std::vector<std::unique_ptr<Explorer>> explorers;
+    bool killed = false;
+    for (ExploreOptions& o : setups) {
+      o.depth = depth;
+      auto e = std::make_unique<Explorer>(std::move(o));
+      if (e->error()) continue;
+      hunt.setups++;
+      if (e->result().outcome == ExploreResult::violation && !killed) killed = take_violation(*e);
+      explorers.push_back(std::move(e));
     }
-    if (!any || hunt.limited) break;
-  }
+    uint32_t searched = depth;
+    for (uint32_t level = 1; level <= depth && !killed && !hunt.limited; level++) {
+      for (auto& e : explorers) {
+        if (e->result().outcome != ExploreResult::running) continue;
+        const double left = budget_seconds - elapsed();
+        if (budget_seconds > 0 && left <= 0) {
+          hunt.limited = true;
+          break;
+        }
+        if (budget_seconds > 0) e->set_max_seconds(e->result().seconds + left);
+        e->expand_level();
+        if (e->result().outcome == ExploreResult::violation && take_violation(*e)) {
+          killed = true;
+          break;
+        }
+        if (e->result().outcome == ExploreResult::limit) hunt.limited = true;
+      }
+    }
+    for (const auto& e : explorers) {
+      const ExploreResult& r = e->result();
+      hunt.transitions += r.transitions;
+      hunt.states += r.states;
+      if (r.outcome != ExploreResult::closed && r.outcome != ExploreResult::violation)
+        searched = std::min(searched, r.depth);
+    }
+    if (!killed) hunt.depth = std::min(hunt.depth, searched);
+    return killed;
+  };
+
+  // Phase 1: the first encoding the mutant names. Phase 2: the other encodings, only as deep as a
+  // kill could still be shorter than the one phase 1 found.
+  std::vector<ExploreOptions> first, others;
+  for (ExploreOptions& o : mutant_setups(mutant, max_depth))
+    (first.empty() || o.impls == first.front().impls ? first : others).push_back(std::move(o));
   hunt.depth = max_depth;
-  for (const auto& e : explorers) {
-    hunt.transitions += e->result().transitions;
-    hunt.states += e->result().states;
-    const ExploreResult::Outcome o = e->result().outcome;
-    if (o != ExploreResult::closed && !(o == ExploreResult::violation && !hunt.killed))
-      hunt.depth = std::min(hunt.depth, e->result().depth);
+  search(std::move(first), max_depth);
+  const uint32_t bound = hunt.killed ? static_cast<uint32_t>(hunt.trace.size()) : max_depth + 1;
+  if (bound > 1 && !others.empty() && !hunt.limited) {
+    const MutantSearch phase1 = hunt;
+    hunt.killed = false;
+    if (search(std::move(others), bound - 1) || !phase1.killed) {
+      // A shorter kill, or the only one.
+    } else {
+      hunt.killed = true;
+      hunt.where = phase1.where;
+      hunt.encoding = phase1.encoding;
+      hunt.trace = phase1.trace;
+      hunt.found = phase1.found;
+    }
   }
+  // The kill is a shortest one over every setup unless the budget cut a search short.
+  hunt.shortest_proven = hunt.killed && !hunt.limited;
   if (hunt.killed) hunt.depth = static_cast<uint32_t>(hunt.trace.size());
   hunt.seconds = elapsed();
   set_active_mutant(before);

@@ -104,8 +104,9 @@ std::vector<Op> explore_alphabet(const ExploreOptions& options);
 
 // Hunting one mutant: explore on scaled geometry (pmd_order=2, pud_order=3) over a few folio shapes for
 // each encoding the mutant affects (the 64-bit one of each variant when listed, else the 32-bit one,
-// with the slot-overflow alphabet), all advanced one depth at a time, so that the first violation
-// found is a shortest one over every setup searched.
+// with the slot-overflow alphabet). The first encoding's setups are advanced one depth at a time
+// together; then the other encodings' setups up to one less than the kill found, so that the kill
+// reported is a shortest one over every setup searched (unless the budget ran out).
 struct MutantSearch {
   bool killed = false;
   double seconds = 0;
@@ -114,6 +115,7 @@ struct MutantSearch {
   uint32_t depth = 0;        // deepest level searched in every setup
   size_t setups = 0;
   bool limited = false;      // the budget ran out before max_depth
+  bool shortest_proven = false;  // every setup was searched to one less than the kill's length
   ExploreOptions where;      // the setup of the kill
   std::string encoding;
   std::vector<Op> trace;

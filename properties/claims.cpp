@@ -1,4 +1,4 @@
-// The property suite's claims as RapidCheck property bodies, shared by the tests and the mutant killer.
+// The suite's claims as RapidCheck property bodies, shared by the tests and the mutant killer.
 #include "properties/claims.h"
 
 #include <rapidcheck/state.h>
@@ -43,16 +43,44 @@ std::string obs_field(Obs obs, uint32_t index) {
   return f;
 }
 
-// The indexes an observable has in this setup: every page, both slots, every mm of the scenario.
+// The indexes an observable has in this scenario. A switch without default, so that an indexed
+// observable added to observables.def does not compile until it says what it is indexed by.
 std::vector<uint32_t> indexes(Obs obs, const Scenario& sc) {
   if (!obs_info(obs).indexed) return {0};
-  if (obs == Obs::page_mapcount || obs == Obs::anon_exclusive) {
-    std::vector<uint32_t> pages(sc.setup.nr_pages());
-    for (uint32_t i = 0; i < pages.size(); i++) pages[i] = i;
-    return pages;
+  switch (obs) {
+    case Obs::page_mapcount:
+    case Obs::anon_exclusive: {
+      std::vector<uint32_t> pages(sc.setup.nr_pages());
+      for (uint32_t i = 0; i < pages.size(); i++) pages[i] = i;
+      return pages;
+    }
+    case Obs::mm_mapcount:
+      return sc.mms;
+    case Obs::mm_id:
+    case Obs::mm_id_mapcount:
+      return {0, 1};
+    case Obs::folio_mapcount:
+    case Obs::mapped:
+    case Obs::entire_mapcount:
+    case Obs::nr_pages_mapped:
+    case Obs::entirely_mapped:
+    case Obs::average_page_mapcount:
+    case Obs::maybe_mapped_shared:
+    case Obs::likely_mapped_shared:
+    case Obs::shared_bit:
+    case Obs::pincount:
+    case Obs::maybe_dma_pinned:
+    case Obs::partially_mapped:
+    case Obs::ret:
+    case Obs::warnings:
+    case Obs::nr_anon_mapped:
+    case Obs::nr_file_mapped:
+    case Obs::nr_anon_thps:
+    case Obs::nr_shmem_pmdmapped:
+    case Obs::nr_file_pmdmapped:
+      break;
   }
-  if (obs == Obs::mm_mapcount) return sc.mms;
-  return {0, 1};  // mm_id, mm_id_mapcount: the two slots
+  return {0};
 }
 
 // Which interesting states a test case reached (coverage.def), noted after every operation.
@@ -61,9 +89,11 @@ class Tracker {
   void note(const ReferenceModel& m, const Op& op,
             std::span<const std::unique_ptr<Implementation>> impls);
   const Reached& reached() const { return m_reached; }
+  uint64_t operations() const { return m_operations; }
 
  private:
   Reached m_reached;
+  uint64_t m_operations = 0;
   bool m_emptied = false;  // the folio was mapped, then completely unmapped
 };
 
@@ -71,6 +101,8 @@ void Tracker::note(const ReferenceModel& m, const Op& op,
                    std::span<const std::unique_ptr<Implementation>> impls) {
   const Setup& s = m.setup();
   Reached& r = m_reached;
+  m_operations++;
+  r.ops.set(static_cast<size_t>(op.kind));
   bool entire_mapped = false, pud = false;
   for (const auto& [id, mm] : m.mms()) {
     entire_mapped |= mm.pmd + mm.pud > 0;
@@ -95,7 +127,8 @@ void Tracker::note(const ReferenceModel& m, const Op& op,
       for (uint32_t i = op.page; i < op.page + op.nr; i++)
         if (mm->pte[i] > 1) r.set(State::same_page_many);
     // A short slot count wraps past SHRT_MAX logical mappings + 1.
-    if (s.config.bits == 32 && large_slots(s) && m.mm_mappings(op.mm) > 32768) r.set(State::overflow32);
+    if (s.config.bits == 32 && large_slots(s) && m.mm_mappings(op.mm) > 32768)
+      r.set(State::overflow32);
   }
   if ((args & kArgSrc) && m.read(Obs::ret) == 0) r.set(State::dup);
   if (op.kind == OpKind::dup_file_ptes || op.kind == OpKind::dup_file_pmd) r.set(State::dup);
@@ -127,7 +160,7 @@ class Sut {
 
   void run(const Op& op);
   void finish();
-  const Reached& reached() const { return m_tracker.reached(); }
+  const Tracker& tracker() const { return m_tracker; }
 
  private:
   [[noreturn]] void fail(const std::string& what) const;
@@ -145,6 +178,7 @@ class Sut {
   ReferenceModel m_shadow;
   std::vector<Op> m_ops;
   std::string m_where;  // the operation being checked, for messages
+  uint32_t m_repetition = 0;
   Tracker m_tracker;
   // Since the folio was last completely unmapped, recounted here rather than taken from the
   // model's History, so that this claim does not lean on the code it is meant to check.
@@ -153,7 +187,8 @@ class Sut {
 };
 
 void Sut::fail(const std::string& what) const {
-  const std::string message = what + "\n  at " + m_where;
+  std::string message = what + "\n  at " + m_where;
+  if (m_repetition > 0) message += " (repetition " + std::to_string(m_repetition) + ")";
   capture_failure({{"", trace_of(m_sc->setup, m_ops)}}, message);
   RC_FAIL(message);
 }
@@ -161,9 +196,9 @@ void Sut::fail(const std::string& what) const {
 void Sut::run(const Op& op) {
   m_ops.push_back(op);
   const Op one = once(op);
+  m_where = "operation #" + std::to_string(m_ops.size()) + " `" + print_op(op) + "`";
   for (uint32_t k = 0; k < op.repeat; k++) {
-    m_where = "operation #" + std::to_string(m_ops.size()) + " `" + print_op(op) + "`";
-    if (op.repeat > 1) m_where += " (repetition " + std::to_string(k + 1) + ")";
+    m_repetition = op.repeat > 1 ? k + 1 : 0;
     step(one);
     after_step(one);
   }
@@ -193,9 +228,15 @@ void Sut::after_step(const Op& one) {
     case Claim::agreement:
     case Claim::unmap_restores:
       break;
-    case Claim::invariants: check_invariants(); break;
-    case Claim::statistics: check_statistics(); break;
-    case Claim::maybe_mapped_shared: check_maybe_mapped_shared(); break;
+    case Claim::invariants:
+      check_invariants();
+      break;
+    case Claim::statistics:
+      check_statistics();
+      break;
+    case Claim::maybe_mapped_shared:
+      check_maybe_mapped_shared();
+      break;
   }
   m_tracker.note(m_shadow, one, m_diff.impls());
 }
@@ -217,7 +258,8 @@ void Sut::check_statistics() {
     total += mm.total();
     entire += mm.entire();
   }
-  const int64_t pages_mapped = std::count_if(page.begin(), page.end(), [](uint64_t c) { return c > 0; });
+  const int64_t pages_mapped =
+      std::count_if(page.begin(), page.end(), [](uint64_t c) { return c > 0; });
   int64_t mapped = 0;
   std::string rule;
   if (s.folio.hugetlb) {
@@ -246,10 +288,10 @@ void Sut::check_statistics() {
       if (!impl.models(obs)) continue;
       const int64_t have = impl.read(obs);
       if (have == value) continue;
-      fail(std::string(harness ? "harness: the reference model's " : "") + std::string(impl.name()) +
-           ": " + std::string(obs_info(obs).name) + " is " + std::to_string(have) +
-           ", the accounting rule gives " + std::to_string(value) + " (" + rule +
-           "; PMD statistics: N while a PMD-sized folio is PMD-mapped)");
+      fail(std::string(harness ? "harness: the reference model's " : "") +
+           std::string(impl.name()) + ": " + std::string(obs_info(obs).name) + " is " +
+           std::to_string(have) + ", the accounting rule gives " + std::to_string(value) + " (" +
+           rule + "; PMD statistics: N while a PMD-sized folio is PMD-mapped)");
     }
   };
   check(m_shadow, true);
@@ -274,8 +316,8 @@ void Sut::check_maybe_mapped_shared() {
     m_epoch_mms = std::max(m_epoch_mms, mms);
     m_epoch_mm_mappings = std::max(m_epoch_mm_mappings, most);
   }
-  const bool exact = large_slots(s) && m_epoch_mms <= 2 &&
-                     (s.config.bits == 64 || m_epoch_mm_mappings <= 32767);
+  const bool exact =
+      large_slots(s) && m_epoch_mms <= 2 && (s.config.bits == 64 || m_epoch_mm_mappings <= 32767);
   for (const auto& impl : m_diff.impls()) {
     if (!impl->models(Obs::maybe_mapped_shared)) continue;
     const int64_t v = impl->read(Obs::maybe_mapped_shared);
@@ -284,9 +326,10 @@ void Sut::check_maybe_mapped_shared() {
            std::to_string(mms) + " mms map the folio");
     if (exact && v != (mms >= 2))
       fail(std::string(impl->name()) + ": maybe_mapped_shared is " + std::to_string(v) + " with " +
-           std::to_string(mms) + " mm(s) mapping, but at most two mms mapped at once since the folio "
-           "was last unmapped" + (s.config.bits == 32 ? " and no slot can have wrapped" : "") +
-           ", so it must be exact");
+           std::to_string(mms) +
+           " mm(s) mapping, but at most two mms mapped at once since the folio "
+           "was last unmapped" +
+           (s.config.bits == 32 ? " and no slot can have wrapped" : "") + ", so it must be exact");
   }
 }
 
@@ -324,6 +367,7 @@ void Sut::unmap_everything() {
 
 void Sut::check_back_to_initial() {
   m_where = "the end, after unmapping every mapping and unpinning";
+  m_repetition = 0;
   const Setup& s = m_sc->setup;
   if (m_shadow.total_mappings() != 0 || m_shadow.pins() != 0)
     fail("harness: mappings or pins are left after unmapping everything");
@@ -350,6 +394,7 @@ void Sut::check_back_to_initial() {
 
 void Sut::finish() {
   m_where = "the end of the sequence";
+  m_repetition = 0;
   switch (m_claim) {
     case Claim::agreement:
       if (auto v = m_diff.finish()) fail(v->describe() + " (final sweep)");
@@ -417,7 +462,7 @@ void state_machine_claim(Claim claim, const ScenarioOptions& options) {
   Sut sut(claim, sc);
   rc::state::runAll(commands, s0, sut);
   sut.finish();
-  report_case(sut.reached());
+  report_case(sut.tracker().reached(), sut.tracker().operations());
 }
 
 void order_independence_claim(const ScenarioOptions& options) {
@@ -454,9 +499,9 @@ void order_independence_claim(const ScenarioOptions& options) {
   }
 
   auto fail = [&](const std::string& what) {
-    capture_failure({{"", trace_of(sc->setup, one_by_one)},
-                     {"other-order", trace_of(sc->setup, interleaved)}},
-                    what);
+    capture_failure(
+        {{"", trace_of(sc->setup, one_by_one)}, {"other-order", trace_of(sc->setup, interleaved)}},
+        what);
     RC_FAIL(what);
   };
   Tracker tracker;
@@ -496,7 +541,7 @@ void order_independence_claim(const ScenarioOptions& options) {
       }
     }
   }
-  report_case(tracker.reached());
+  report_case(tracker.reached(), tracker.operations());
 }
 
 void round_trip_claim(const ScenarioOptions& options) {
@@ -532,7 +577,8 @@ void round_trip_claim(const ScenarioOptions& options) {
       const uint32_t index = idx[pick(static_cast<uint32_t>(idx.size()))];
       const Expectation x{obs, index, m.read(obs, index), 0};
       // An expect names each observable once.
-      if (std::find(e.expects.begin(), e.expects.end(), x) == e.expects.end()) e.expects.push_back(x);
+      if (std::find(e.expects.begin(), e.expects.end(), x) == e.expects.end())
+        e.expects.push_back(x);
     }
     t.statements.push_back(e);
   }
@@ -543,7 +589,8 @@ void round_trip_claim(const ScenarioOptions& options) {
   };
   const std::string text = print_trace(t);
   const ParseResult parsed = parse_trace(text, "<generated>");
-  if (parsed.error) fail("the printed trace does not parse: " + parsed.error->describe() + "\n" + text);
+  if (parsed.error)
+    fail("the printed trace does not parse: " + parsed.error->describe() + "\n" + text);
   if (!(*parsed.trace == t)) fail("parse(print(t)) != t for\n" + text);
   if (print_trace(*parsed.trace) != text) fail("print(parse(print(t))) != print(t) for\n" + text);
 
@@ -567,8 +614,9 @@ void round_trip_claim(const ScenarioOptions& options) {
   };
   if (!same(r1, r2) || r1.line != r2.line || r1.message != r2.message)
     fail("replaying the same trace twice gave different observations:\n" + text);
-  if (!same(r0, r1)) fail("replaying a trace and its printed-and-parsed copy gave different observations:\n" + text);
-  report_case(tracker.reached());
+  if (!same(r0, r1))
+    fail("replaying a trace and its printed-and-parsed copy gave different observations:\n" + text);
+  report_case(tracker.reached(), tracker.operations());
 }
 
 }  // namespace foliocheck::props

@@ -1,4 +1,4 @@
-// The property suite's claims as RapidCheck property bodies, shared by the tests and the mutant killer.
+// The suite's claims as RapidCheck property bodies, shared by the tests and the mutant killer.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +10,10 @@ namespace foliocheck::props {
 
 // Claims checked on a generated operation sequence (rc::state) after every operation.
 enum class Claim : uint8_t {
-  agreement,            // every encoding agrees with the reference model (Differential, agreement.h)
-  invariants,           // every encoding's own invariants hold, whatever the model says
-  unmap_restores,       // unmapping every mapping restores every counter; free-path checks pass
-  statistics,           // statistics equal the variant's declarative accounting rule
+  agreement,       // every encoding agrees with the reference model (Differential, agreement.h)
+  invariants,      // every encoding's own invariants hold, whatever the model says
+  unmap_restores,  // unmapping every mapping restores every counter; free-path checks pass
+  statistics,      // statistics equal the variant's declarative accounting rule
   maybe_mapped_shared,  // never false while >= 2 mms map; exact while <= 2 mms mapped at once
 };
 

@@ -1,4 +1,4 @@
-// RapidCheck generators of folio setups and rmap operations, biased toward where mapcount bugs live.
+// RapidCheck generators of setups and rmap operations, biased toward where mapcount bugs live.
 #include "properties/generators.h"
 
 #include <algorithm>
@@ -44,7 +44,8 @@ std::vector<std::pair<Semantics, int>> supported_configs(const ScenarioOptions& 
   std::vector<std::pair<Semantics, int>> out;
   for (int s = 0; s < kNumSemantics; s++) {
     const Semantics sem = static_cast<Semantics>(s);
-    if (!o.semantics.empty() && std::find(o.semantics.begin(), o.semantics.end(), sem) == o.semantics.end())
+    if (!o.semantics.empty() &&
+        std::find(o.semantics.begin(), o.semantics.end(), sem) == o.semantics.end())
       continue;
     for (int bits : {64, 32}) {
       Setup probe;
@@ -66,7 +67,8 @@ int pick_order(const Config& c, bool hugetlb, bool real) {
   };
   if (real) {
     // The PUD-sized folio of real geometry has 2^18 pages: too big to copy per command.
-    for (auto [order, w] : std::array<std::pair<int, unsigned>, 5>{{{0, 2}, {1, 1}, {2, 2}, {4, 2}, {9, 5}}})
+    for (auto [order, w] :
+         std::array<std::pair<int, unsigned>, 5>{{{0, 2}, {1, 1}, {2, 2}, {4, 2}, {9, 5}}})
       add(order, w);
   } else {
     for (int order = 0; order <= c.pud_order; order++)
@@ -91,10 +93,18 @@ std::vector<uint32_t> pick_mms(int bits, uint32_t lo, uint32_t hi) {
     // clobbers a flag.
     uint32_t id = 0;
     switch (pick_weighted({8, 1, 1, 1})) {
-      case 0: id = next_small(); break;
-      case 1: id = max_id; break;
-      case 2: id = max_id - 1; break;
-      default: id = 5 + pick(max_id - 5); break;
+      case 0:
+        id = next_small();
+        break;
+      case 1:
+        id = max_id;
+        break;
+      case 2:
+        id = max_id - 1;
+        break;
+      default:
+        id = 5 + pick(max_id - 5);
+        break;
     }
     if (std::find(ids.begin(), ids.end(), id) != ids.end()) id = next_small();
     ids.push_back(id);
@@ -113,20 +123,20 @@ struct Candidate {
 class OpMaker {
  public:
   OpMaker(const ReferenceModel& m, const Scenario& sc, const OpFilter& f)
-      : m_(m), sc_(sc), f_(f), s_(m.setup()), n_(s_.nr_pages()) {}
+      : m_model(m), m_sc(sc), m_filter(f), m_setup(m.setup()), m_nr(m_setup.nr_pages()) {}
 
   std::vector<Candidate> candidates() const;
   Op make(const Candidate& c) const;
 
  private:
-  bool mine(uint32_t id) const { return !f_.mm || *f_.mm == id; }
+  bool mine(uint32_t id) const { return !m_filter.mm || *m_filter.mm == id; }
   std::vector<uint32_t> pool() const {
-    return f_.mm ? std::vector<uint32_t>{*f_.mm} : sc_.mms;
+    return m_filter.mm ? std::vector<uint32_t>{*m_filter.mm} : m_sc.mms;
   }
   template <typename Pred>
   std::vector<uint32_t> holders(Pred pred) const {
     std::vector<uint32_t> out;
-    for (const auto& [id, mm] : m_.mms())
+    for (const auto& [id, mm] : m_model.mms())
       if (mine(id) && pred(mm)) out.push_back(id);
     return out;
   }
@@ -147,12 +157,12 @@ class OpMaker {
   }
   std::vector<uint32_t> ae_pages_mapped() const {
     std::vector<uint32_t> out;
-    for (uint32_t i = 0; i < n_; i++)
-      if (m_.page_anon_exclusive(i) && m_.page_pte(i) > 0) out.push_back(i);
+    for (uint32_t i = 0; i < m_nr; i++)
+      if (m_model.page_anon_exclusive(i) && m_model.page_pte(i) > 0) out.push_back(i);
     return out;
   }
   bool has_other(uint32_t id) const {
-    for (uint32_t o : sc_.mms)
+    for (uint32_t o : m_sc.mms)
       if (o != id) return true;
     return false;
   }
@@ -168,43 +178,60 @@ class OpMaker {
   void run_range(Op& op, Count count) const;
   void bulk(Op& op) const;
 
-  const ReferenceModel& m_;
-  const Scenario& sc_;
-  const OpFilter& f_;
-  const Setup& s_;
-  const uint32_t n_;
+  const ReferenceModel& m_model;
+  const Scenario& m_sc;
+  const OpFilter& m_filter;
+  const Setup& m_setup;
+  const uint32_t m_nr;
 };
 
 std::vector<Candidate> OpMaker::candidates() const {
-  const bool hug = s_.folio.hugetlb;
-  const bool anon = s_.anon();
-  const bool pmd = s_.pmd_sized();
-  const bool pud = s_.pud_sized() && s_.config.semantics != Semantics::v6_12;
-  const bool fresh = !m_.history().ever_mapped;
-  const bool indep = f_.independent;
-  const bool forks = !indep && sc_.mms.size() >= 2;
-  const unsigned pin_boost = m_.pins() > 0 ? 2 : 1;
+  const bool hug = m_setup.folio.hugetlb;
+  const bool anon = m_setup.anon();
+  const bool pmd = m_setup.pmd_sized();
+  const bool pud = m_setup.pud_sized() && m_setup.config.semantics != Semantics::v6_12;
+  const bool fresh = !m_model.history().ever_mapped;
+  const bool indep = m_filter.independent;
+  const bool forks = !indep && m_sc.mms.size() >= 2;
+  const unsigned pin_boost = m_model.pins() > 0 ? 2 : 1;
   std::vector<Candidate> out;
   for (int k = 0; k < kNumOpKinds; k++) {
     const OpKind kind = static_cast<OpKind>(k);
     unsigned w = 0;
     switch (kind) {
       case OpKind::add_new_anon:
-        w = !hug && anon && fresh && !indep && s_.folio.order <= s_.config.pmd_order ? 8 : 0;
+        w = !hug && anon && fresh && !indep && m_setup.folio.order <= m_setup.config.pmd_order ? 8
+                                                                                               : 0;
         break;
-      case OpKind::add_anon_ptes: w = !hug && anon ? 6 : 0; break;
-      case OpKind::add_anon_pmd: w = !hug && anon && pmd ? 4 : 0; break;
-      case OpKind::add_file_ptes: w = !hug && !anon ? 6 : 0; break;
-      case OpKind::add_file_pmd: w = !hug && !anon && pmd ? 4 : 0; break;
-      case OpKind::add_file_pud: w = !hug && !anon && pud ? 3 : 0; break;
-      case OpKind::remove_ptes: w = !pte_holders().empty() ? 7 : 0; break;
-      case OpKind::remove_pmd: w = !pmd_holders().empty() ? 4 : 0; break;
-      case OpKind::remove_pud: w = !pud_holders().empty() ? 3 : 0; break;
+      case OpKind::add_anon_ptes:
+        w = !hug && anon ? 6 : 0;
+        break;
+      case OpKind::add_anon_pmd:
+        w = !hug && anon && pmd ? 4 : 0;
+        break;
+      case OpKind::add_file_ptes:
+        w = !hug && !anon ? 6 : 0;
+        break;
+      case OpKind::add_file_pmd:
+        w = !hug && !anon && pmd ? 4 : 0;
+        break;
+      case OpKind::add_file_pud:
+        w = !hug && !anon && pud ? 3 : 0;
+        break;
+      case OpKind::remove_ptes:
+        w = !pte_holders().empty() ? 7 : 0;
+        break;
+      case OpKind::remove_pmd:
+        w = !pmd_holders().empty() ? 4 : 0;
+        break;
+      case OpKind::remove_pud:
+        w = !pud_holders().empty() ? 3 : 0;
+        break;
       case OpKind::dup_file_ptes:
-        w = !hug && !anon && !indep && m_.pages_pte_mapped() > 0 ? 2 : 0;
+        w = !hug && !anon && !indep && m_model.pages_pte_mapped() > 0 ? 2 : 0;
         break;
       case OpKind::dup_file_pmd:
-        w = !hug && !anon && !indep && pmd && m_.pages_pte_mapped() == n_ ? 2 : 0;
+        w = !hug && !anon && !indep && pmd && m_model.pages_pte_mapped() == m_nr ? 2 : 0;
         break;
       case OpKind::try_dup_anon_ptes:
         w = !hug && anon && forks && !pte_holders().empty() ? 3 * pin_boost : 0;
@@ -216,30 +243,45 @@ std::vector<Candidate> OpMaker::candidates() const {
         w = !hug && anon && !indep && !ae_pages_mapped().empty() ? 2 * pin_boost : 0;
         break;
       case OpKind::try_share_anon_pmd:
-        w = !hug && anon && !indep && pmd && m_.page_anon_exclusive(0) && m_.entire() > 0
+        w = !hug && anon && !indep && pmd && m_model.page_anon_exclusive(0) && m_model.entire() > 0
                 ? 2 * pin_boost
                 : 0;
         break;
-      case OpKind::hugetlb_add_new_anon: w = hug && anon && fresh && !indep ? 8 : 0; break;
-      case OpKind::hugetlb_add_anon: w = hug && anon ? 4 : 0; break;
-      case OpKind::hugetlb_add_file: w = hug && !anon ? 6 : 0; break;
-      case OpKind::hugetlb_remove: w = !hugetlb_holders().empty() ? 5 : 0; break;
+      case OpKind::hugetlb_add_new_anon:
+        w = hug && anon && fresh && !indep ? 8 : 0;
+        break;
+      case OpKind::hugetlb_add_anon:
+        w = hug && anon ? 4 : 0;
+        break;
+      case OpKind::hugetlb_add_file:
+        w = hug && !anon ? 6 : 0;
+        break;
+      case OpKind::hugetlb_remove:
+        w = !hugetlb_holders().empty() ? 5 : 0;
+        break;
       case OpKind::hugetlb_try_dup_anon:
         w = hug && anon && forks && !hugetlb_holders().empty() ? 3 * pin_boost : 0;
         break;
       case OpKind::hugetlb_try_share_anon:
-        w = hug && anon && !indep && m_.page_anon_exclusive(0) && m_.entire() > 0 ? 2 * pin_boost : 0;
+        w = hug && anon && !indep && m_model.page_anon_exclusive(0) && m_model.entire() > 0
+                ? 2 * pin_boost
+                : 0;
         break;
-      case OpKind::gup_pin: w = !mapping_mms().empty() ? (sc_.pins ? 4 : 1) : 0; break;
-      case OpKind::gup_unpin: w = !indep && m_.pins() > 0 ? 2 : 0; break;
+      case OpKind::gup_pin:
+        w = !mapping_mms().empty() ? (m_sc.pins ? 4 : 1) : 0;
+        break;
+      case OpKind::gup_unpin:
+        w = !indep && m_model.pins() > 0 ? 2 : 0;
+        break;
     }
     if (w) out.push_back({w, kind, false});
   }
-  if (sc_.bulk && !indep && s_.large() && !hug) {
+  if (m_sc.bulk && !indep && m_setup.large() && !hug) {
     // Once one mm is past SHRT_MAX, more bulk only slows the case down.
     bool overflowed = false;
-    for (const auto& [id, mm] : m_.mms()) overflowed |= mm.total() > 32768;
-    out.push_back({overflowed ? 1u : 4u, anon ? OpKind::add_anon_ptes : OpKind::add_file_ptes, true});
+    for (const auto& [id, mm] : m_model.mms()) overflowed |= mm.total() > 32768;
+    out.push_back(
+        {overflowed ? 1u : 4u, anon ? OpKind::add_anon_ptes : OpKind::add_file_ptes, true});
   }
   return out;
 }
@@ -247,24 +289,24 @@ std::vector<Candidate> OpMaker::candidates() const {
 uint32_t OpMaker::choose_src(const std::vector<uint32_t>& hs) const {
   std::vector<uint32_t> pinned;
   for (uint32_t id : hs)
-    if (m_.mm_has_pinned(id)) pinned.push_back(id);
+    if (m_model.mm_has_pinned(id)) pinned.push_back(id);
   if (!pinned.empty() && chance(2, 3)) return pick_from(pinned);
   return pick_from(hs);
 }
 
 uint32_t OpMaker::choose_child(uint32_t src) const {
   std::vector<uint32_t> others;
-  for (uint32_t id : sc_.mms)
+  for (uint32_t id : m_sc.mms)
     if (id != src) others.push_back(id);
   return others.empty() ? src : pick_from(others);
 }
 
 void OpMaker::add_range(Op& op) const {
-  const MmMappings* own = m_.mm(op.mm);
+  const MmMappings* own = m_model.mm(op.mm);
   const bool maps_ptes = own && own->pte_total > 0;
   switch (pick_weighted({3, 2, 2, 3, 3, maps_ptes ? 3u : 0u})) {
     case 0:  // one page anywhere
-      op.page = pick(n_);
+      op.page = pick(m_nr);
       op.nr = 1;
       break;
     case 1:  // the first page
@@ -272,20 +314,20 @@ void OpMaker::add_range(Op& op) const {
       op.nr = 1;
       break;
     case 2:  // the last page
-      op.page = n_ - 1;
+      op.page = m_nr - 1;
       op.nr = 1;
       break;
     case 3:  // the whole folio
       op.page = 0;
-      op.nr = n_;
+      op.nr = m_nr;
       break;
     case 4:  // any range
-      op.page = pick(n_);
-      op.nr = 1 + pick(n_ - op.page);
+      op.page = pick(m_nr);
+      op.nr = 1 + pick(m_nr - op.page);
       break;
     default: {  // a page this mm already maps: the same page mapped many times by one mm
       std::vector<uint32_t> pages;
-      for (uint32_t i = 0; i < n_; i++)
+      for (uint32_t i = 0; i < m_nr; i++)
         if (own->pte[i] > 0) pages.push_back(i);
       op.page = pick_from(pages);
       op.nr = 1;
@@ -297,16 +339,25 @@ void OpMaker::add_range(Op& op) const {
 template <typename Count>
 void OpMaker::run_range(Op& op, Count count) const {
   std::vector<uint32_t> pages;
-  for (uint32_t i = 0; i < n_; i++)
+  for (uint32_t i = 0; i < m_nr; i++)
     if (count(i) > 0) pages.push_back(i);
   const uint32_t p = pick_from(pages);
   uint32_t lo = p, hi = p + 1;
   while (lo > 0 && count(lo - 1) > 0) lo--;
-  while (hi < n_ && count(hi) > 0) hi++;
+  while (hi < m_nr && count(hi) > 0) hi++;
   switch (pick_weighted({4, 3, 2})) {
-    case 0: op.page = p; op.nr = 1; break;
-    case 1: op.page = p; op.nr = hi - p; break;
-    default: op.page = lo; op.nr = hi - lo; break;
+    case 0:
+      op.page = p;
+      op.nr = 1;
+      break;
+    case 1:
+      op.page = p;
+      op.nr = hi - p;
+      break;
+    default:
+      op.page = lo;
+      op.nr = hi - lo;
+      break;
   }
 }
 
@@ -314,16 +365,16 @@ void OpMaker::bulk(Op& op) const {
   // Past SHRT_MAX (32767) the slot's short count of a 32-bit kernel wraps: A1 frees the slot and
   // sets the shared bit although one mm maps.
   op.mm = choose_mm();
-  const uint64_t have = m_.mm_mappings(op.mm);
-  const uint64_t target = 32769 + pick(2 * n_);
+  const uint64_t have = m_model.mm_mappings(op.mm);
+  const uint64_t target = 32769 + pick(2 * m_nr);
   const uint64_t need = target > have ? target - have : 1;
-  if (s_.pmd_sized() && chance(1, 3)) {
-    op.kind = s_.anon() ? OpKind::add_anon_pmd : OpKind::add_file_pmd;
+  if (m_setup.pmd_sized() && chance(1, 3)) {
+    op.kind = m_setup.anon() ? OpKind::add_anon_pmd : OpKind::add_file_pmd;
     op.repeat = static_cast<uint32_t>(need);
   } else {
     op.page = 0;
-    op.nr = n_;
-    op.repeat = static_cast<uint32_t>((need + n_ - 1) / n_);
+    op.nr = m_nr;
+    op.repeat = static_cast<uint32_t>((need + m_nr - 1) / m_nr);
   }
 }
 
@@ -335,7 +386,7 @@ Op OpMaker::make(const Candidate& c) const {
     return op;
   }
   auto own_count = [&](uint32_t id) {
-    const MmMappings* mm = m_.mm(id);
+    const MmMappings* mm = m_model.mm(id);
     return [mm](uint32_t page) -> uint32_t { return mm->pte[page]; };
   };
   auto down_to_zero = [&](uint32_t held) { return chance(1, 3) ? held : 1; };
@@ -381,19 +432,19 @@ Op OpMaker::make(const Candidate& c) const {
     }
     case OpKind::remove_pmd:
       op.mm = pick_from(pmd_holders());
-      op.repeat = down_to_zero(m_.mm(op.mm)->pmd);
+      op.repeat = down_to_zero(m_model.mm(op.mm)->pmd);
       break;
     case OpKind::remove_pud:
       op.mm = pick_from(pud_holders());
-      op.repeat = down_to_zero(m_.mm(op.mm)->pud);
+      op.repeat = down_to_zero(m_model.mm(op.mm)->pud);
       break;
     case OpKind::hugetlb_remove:
       op.mm = pick_from(hugetlb_holders());
-      op.repeat = down_to_zero(m_.mm(op.mm)->hugetlb);
+      op.repeat = down_to_zero(m_model.mm(op.mm)->hugetlb);
       break;
     case OpKind::dup_file_ptes:
       op.mm = choose_mm();
-      run_range(op, [&](uint32_t page) { return m_.page_pte(page); });
+      run_range(op, [&](uint32_t page) { return m_model.page_pte(page); });
       break;
     case OpKind::dup_file_pmd:
       op.mm = choose_mm();
@@ -421,7 +472,7 @@ Op OpMaker::make(const Candidate& c) const {
       op.mm = pick_from(mapping_mms());
       break;
     case OpKind::gup_unpin:
-      op.repeat = down_to_zero(m_.pins());
+      op.repeat = down_to_zero(m_model.pins());
       break;
   }
   return op;
@@ -429,7 +480,8 @@ Op OpMaker::make(const Candidate& c) const {
 
 }  // namespace
 
-std::vector<std::string> supporting_impls(const Setup& setup, const std::vector<std::string>& names) {
+std::vector<std::string> supporting_impls(const Setup& setup,
+                                          const std::vector<std::string>& names) {
   std::vector<std::string> out;
   if (ReferenceModel::setup_error(setup)) return out;
   auto consider = [&](std::string_view name) {
@@ -511,8 +563,8 @@ rc::Gen<Op> gen_op(GenContext ctx) {
   });
 }
 
-std::optional<Op> gen_valid_op(const ReferenceModel& model, std::shared_ptr<const Scenario> scenario,
-                               const OpFilter& filter) {
+std::optional<Op> gen_valid_op(const ReferenceModel& model,
+                               std::shared_ptr<const Scenario> scenario, const OpFilter& filter) {
   GenContext ctx{std::make_shared<const ReferenceModel>(model), std::move(scenario), filter};
   for (int tries = 0; tries < 16; tries++) {
     Op op = *gen_op(ctx);
@@ -537,7 +589,8 @@ std::optional<std::string> invalid_reason(const ReferenceModel& model, const Op&
   const Op one = once(op);
   for (uint32_t k = 0; k < op.repeat; k++) {
     if (auto why = m.precondition(one))
-      return "repetition " + std::to_string(k + 1) + " of " + std::to_string(op.repeat) + ": " + *why;
+      return "repetition " + std::to_string(k + 1) + " of " + std::to_string(op.repeat) + ": " +
+             *why;
     m.apply(one);
   }
   return std::nullopt;

@@ -1,4 +1,4 @@
-// RapidCheck generators of folio setups and rmap operations, biased toward where mapcount bugs live.
+// RapidCheck generators of setups and rmap operations, biased toward where mapcount bugs live.
 #pragma once
 
 #include <rapidcheck.h>
@@ -23,7 +23,7 @@ struct ScenarioOptions {
   std::vector<Semantics> semantics;  // empty: all four
   bool allow_bulk = true;            // x=K maps that overflow a 32-bit slot (slow: ~33000 steps)
   bool allow_hugetlb = true;
-  bool allow_real_pmd = true;        // pmd_order=9 folios (512 pages) now and then
+  bool allow_real_pmd = true;  // pmd_order=9 folios (512 pages) now and then
   uint32_t min_mms = 1;
   uint32_t max_mms = 4;
 };
@@ -42,13 +42,15 @@ rc::Gen<Scenario> gen_scenario(const ScenarioOptions& options);
 void showValue(const Scenario& scenario, std::ostream& os);
 
 // Every implementation named in `names` (all if empty) that supports `setup`.
-std::vector<std::string> supporting_impls(const Setup& setup, const std::vector<std::string>& names);
+std::vector<std::string> supporting_impls(const Setup& setup,
+                                          const std::vector<std::string>& names);
 Differential make_differential(const Scenario& scenario);
 
 // Restricts the operations gen_op produces.
 struct OpFilter {
   // Only operations whose validity and effect on exact observables depend on their own mm alone
-  // (no fork, no RMAP_EXCLUSIVE, no unpin, no fresh-folio helper), for the order-independence claim.
+  // (no fork, no RMAP_EXCLUSIVE, no unpin, no fresh-folio helper), for the order-independence
+  // claim.
   bool independent = false;
   std::optional<uint32_t> mm;  // every operation goes through this mm
 };
@@ -81,8 +83,8 @@ uint32_t pick(uint32_t n);
 bool chance(uint32_t num, uint32_t den);
 
 // A valid operation from gen_op, or nullopt when a few candidates in a row were all invalid.
-std::optional<Op> gen_valid_op(const ReferenceModel& model, std::shared_ptr<const Scenario> scenario,
-                               const OpFilter& filter);
+std::optional<Op> gen_valid_op(const ReferenceModel& model,
+                               std::shared_ptr<const Scenario> scenario, const OpFilter& filter);
 
 // The same operation once (x=1).
 inline Op once(Op op) {

@@ -1,4 +1,4 @@
-// Kills one mutant of the zoo with the CI-trusted property, for the mutant test and `foliocheck mutants`.
+// Kills one mutant of the zoo with the agreement property: the mutant test and `mutants`.
 #include "properties/mutant_kill.h"
 
 #include <chrono>

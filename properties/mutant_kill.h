@@ -1,4 +1,4 @@
-// Kills one mutant of the zoo with the CI-trusted property, for the mutant test and `foliocheck mutants`.
+// Kills one mutant of the zoo with the agreement property: the mutant test and `mutants`.
 #pragma once
 
 #include <cstdint>
@@ -10,22 +10,23 @@
 namespace foliocheck::props {
 
 struct KillBudget {
-  double seconds = 0;    // give up after this long; 0: 60 (ci) or 600 (nightly) from FOLIOCHECK_BUDGET
-  int max_size = 0;      // longest operation sequence; 0: the level's default
-  uint64_t seed = 0;     // 0: RapidCheck's configured seed (RC_PARAMS="seed=..." or random)
+  double seconds =
+      0;              // give up after this long; 0: 60 (ci) or 600 (nightly) from FOLIOCHECK_BUDGET
+  int max_size = 0;   // longest operation sequence; 0: the level's default
+  uint64_t seed = 0;  // 0: RapidCheck's configured seed (RC_PARAMS="seed=..." or random)
 };
 
 struct KillResult {
   bool killed = false;
-  double seconds = 0;        // wall time, shrinking included
-  uint64_t executions = 0;   // property bodies run, shrinking included
-  size_t trace_len = 0;      // operations in the shrunk trace
-  std::string trace_path;    // the shrunk trace, written under failure_dir()
-  std::string violation;     // what the property reported
-  std::string reproduce;     // RC_PARAMS="reproduce=..."
-  std::string replay;        // `foliocheck replay --mutant=NAME PATH`
+  double seconds = 0;                    // wall time, shrinking included
+  uint64_t executions = 0;               // property bodies run, shrinking included
+  size_t trace_len = 0;                  // operations in the shrunk trace
+  std::string trace_path;                // the shrunk trace, written under failure_dir()
+  std::string violation;                 // what the property reported
+  std::string reproduce;                 // RC_PARAMS="reproduce=..."
+  std::string replay;                    // `foliocheck replay --mutant=NAME PATH`
   bool trace_is_counterexample = false;  // the trace holds RapidCheck's own shrunk commands
-  std::string report;        // RapidCheck's message and the paths, for a person
+  std::string report;                    // RapidCheck's message and the paths, for a person
 };
 
 // The implementations a mutant can change (its mutants.def encodings column, comma-separated),

@@ -1,11 +1,17 @@
-// Proof that the property suite can fail: every mutant of the zoo is killed with a short replayable trace.
+// Proof that the property suite can fail: each mutant is killed with a short replayable trace.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <iostream>
 
 #include "model/replay.h"
 #include "properties/mutant_kill.h"
 #include "properties/runner.h"
+
+namespace foliocheck {
+// How gtest names a mutant in test output: its mutants.def name, not its bytes.
+void PrintTo(const MutantInfo& info, std::ostream* os) { *os << info.name; }
+}  // namespace foliocheck
 
 namespace foliocheck::props {
 namespace {
@@ -24,7 +30,8 @@ TEST_P(EveryMutant, IsKilledByTheAgreementPropertyWithAReplayableTraceOfAtMostEi
   ASSERT_TRUE(r.killed) << info.name << " (" << info.sentence << ") survived " << r.seconds << " s";
   EXPECT_LE(r.trace_len, kMaxTraceLen) << r.report;
   EXPECT_TRUE(r.trace_is_counterexample)
-      << "the written trace is not the counterexample RapidCheck shrank to:\n" << r.report;
+      << "the written trace is not the counterexample RapidCheck shrank to:\n"
+      << r.report;
   ASSERT_FALSE(r.trace_path.empty());
 
   // What `foliocheck replay --mutant=NAME FILE` does: a violation with the mutant, none without.
@@ -48,8 +55,8 @@ std::string test_name(const testing::TestParamInfo<MutantInfo>& p) {
   return s;
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, EveryMutant, testing::ValuesIn(all_mutants().begin(), all_mutants().end()),
-                         test_name);
+INSTANTIATE_TEST_SUITE_P(Zoo, EveryMutant,
+                         testing::ValuesIn(all_mutants().begin(), all_mutants().end()), test_name);
 
 }  // namespace
 }  // namespace foliocheck::props

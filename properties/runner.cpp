@@ -1,4 +1,4 @@
-// Runs a property under RapidCheck with foliocheck's budget, classification and failure-trace output.
+// Runs a property under RapidCheck with foliocheck's budget, coverage table and failure traces.
 #include "properties/runner.h"
 
 #include <rapidcheck/detail/TestListenerAdapter.h>
@@ -89,27 +89,55 @@ rc::detail::TestParams params_for(Budget ci, Budget nightly) {
   return p;
 }
 
+void activate_mutant_from_env() {
+  const char* env = std::getenv("FOLIOCHECK_MUTANT");
+  if (!env || !*env) return;
+  const auto m = mutant_from_name(env);
+  if (!m)
+    throw std::invalid_argument("FOLIOCHECK_MUTANT='" + std::string(env) +
+                                "': no such mutant in model/mutants.def");
+  set_active_mutant(*m);
+}
+
+bool reproducing_another(const std::string& id) {
+  const auto& reproduce = rc::detail::configuration().reproduce;
+  return !reproduce.empty() && !reproduce.count(id);
+}
+
 const StateInfo& state_info(State s) { return kStates[static_cast<size_t>(s)]; }
 
-void report_case(const Reached& reached) {
+void report_case(const Reached& reached, uint64_t operations) {
   g_coverage.cases++;
+  g_coverage.operations += operations;
   for (size_t i = 0; i < kNumStates; i++) {
     if (!reached.bits.test(i)) continue;
     g_coverage.reached[i]++;
     // What RC_CLASSIFY(cond) does, with the tag named by coverage.def rather than by cond's source.
     if (kStates[i].classify) rc::detail::classify(std::string(kStates[i].label), {});
   }
+  for (size_t k = 0; k < kNumOpKinds; k++) g_coverage.ops[k] += reached.ops.test(k);
 }
 
 std::string format_coverage(const CoverageTotals& t) {
   std::ostringstream out;
-  out << "states reached in " << t.cases << " passing test cases:\n";
+  out << "states reached in " << t.cases << " passing test cases (" << t.operations
+      << " operations, " << (t.cases ? t.operations / t.cases : 0) << " per case):\n";
   for (size_t i = 0; i < kNumStates; i++) {
     char line[160];
-    const double pct = t.cases ? 100.0 * static_cast<double>(t.reached[i]) / static_cast<double>(t.cases) : 0;
-    std::snprintf(line, sizeof line, "  %-40s %7llu  %5.1f%%%s\n", std::string(kStates[i].label).c_str(),
+    const double pct =
+        t.cases ? 100.0 * static_cast<double>(t.reached[i]) / static_cast<double>(t.cases) : 0;
+    std::snprintf(line, sizeof line, "  %-40s %7llu  %5.1f%%%s\n",
+                  std::string(kStates[i].label).c_str(),
                   static_cast<unsigned long long>(t.reached[i]), pct,
                   t.reached[i] == 0 ? "  (not reached)" : "");
+    out << line;
+  }
+  out << "operations run (test cases that ran each):\n";
+  for (size_t k = 0; k < kNumOpKinds; k++) {
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-40s %7llu%s\n",
+                  std::string(op_info(static_cast<OpKind>(k)).name).c_str(),
+                  static_cast<unsigned long long>(t.ops[k]), t.ops[k] == 0 ? "  (never)" : "");
     out << line;
   }
   return out.str();
@@ -185,8 +213,9 @@ PropertyOutcome run_property(const std::string& id, const std::function<void()>&
     const auto& failure = result.get<rc::detail::FailureResult>();
     out.kind = PropertyOutcome::failed;
     out.cases = failure.numSuccess;
-    out.reproduce = "RC_PARAMS=\"reproduce=" +
-                    rc::detail::reproduceMapToString({{id, failure.reproduce}}) + "\"";
+    out.reproduce =
+        "RC_PARAMS=\"reproduce=" + rc::detail::reproduceMapToString({{id, failure.reproduce}}) +
+        "\"";
     rc::detail::printResultMessage(result, report);
     report << "\n";
     if (g_capture.armed) {

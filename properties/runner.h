@@ -1,4 +1,4 @@
-// Runs a property under RapidCheck with foliocheck's budget, classification and failure-trace output.
+// Runs a property under RapidCheck with foliocheck's budget, coverage table and failure traces.
 #pragma once
 
 #include <rapidcheck.h>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/trace.h"
+#include "model/vocab.h"
 
 namespace foliocheck::props {
 
@@ -30,6 +31,14 @@ struct Budget {
 // RapidCheck's configured parameters (seed from RC_PARAMS, or random) with max_success and max_size
 // from the budget of the current level, unless RC_PARAMS sets them itself.
 rc::detail::TestParams params_for(Budget ci, Budget nightly);
+
+// FOLIOCHECK_MUTANT=NAME runs the suite against one mutant of the zoo (what `--mutant=NAME` does
+// for the command line); unset or empty leaves the encodings alone. Throws std::invalid_argument
+// naming the variable for a name the zoo does not have.
+void activate_mutant_from_env();
+
+// Whether RC_PARAMS="reproduce=..." names other properties but not `id`: RapidCheck then skips it.
+bool reproducing_another(const std::string& id);
 
 // ---- classification -----------------------------------------------------------------------------
 
@@ -50,18 +59,21 @@ struct StateInfo {
 };
 const StateInfo& state_info(State s);
 
-// States one test case reached.
+// States one test case reached, and the operations of the alphabet it ran.
 struct Reached {
   std::bitset<kNumStates> bits;
+  std::bitset<kNumOpKinds> ops;
   void set(State s) { bits.set(static_cast<size_t>(s)); }
   bool test(State s) const { return bits.test(static_cast<size_t>(s)); }
 };
 struct CoverageTotals {
   uint64_t cases = 0;
+  uint64_t operations = 0;  // operations run (x=K counts K), over all cases
   std::array<uint64_t, kNumStates> reached{};
+  std::array<uint64_t, kNumOpKinds> ops{};  // cases that ran each operation
 };
 // Called once at the end of each test case that passed: RC_CLASSIFY and the totals.
-void report_case(const Reached& reached);
+void report_case(const Reached& reached, uint64_t operations);
 std::string format_coverage(const CoverageTotals& totals);
 
 // ---- failures -----------------------------------------------------------------------------------
@@ -87,7 +99,7 @@ enum class Listener : uint8_t {
 
 struct PropertyOutcome {
   enum Kind : uint8_t { passed, failed, gave_up, error } kind = passed;
-  std::string report;                    // what a person reads: RapidCheck's message, paths, commands
+  std::string report;  // what a person reads: RapidCheck's message, paths, commands
   std::vector<std::string> trace_paths;  // written trace files (failed only)
   size_t trace_len = 0;                  // operations in the first trace
   std::string violation;                 // the failing check's message
@@ -104,7 +116,8 @@ PropertyOutcome run_property(const std::string& id, const std::function<void()>&
                              const rc::detail::TestParams& params, Listener listener);
 
 // Writes `trace` with a comment block saying where it came from; returns the path.
-std::string write_trace(const std::string& stem, const CapturedTrace& trace, const std::string& why);
+std::string write_trace(const std::string& stem, const CapturedTrace& trace,
+                        const std::string& why);
 // `foliocheck replay [--mutant=NAME] PATH` for the active mutant.
 std::string replay_command(const std::string& path);
 

@@ -29,7 +29,7 @@ std::optional<std::string> explore_options_from_flags(const Flags& flags, Explor
   s.folio.hugetlb = flags.on(flags.hugetlb);
   if (auto why = ReferenceModel::setup_error(s)) return *why;
   o.mms = static_cast<uint32_t>(std::stoul(flags.mms));
-  o.depth = static_cast<uint32_t>(std::stoul(flags.depth));
+  o.depth = flags.depth.empty() ? 4 : static_cast<uint32_t>(std::stoul(flags.depth));
   o.overflow = flags.on(flags.overflow);
   if (o.overflow && s.config.bits != 32)
     return std::string("--overflow needs --bits=32 (only short slot counts can overflow)");

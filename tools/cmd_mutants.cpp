@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "model/decoder.h"
@@ -27,7 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint32_t kExploreDepth = 6;
+constexpr uint32_t kExploreDepth = 6;  // the bound: every mutant dies within it
 
 // What one engine did to one mutant.
 struct EngineRun {
@@ -37,7 +38,8 @@ struct EngineRun {
   uint64_t executions = 0;  // engine-specific: checked operations (explore), test cases, fuzz inputs
   int64_t length = -1;      // operations in the reduced violating trace
   std::string note;         // where it was killed, or why the engine did not run
-  size_t unmutated_failures = 0;  // violations found that do not depend on the mutant
+  std::vector<std::string> unmutated_failures;  // violations found that do not need the mutant
+  bool shortest_proven = false;   // explore: no setup has a shorter kill
 };
 
 std::string_view status_name(EngineRun::Status s) {
@@ -50,26 +52,22 @@ std::string_view status_name(EngineRun::Status s) {
   return "ERROR";
 }
 
-EngineRun run_explore(const MutantInfo& m, double budget) {
+EngineRun run_explore(const MutantInfo& m, double budget, uint32_t depth) {
   EngineRun r;
   r.engine = "explore";
-  const MutantSearch hunt = explore_mutant(m, kExploreDepth, budget);
+  const MutantSearch hunt = explore_mutant(m, depth, budget);
   r.seconds = hunt.seconds;
   r.executions = hunt.transitions;
   if (hunt.killed) {
     r.status = EngineRun::killed;
     r.length = static_cast<int64_t>(hunt.trace.size());
+    r.shortest_proven = hunt.shortest_proven;
     r.note = hunt.encoding + " " + describe_options(hunt.where) + ": " + hunt.found->signature();
   } else {
     r.note = "survived every sequence of up to " + std::to_string(hunt.depth) + " operations in " +
              std::to_string(hunt.setups) + " setups" + (hunt.limited ? " (budget ran out)" : "");
   }
-  for (const std::string& f : hunt.unmutated_failures) {
-    std::cerr << "foliocheck: warning: " << m.name
-              << ": explore found a violation the unmutated encoding shares (not counted as a kill): " << f
-              << "\n";
-    r.unmutated_failures++;
-  }
+  r.unmutated_failures = hunt.unmutated_failures;
   return r;
 }
 
@@ -200,7 +198,8 @@ EngineRun run_libfuzzer(const MutantInfo& m, double budget, const std::string& b
       if (red.ok && replay_trace(red.trace, ro).result != ReplayReport::ok) {
         r.status = EngineRun::failed;
         r.note = "the reduced crash fails without the mutant too: " + red.signature;
-        r.unmutated_failures++;
+        r.unmutated_failures.push_back(print_setup(red.trace.setup) + "=> " + red.signature +
+                                       " (libfuzzer crash, reduced)");
       } else if (red.ok) {
         r.length = static_cast<int64_t>(red.after.ops);
         r.note = red.signature + " (decoded " + std::to_string(red.before.ops) + " operations)";
@@ -222,6 +221,7 @@ struct Row {
   const MutantInfo* mutant;
   std::vector<EngineRun> runs;
   int64_t shortest = -1;  // from explore
+  bool shortest_proven = false;
 };
 
 std::string fmt_seconds(double s) {
@@ -241,19 +241,23 @@ void print_table(const std::vector<Row>& rows) {
                   r.status == EngineRun::skipped ? "-" : fmt_seconds(r.seconds).c_str(),
                   r.status == EngineRun::skipped ? "-" : std::to_string(r.executions).c_str(),
                   r.length >= 0 ? std::to_string(r.length).c_str() : "-",
-                  first && row.shortest >= 0 ? std::to_string(row.shortest).c_str() : "");
+                  first && row.shortest >= 0
+                      ? ((row.shortest_proven ? "" : "<=") + std::to_string(row.shortest)).c_str()
+                      : "");
       first = false;
     }
   }
 }
 
-std::string rows_json(const std::vector<Row>& rows, const std::string& summary) {
+std::string rows_json(const std::vector<Row>& rows, const std::set<std::string>& unmutated,
+                      const std::string& summary) {
   std::string o = "{\"mutants\":[";
   for (size_t i = 0; i < rows.size(); i++) {
     const Row& row = rows[i];
     o += std::string(i ? "," : "") + "{\"name\":" + json_string(row.mutant->name) +
          ",\"encodings\":" + json_string(row.mutant->encodings) +
-         ",\"shortest\":" + (row.shortest >= 0 ? std::to_string(row.shortest) : "null") + ",\"engines\":{";
+         ",\"shortest\":" + (row.shortest >= 0 ? std::to_string(row.shortest) : "null") +
+         ",\"shortest_proven\":" + (row.shortest_proven ? "true" : "false") + ",\"engines\":{";
     for (size_t j = 0; j < row.runs.size(); j++) {
       const EngineRun& r = row.runs[j];
       o += std::string(j ? "," : "") + json_string(r.engine) + ":{\"result\":" +
@@ -262,10 +266,16 @@ std::string rows_json(const std::vector<Row>& rows, const std::string& summary) 
            ",\"killed\":" + (r.status == EngineRun::killed ? "true" : "false") +
            ",\"seconds\":" + std::to_string(r.seconds) + ",\"executions\":" + std::to_string(r.executions) +
            ",\"length\":" + (r.length >= 0 ? std::to_string(r.length) : "null") +
-           ",\"unmutated_failures\":" + std::to_string(r.unmutated_failures) +
+           ",\"shortest_proven\":" + (r.shortest_proven ? "true" : "false") +
            ",\"note\":" + json_string(r.note) + "}";
     }
     o += "}}";
+  }
+  o += "],\"unmutated_failures\":[";
+  bool first = true;
+  for (const std::string& f : unmutated) {
+    o += (first ? "" : ",") + json_string(f);
+    first = false;
   }
   return o + "]," + summary + "}";
 }
@@ -298,6 +308,8 @@ int cmd_mutants(const Flags& flags) {
     return usage_error("unknown --engine '" + flags.engine + "' (rapidcheck, libfuzzer, explore or all)");
   const double budget = std::stod(flags.budget);
   if (budget <= 0) return usage_error("--budget must be at least 1 second");
+  const uint32_t depth = flags.depth.empty() ? kExploreDepth : static_cast<uint32_t>(std::stoul(flags.depth));
+  if (depth > 12) return usage_error("--depth above 12 would not finish; the zoo's bound is 6");
 
   std::vector<const MutantInfo*> selected;
   if (flags.mutant.empty()) {
@@ -319,27 +331,35 @@ int cmd_mutants(const Flags& flags) {
       std::find(engines.begin(), engines.end(), "libfuzzer") != engines.end() ? find_fuzz_binary() : "";
   const bool json = flags.on(flags.json);
   std::vector<Row> rows;
+  std::set<std::string> unmutated;
   size_t survived = 0, runs = 0, skipped = 0, killed = 0;
+  // A progress line only where someone watches it; logs get the table alone.
+  const bool tty = !json && isatty(2);
   for (const MutantInfo* m : selected) {
     Row row{m, {}, -1};
     for (const std::string& engine : engines) {
-      if (!json) std::cerr << "\r\033[K" << m->name << ": " << engine << "..." << std::flush;
-      EngineRun r = engine == "explore"      ? run_explore(*m, budget)
+      if (tty) std::cerr << "\r\033[K" << m->name << ": " << engine << "..." << std::flush;
+      EngineRun r = engine == "explore"      ? run_explore(*m, budget, depth)
                     : engine == "rapidcheck" ? run_rapidcheck(*m, budget)
                                              : run_libfuzzer(*m, budget, fuzz_bin);
-      if (engine == "explore" && r.status == EngineRun::killed) row.shortest = r.length;
+      if (engine == "explore" && r.status == EngineRun::killed) {
+        row.shortest = r.length;
+        row.shortest_proven = r.shortest_proven;
+      }
+      unmutated.insert(r.unmutated_failures.begin(), r.unmutated_failures.end());
       runs++;
       if (r.status == EngineRun::skipped) skipped++;
       if (r.status == EngineRun::killed) killed++;
       if (r.status == EngineRun::survived || r.status == EngineRun::failed) survived++;
+      std::replace(r.note.begin(), r.note.end(), '\n', ' ');
       row.runs.push_back(std::move(r));
     }
     rows.push_back(std::move(row));
   }
-  if (!json) std::cerr << "\r\033[K" << std::flush;
+  if (tty) std::cerr << "\r\033[K" << std::flush;
 
   if (json) {
-    std::cout << rows_json(rows, "\"summary\":{\"runs\":" + std::to_string(runs) + ",\"killed\":" +
+    std::cout << rows_json(rows, unmutated, "\"summary\":{\"runs\":" + std::to_string(runs) + ",\"killed\":" +
                                      std::to_string(killed) + ",\"survived\":" + std::to_string(survived) +
                                      ",\"skipped\":" + std::to_string(skipped) +
                                      ",\"budget_seconds\":" + std::to_string(budget) + "}")
@@ -348,7 +368,7 @@ int cmd_mutants(const Flags& flags) {
     print_table(rows);
     std::cout << "\n" << killed << " of " << (runs - skipped) << " engine runs killed their mutant";
     if (skipped) std::cout << "; " << skipped << " skipped";
-    std::cout << " (budget " << budget << " s per mutant and engine; explore depth <= " << kExploreDepth
+    std::cout << " (budget " << budget << " s per mutant and engine; explore depth <= " << depth
               << ", scaled geometry)\n";
     for (const Row& row : rows)
       for (const EngineRun& r : row.runs)
@@ -360,6 +380,10 @@ int cmd_mutants(const Flags& flags) {
         for (const EngineRun& r : row.runs)
           if (r.status == EngineRun::killed)
             std::cout << "  " << row.mutant->name << " / " << r.engine << ": " << r.note << "\n";
+    if (!unmutated.empty()) {
+      std::cout << "\nviolations that need no mutant (findings about the encodings or the model, not kills):\n";
+      for (const std::string& f : unmutated) std::cout << "  " << f << "\n";
+    }
   }
   return survived ? kExitFinding : kExitOk;
 }

@@ -13,9 +13,22 @@ namespace {
 
 RapidcheckKill kill(const MutantInfo& mutant, double budget_seconds) {
   RapidcheckKill out;
-  (void)mutant;
-  (void)budget_seconds;
-  out.error = "properties/mutant_kill.h is not wired up yet";
+  props::KillBudget budget;
+  budget.seconds = budget_seconds;
+  try {
+    const props::KillResult r = props::kill_with_rapidcheck(mutant.mutant, budget);
+    out.killed = r.killed;
+    out.seconds = r.seconds;
+    out.executions = r.executions;
+    if (r.killed) {
+      out.length = static_cast<int64_t>(r.trace_len);
+      out.note = r.violation + (r.trace_path.empty() ? "" : " (" + r.trace_path + ")");
+    } else {
+      out.note = "no failing case in " + std::to_string(r.executions) + " test cases";
+    }
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
   return out;
 }
 

@@ -66,33 +66,46 @@ static inline void fc_warn(const char *file, int line, const char *macro, const 
 	st->warnings++;
 	if (st->nr_logged == FC_MAX_LOGGED)
 		return;
-	/* Name the file as the tree does, mm/rmap.c rather than the absolute path. */
+	/* Name the file as the tree does (mm/rmap.c) or as this repository does (kernel/shim/...). */
 	if (strncmp(file, FC_TREE_DIR, dir) == 0 && file[dir] == '/')
 		file += dir + 1;
+	else if (strstr(file, "kernel/shim/"))
+		file = strstr(file, "kernel/shim/");
 	st->log[st->nr_logged++] = (struct fc_warning){file, line, macro, cond};
 }
 
-#define FC_CHECK(macro, cond)                                                   \
+/* Something worth a line in the log that is not a kernel check: not counted in `warnings`. */
+static inline void fc_note(const char *what)
+{
+	struct fc_state *st = fc_current;
+
+	if (!st->reading && st->nr_logged < FC_MAX_LOGGED)
+		st->log[st->nr_logged++] = (struct fc_warning){"foliocheck", 0, "note", what};
+}
+
+/* The condition is stringified where the kernel's macro is invoked, before any expansion, so the
+ * log shows the tree's text ("page_folio(page) != folio"), not what our shim expands it to. */
+#define FC_CHECK(macro, cond, text)                                             \
 	({                                                                      \
 		int __fc_ret = !!(cond);                                        \
 		if (unlikely(__fc_ret))                                         \
-			fc_warn(__FILE__, __LINE__, macro, #cond);              \
+			fc_warn(__FILE__, __LINE__, macro, text);               \
 		__fc_ret;                                                       \
 	})
 
-#define WARN_ON(cond) FC_CHECK("WARN_ON", cond)
-#define WARN_ON_ONCE(cond) FC_CHECK("WARN_ON_ONCE", cond)
-#define VM_WARN_ON(cond) ((void)FC_CHECK("VM_WARN_ON", cond))
-#define VM_WARN_ON_ONCE(cond) ((void)FC_CHECK("VM_WARN_ON_ONCE", cond))
-#define VM_WARN_ON_FOLIO(cond, folio) FC_CHECK("VM_WARN_ON_FOLIO", cond)
-#define VM_WARN_ON_ONCE_FOLIO(cond, folio) FC_CHECK("VM_WARN_ON_ONCE_FOLIO", cond)
-#define VM_WARN_ON_ONCE_PAGE(cond, page) FC_CHECK("VM_WARN_ON_ONCE_PAGE", cond)
-#define BUG_ON(cond) ((void)FC_CHECK("BUG_ON", cond))
-#define VM_BUG_ON(cond) ((void)FC_CHECK("VM_BUG_ON", cond))
-#define VM_BUG_ON_PAGE(cond, page) ((void)FC_CHECK("VM_BUG_ON_PAGE", cond))
-#define VM_BUG_ON_FOLIO(cond, folio) ((void)FC_CHECK("VM_BUG_ON_FOLIO", cond))
-#define VM_BUG_ON_VMA(cond, vma) ((void)FC_CHECK("VM_BUG_ON_VMA", cond))
-#define VM_BUG_ON_PGFLAGS(cond, page) ((void)FC_CHECK("VM_BUG_ON_PGFLAGS", cond))
+#define WARN_ON(cond) FC_CHECK("WARN_ON", cond, #cond)
+#define WARN_ON_ONCE(cond) FC_CHECK("WARN_ON_ONCE", cond, #cond)
+#define VM_WARN_ON(cond) ((void)FC_CHECK("VM_WARN_ON", cond, #cond))
+#define VM_WARN_ON_ONCE(cond) ((void)FC_CHECK("VM_WARN_ON_ONCE", cond, #cond))
+#define VM_WARN_ON_FOLIO(cond, folio) FC_CHECK("VM_WARN_ON_FOLIO", cond, #cond)
+#define VM_WARN_ON_ONCE_FOLIO(cond, folio) FC_CHECK("VM_WARN_ON_ONCE_FOLIO", cond, #cond)
+#define VM_WARN_ON_ONCE_PAGE(cond, page) FC_CHECK("VM_WARN_ON_ONCE_PAGE", cond, #cond)
+#define BUG_ON(cond) ((void)FC_CHECK("BUG_ON", cond, #cond))
+#define VM_BUG_ON(cond) ((void)FC_CHECK("VM_BUG_ON", cond, #cond))
+#define VM_BUG_ON_PAGE(cond, page) ((void)FC_CHECK("VM_BUG_ON_PAGE", cond, #cond))
+#define VM_BUG_ON_FOLIO(cond, folio) ((void)FC_CHECK("VM_BUG_ON_FOLIO", cond, #cond))
+#define VM_BUG_ON_VMA(cond, vma) ((void)FC_CHECK("VM_BUG_ON_VMA", cond, #cond))
+#define VM_BUG_ON_PGFLAGS(cond, page) ((void)FC_CHECK("VM_BUG_ON_PGFLAGS", cond, #cond))
 /* The kernel fails the build if a BUILD_BUG() survives optimisation; the configurations we
  * build only keep it on paths no caller takes, so reaching one is a foliocheck bug. */
 #define BUILD_BUG() __builtin_trap()

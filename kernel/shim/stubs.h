@@ -194,8 +194,9 @@ static inline int folio_ref_count(const struct folio *folio) { return page_ref_c
 static inline void folio_ref_add(struct folio *folio, int nr) { atomic_add(nr, &folio->_refcount); }
 static inline void folio_put_refs(struct folio *folio, int refs)
 {
-	/* Dropping the last reference would free the folio under the trace's feet. */
-	WARN_ON(atomic_sub_return(refs, &folio->_refcount) <= 0);
+	/* The kernel would free the folio here (no warning): say so, without counting a warning. */
+	if (atomic_sub_return(refs, &folio->_refcount) <= 0)
+		fc_note("the last folio reference is gone: the kernel would free the folio here");
 }
 
 /* Geometry: PMD and PUD sizes are the trace's (pmd_order may be scaled down). */
@@ -219,9 +220,13 @@ static inline struct anon_vma *folio_anon_vma(const struct folio *folio)
 {
 	unsigned long mapping = (unsigned long)folio->mapping;
 
-	/* The kernel returns NULL and its caller dereferences it; foliocheck must not crash. */
-	if (WARN_ON((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON))
+	/* The kernel returns NULL and __page_check_anon_rmap() dereferences it: an oops, counted
+	 * like a failed check. foliocheck hands out its anon_vma instead and goes on. */
+	if ((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON) {
+		fc_warn(__FILE__, __LINE__, "NULL dereference",
+			"folio_anon_vma(folio) of a folio that is not anon, then ->root");
 		return &fc_current->anon_vma;
+	}
 	return (struct anon_vma *)(mapping - PAGE_MAPPING_ANON);
 }
 

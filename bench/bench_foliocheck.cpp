@@ -1,0 +1,225 @@
+// Google Benchmark: operations per second of the model, each encoding and the differential step.
+//
+// The claims the numbers back (docs/benchmarks.md): a single-PTE operation costs about the same on
+// an order-18 folio as on an order-4 one, in the encodings, the model and the differential step
+// without its periodic full sweep; and the per-operation cost of a trace does not grow with its length.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "model/differential.h"
+#include "model/explore.h"
+#include "model/implementation.h"
+#include "model/reference_model.h"
+
+namespace foliocheck {
+namespace {
+
+constexpr int kOrders[] = {0, 2, 4, 9, 18};
+
+Setup setup_for(Semantics s, int bits, int order) {
+  Setup st;
+  st.config.semantics = s;
+  st.config.bits = bits;
+  st.folio.order = order;
+  st.folio.type = FolioType::file;
+  return st;
+}
+
+Op pte(OpKind kind, uint32_t mm, uint32_t page) {
+  Op op;
+  op.kind = kind;
+  op.mm = mm;
+  op.page = page;
+  op.nr = 1;
+  return op;
+}
+
+// The measured pair: mm 1 maps one PTE in the middle of the folio and unmaps it, while mm 2 keeps
+// the last page mapped so that the folio never becomes unmapped (no free-path checks, slots busy).
+struct Pair {
+  Op background, map, unmap;
+  explicit Pair(const Setup& s)
+      : background(pte(OpKind::add_file_ptes, 2, s.nr_pages() - 1)),
+        map(pte(OpKind::add_file_ptes, 1, s.nr_pages() / 2)),
+        unmap(pte(OpKind::remove_ptes, 1, s.nr_pages() / 2)) {}
+};
+
+void label(benchmark::State& state, const Setup& s) {
+  state.SetLabel(std::string(semantics_name(s.config.semantics)) + " order " + std::to_string(s.folio.order));
+}
+
+// ReferenceModel: precondition + apply, what every engine pays for the model side of a step.
+void BM_ModelPtePair(benchmark::State& state) {
+  const Setup s = setup_for(Semantics::mm_id, 64, static_cast<int>(state.range(0)));
+  const Pair p(s);
+  ReferenceModel m;
+  m.reset(s);
+  m.apply(p.background);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(m.precondition(p.map));
+    m.apply(p.map);
+    benchmark::DoNotOptimize(m.precondition(p.unmap));
+    m.apply(p.unmap);
+  }
+  state.SetItemsProcessed(state.iterations() * 2);
+  label(state, s);
+}
+
+// One encoding alone: the optimized side.
+void BM_EncodingPtePair(benchmark::State& state, std::string name, Semantics sem, int bits) {
+  const Setup s = setup_for(sem, bits, static_cast<int>(state.range(0)));
+  auto impl = make_implementation(name);
+  if (!impl || !impl->supports(s)) {
+    state.SkipWithError("setup not supported");
+    return;
+  }
+  const Pair p(s);
+  impl->reset(s);
+  impl->apply(p.background);
+  for (auto _ : state) {
+    impl->apply(p.map);
+    impl->apply(p.unmap);
+    benchmark::DoNotOptimize(impl->read(Obs::folio_mapcount));
+  }
+  state.SetItemsProcessed(state.iterations() * 2);
+  state.SetLabel(name + " order " + std::to_string(s.folio.order));
+}
+
+// Differential::step with the model and one encoding: precondition, both sides applied, agreement
+// on the touched pages, and every `sweep` operations a full sweep of every page (range(1); 0 means
+// no periodic sweep, only the incremental comparison).
+void BM_DifferentialPtePair(benchmark::State& state, std::string name, Semantics sem) {
+  const Setup s = setup_for(sem, 64, static_cast<int>(state.range(0)));
+  std::vector<std::unique_ptr<Implementation>> impls;
+  impls.push_back(make_implementation(name));
+  Differential d(std::move(impls));
+  d.sweep_every = state.range(1) ? static_cast<uint32_t>(state.range(1)) : std::numeric_limits<uint32_t>::max();
+  const Pair p(s);
+  d.reset(s);
+  if (d.step(p.background).kind != StepOutcome::ok) {
+    state.SkipWithError("background mapping failed");
+    return;
+  }
+  for (auto _ : state) {
+    const StepOutcome a = d.step(p.map);
+    const StepOutcome b = d.step(p.unmap);
+    if (a.kind != StepOutcome::ok || b.kind != StepOutcome::ok) {
+      state.SkipWithError("the step did not succeed");
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * 2);
+  state.SetLabel(name + " order " + std::to_string(s.folio.order) + " sweep " +
+                 (state.range(1) ? std::to_string(state.range(1)) : std::string("never")));
+}
+
+// A valid random trace of `len` operations over the whole alphabet (3 mms, every op kind), made
+// once with a fixed seed; mappings are kept bounded by preferring removals when many are held.
+std::vector<Op> random_trace(const Setup& s, size_t len) {
+  ExploreOptions o;
+  o.setup = s;
+  o.mms = 3;
+  const std::vector<Op> alphabet = explore_alphabet(o);
+  ReferenceModel m;
+  m.reset(s);
+  std::mt19937_64 rng(42);
+  std::vector<Op> out;
+  std::vector<Op> valid, removals;
+  while (out.size() < len) {
+    valid.clear();
+    removals.clear();
+    for (const Op& op : alphabet) {
+      if (m.precondition(op)) continue;
+      valid.push_back(op);
+      if (op.kind == OpKind::remove_ptes || op.kind == OpKind::remove_pmd || op.kind == OpKind::gup_unpin)
+        removals.push_back(op);
+    }
+    const bool shrink = m.total_mappings() > 4u * s.nr_pages() && !removals.empty();
+    const std::vector<Op>& from = shrink ? removals : valid;
+    const Op op = from[rng() % from.size()];
+    m.apply(op);
+    out.push_back(op);
+  }
+  return out;
+}
+
+// reset + a whole trace + finish(): what replay and the fuzz targets pay per input, per operation.
+void BM_DifferentialTrace(benchmark::State& state) {
+  Setup s = setup_for(Semantics::mm_id, 64, 9);
+  s.folio.type = FolioType::anon;
+  const std::vector<Op> trace = random_trace(s, static_cast<size_t>(state.range(0)));
+  std::vector<std::unique_ptr<Implementation>> impls;
+  impls.push_back(make_implementation("mm-id-64"));
+  Differential d(std::move(impls));
+  for (auto _ : state) {
+    d.reset(s);
+    for (const Op& op : trace)
+      if (d.step(op).kind != StepOutcome::ok) {
+        state.SkipWithError("the trace did not replay cleanly");
+        return;
+      }
+    if (d.finish()) {
+      state.SkipWithError("the final sweep failed");
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(trace.size()));
+  state.SetLabel("mm-id-64 anon order 9, " + std::to_string(trace.size()) + " operations");
+}
+
+struct EncodingInfo {
+  Semantics semantics;
+  int bits;
+  const char* name;
+};
+constexpr EncodingInfo kEncodings[] = {
+#define FOLIOCHECK_ENCODING(sem, bits, name, sentence) {Semantics::sem, bits, name},
+#include "model/encodings.def"
+#undef FOLIOCHECK_ENCODING
+};
+
+void register_all() {
+  auto orders = [](benchmark::internal::Benchmark* b) {
+    for (int o : kOrders) b->Arg(o);
+  };
+  benchmark::RegisterBenchmark("ModelPtePair", BM_ModelPtePair)->Apply(orders);
+  for (const EncodingInfo& e : kEncodings) {
+    auto* b = benchmark::RegisterBenchmark(("EncodingPtePair/" + std::string(e.name)).c_str(),
+                                           BM_EncodingPtePair, std::string(e.name), e.semantics, e.bits);
+    for (int o : kOrders) {
+      // Only folios the kernel can have: 32-bit MM_ID stops at order 15 (W5).
+      const Setup s = setup_for(e.semantics, e.bits, o);
+      if (!ReferenceModel::setup_error(s) && make_implementation(e.name)->supports(s)) b->Arg(o);
+    }
+  }
+  for (const EncodingInfo& e : kEncodings) {
+    if (e.bits != 64) continue;
+    auto* b = benchmark::RegisterBenchmark(("DifferentialPtePair/" + std::string(e.name)).c_str(),
+                                           BM_DifferentialPtePair, std::string(e.name), e.semantics);
+    for (int o : kOrders) b->Args({o, 0})->Args({o, 64});
+  }
+  benchmark::RegisterBenchmark("DifferentialTrace", BM_DifferentialTrace)
+      ->Arg(16)
+      ->Arg(256)
+      ->Arg(4096)
+      ->Arg(65536)
+      ->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+}  // namespace foliocheck
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  foliocheck::register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
