@@ -5,6 +5,7 @@
 // without its periodic full sweep; and the per-operation cost of a trace does not grow with its length.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -92,14 +93,22 @@ void BM_EncodingPtePair(benchmark::State& state, std::string name, Semantics sem
 }
 
 // Differential::step with the model and one encoding: precondition, both sides applied, agreement
-// on the touched pages, and every `sweep` operations a full sweep of every page (range(1); 0 means
-// no periodic sweep, only the incremental comparison).
+// on the touched pages, and every `sweep` operations a full sweep of every page. range(1) is the
+// period: 0 means no periodic sweep (the incremental comparison alone), -1 means max(64, nr_pages),
+// a period that keeps the amortized cost of sweeping per operation independent of the folio size.
+constexpr int64_t kSweepNever = 0, kSweepScaled = -1;
+std::string sweep_name(int64_t period) {
+  return period == kSweepNever ? "never" : period == kSweepScaled ? "max(64,N)" : std::to_string(period);
+}
 void BM_DifferentialPtePair(benchmark::State& state, std::string name, Semantics sem) {
   const Setup s = setup_for(sem, 64, static_cast<int>(state.range(0)));
   std::vector<std::unique_ptr<Implementation>> impls;
   impls.push_back(make_implementation(name));
   Differential d(std::move(impls));
-  d.sweep_every = state.range(1) ? static_cast<uint32_t>(state.range(1)) : std::numeric_limits<uint32_t>::max();
+  const int64_t period = state.range(1);
+  d.sweep_every = period == kSweepNever    ? std::numeric_limits<uint32_t>::max()
+                  : period == kSweepScaled ? std::max<uint32_t>(64, s.nr_pages())
+                                           : static_cast<uint32_t>(period);
   const Pair p(s);
   d.reset(s);
   if (d.step(p.background).kind != StepOutcome::ok) {
@@ -115,8 +124,7 @@ void BM_DifferentialPtePair(benchmark::State& state, std::string name, Semantics
     }
   }
   state.SetItemsProcessed(state.iterations() * 2);
-  state.SetLabel(name + " order " + std::to_string(s.folio.order) + " sweep " +
-                 (state.range(1) ? std::to_string(state.range(1)) : std::string("never")));
+  state.SetLabel(name + " order " + std::to_string(s.folio.order) + " sweep " + sweep_name(period));
 }
 
 // A valid random trace of `len` operations over the whole alphabet (3 mms, every op kind), made
@@ -202,8 +210,14 @@ void register_all() {
     if (e.bits != 64) continue;
     auto* b = benchmark::RegisterBenchmark(("DifferentialPtePair/" + std::string(e.name)).c_str(),
                                            BM_DifferentialPtePair, std::string(e.name), e.semantics);
-    for (int o : kOrders) b->Args({o, 0})->Args({o, 64});
+    for (int o : kOrders) b->Args({o, kSweepNever})->Args({o, 64});
   }
+  // With the period scaled to the folio, an order-18 folio sweeps once per 262144 operations: run
+  // long enough for several sweeps to be inside every measurement.
+  auto* scaled = benchmark::RegisterBenchmark("DifferentialPtePairScaledSweep/mm-id-64", BM_DifferentialPtePair,
+                                              std::string("mm-id-64"), Semantics::mm_id);
+  for (int o : kOrders) scaled->Args({o, kSweepScaled});
+  scaled->MinTime(2.0);
   benchmark::RegisterBenchmark("DifferentialTrace", BM_DifferentialTrace)
       ->Arg(16)
       ->Arg(256)

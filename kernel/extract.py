@@ -33,6 +33,8 @@ STYLE_CONFIGS = {
         "no-mm-id": ["CONFIG_PAGE_MAPCOUNT"],
     },
 }
+# Tree styles kernel/shim/ mirrors the declarations of (struct folio's layout, call signatures).
+SHIM_STYLES = ["v6.12"]
 # On in every build: a 64-bit MMU kernel with hugetlb, swap, KSM and memcg, as distributions ship.
 COMMON_CONFIGS = ["__KERNEL__", "CONFIG_MMU", "CONFIG_64BIT", "CONFIG_HUGETLB_PAGE",
                   "CONFIG_SWAP", "CONFIG_KSM", "CONFIG_MEMCG", "CONFIG_NUMA",
@@ -365,6 +367,11 @@ def main():
                 f"{os.path.join(tree, 'include/linux/rmap.h')}:0: error: a {style}-style tree "
                 f"builds as FOLIOCHECK_KERNEL_CONFIG={'|'.join(configs)}, not '{config}'")
         version = tree_version(tree)
+        if style not in SHIM_STYLES:
+            raise ExtractError(
+                f"{os.path.join(tree, 'include/linux/rmap.h')}:0: error: a {style}-style tree "
+                f"(Linux {version}, with the mm-id helpers): kernel/shim/ only mirrors "
+                f"{'/'.join(SHIM_STYLES)}-style trees so far (docs/kernel.md, \"Not done\")")
         if args.print_style:
             print(style, config, version)
             return 0

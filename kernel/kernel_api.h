@@ -53,7 +53,7 @@ struct fc_state;
 const char *fc_kernel_tree_version(void);
 const char *fc_kernel_tree_dir(void);
 const char *fc_kernel_semantics(void);
-/* The CONFIG_* selection it was built with (FOLIOCHECK_KERNEL_CONFIG). */
+/* The tree's style as kernel/extract.py detected it: "v6.12" or "next". */
 const char *fc_kernel_style(void);
 
 struct fc_state *fc_kernel_create(void);

@@ -3,10 +3,10 @@
 // Layout (see docs/fuzzing.md):
 //   bytes 0-1  magic "FC", so that a random or text file is told apart from a fuzz input
 //   byte  2    semantics (bits 0-1), bits=32 (bit 2), type (bits 3-4: anon file shmem anon),
-//              hugetlb (bits 5-6 both set)
+//              hugetlb (bits 5-6 both set), bit 7: see "heavy"
 //   byte  3    geometry: pmd_order 2, 3, 4 or the real 9 (bits 0-2), pud_order = pmd + 1 or + 2
-//              (bit 3; the real geometry uses pud_order 10 or 18); bits 4-7 all set: "heavy",
-//              where repetitions may reach the thresholds at 1024 and 32767 mappings
+//              (bit 3); bits 4-7 all set and bit 7 of byte 2 set: "heavy" (1 input in 32), where
+//              repetitions may reach the thresholds at 1024 and 32767 mappings
 //   byte  4    folio order: small, order 1, PMD-sized, PUD-sized, in between, or any
 //   then 5-byte records, one operation each: [kind][mm][page][nr][flags]. A trailing partial
 //   record is ignored.
@@ -32,12 +32,13 @@ namespace foliocheck {
 inline constexpr uint8_t kFuzzMagic[2] = {'F', 'C'};
 inline constexpr size_t kFuzzHeaderSize = 5;  // magic + setup bytes
 inline constexpr size_t kFuzzRecordSize = 5;  // one operation
-// Extra repetitions (`x=K` beyond the first) one input may ask for. A heavy input may carry one
-// mm across SHRT_MAX mappings (x=4090 of a 9-page range) and still run in milliseconds; the
-// others stay cheap, because every repetition costs a full agreement check and inputs with long
-// repetitions would otherwise dominate the campaign's time.
-inline constexpr uint64_t kFuzzRepeatBudget = 256;
-inline constexpr uint64_t kFuzzHeavyRepeatBudget = 8192;
+// What the repetitions beyond the first (`x=K`) of one input may cost, in pages checked (a
+// repetition costs the pages it touches, at least one). A heavy input may carry one mm across
+// SHRT_MAX mappings and still run in milliseconds; the others stay cheap, because every
+// repetition costs an agreement check and long repetitions would otherwise dominate the
+// campaign's time.
+inline constexpr uint64_t kFuzzRepeatBudget = 1024;
+inline constexpr uint64_t kFuzzHeavyRepeatBudget = 36000;
 
 // Decodes the setup, then hands out one valid operation per record.
 class FuzzDecoder {
@@ -56,13 +57,13 @@ class FuzzDecoder {
  private:
   FuzzDecoder(std::span<const uint8_t> data, const Setup& setup, bool heavy)
       : m_data(data), m_setup(setup), m_pos(kFuzzHeaderSize), m_heavy(heavy),
-        m_repeats_left(heavy ? kFuzzHeavyRepeatBudget : kFuzzRepeatBudget) {}
+        m_budget_left(heavy ? kFuzzHeavyRepeatBudget : kFuzzRepeatBudget) {}
 
   std::span<const uint8_t> m_data;
   Setup m_setup;
   size_t m_pos;             // next record
   bool m_heavy;             // long repetitions allowed
-  uint64_t m_repeats_left;  // what `x=K` may still spend
+  uint64_t m_budget_left;   // what `x=K` may still spend, in pages checked
 };
 
 struct DecodeResult {

@@ -147,14 +147,15 @@ struct KeyBuilder {
   std::vector<Plan> plans;
   std::vector<int64_t> words;
   std::vector<std::vector<int64_t>> sigs;  // per-mm signatures
-  std::vector<uint32_t> order;             // mms sorted by signature
-  std::vector<uint32_t> rename;            // mm id -> canonical id
+  std::vector<uint32_t> order;             // mm indexes sorted by signature
+  std::vector<uint32_t> rename;            // mm index -> canonical number
 
   // The canonical key of the current state (model + every implementation's reads), with mms
   // renamed by sorted signature; also returns which mms are touched. Two mms with equal signatures
   // are interchangeable, so ties cannot make the key depend on the names.
   StateKey build(const ReferenceModel& model, const std::vector<std::unique_ptr<Implementation>>& impls,
-                 uint32_t mms, uint32_t& touched) {
+                 const std::vector<uint32_t>& ids, uint32_t& touched) {
+    const uint32_t mms = static_cast<uint32_t>(ids.size());
     const Setup& s = model.setup();
     const uint32_t n = s.nr_pages();
     if (plans.size() != impls.size() + 1) {
@@ -175,9 +176,10 @@ struct KeyBuilder {
       plan(model);
       for (const auto& impl : impls) plan(*impl);
     }
-    sigs.resize(mms + 1);
-    for (uint32_t m = 1; m <= mms; m++) {
-      std::vector<int64_t>& sig = sigs[m];
+    sigs.resize(mms);
+    for (uint32_t i = 0; i < mms; i++) {
+      const uint32_t m = ids[i];
+      std::vector<int64_t>& sig = sigs[i];
       sig.clear();
       const MmMappings* mm = model.mm(m);
       if (mm && !mm->pte.empty())
@@ -188,21 +190,20 @@ struct KeyBuilder {
       sig.push_back(mm ? mm->pud : 0);
       sig.push_back(mm ? mm->hugetlb : 0);
       sig.push_back(model.mm_has_pinned(m));
-      for (size_t i = 0; i < impls.size(); i++) {
-        const Plan& p = plans[i + 1];
-        if (p.mm_mapcount) sig.push_back(impls[i]->read(Obs::mm_mapcount, m));
+      for (size_t k = 0; k < impls.size(); k++) {
+        const Plan& p = plans[k + 1];
+        if (p.mm_mapcount) sig.push_back(impls[k]->read(Obs::mm_mapcount, m));
         if (p.mm_id)
-          for (uint32_t slot = 0; slot < 2; slot++) sig.push_back(impls[i]->read(Obs::mm_id, slot) == m);
+          for (uint32_t slot = 0; slot < 2; slot++) sig.push_back(impls[k]->read(Obs::mm_id, slot) == m);
       }
     }
     touched = 0;
-    for (uint32_t m = 1; m <= mms; m++)
-      if (std::any_of(sigs[m].begin(), sigs[m].end(), [](int64_t v) { return v != 0; }))
-        touched |= 1u << (m - 1);
+    for (uint32_t i = 0; i < mms; i++)
+      if (std::any_of(sigs[i].begin(), sigs[i].end(), [](int64_t v) { return v != 0; })) touched |= 1u << i;
     order.resize(mms);
-    for (uint32_t m = 1; m <= mms; m++) order[m - 1] = m;
+    for (uint32_t i = 0; i < mms; i++) order[i] = i;
     std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return sigs[x] < sigs[y]; });
-    rename.assign(mms + 1, 0);
+    rename.assign(mms, 0);
     for (uint32_t i = 0; i < mms; i++) rename[order[i]] = i + 1;
 
     words.clear();
@@ -211,7 +212,7 @@ struct KeyBuilder {
     words.push_back(h.epoch_max_mms);
     words.push_back(static_cast<int64_t>(h.epoch_max_mm_mappings));
     words.push_back(model.pins());
-    for (uint32_t m : order) words.insert(words.end(), sigs[m].begin(), sigs[m].end());
+    for (uint32_t i : order) words.insert(words.end(), sigs[i].begin(), sigs[i].end());
     auto obs_words = [&](const Implementation& impl, const Plan& p) {
       for (Obs obs : p.scalars) words.push_back(impl.read(obs));
       for (Obs obs : p.pages)
@@ -219,8 +220,9 @@ struct KeyBuilder {
       for (uint32_t slot = 0; slot < 2; slot++) {
         if (p.mm_id) {
           const int64_t id = impl.read(Obs::mm_id, slot);
+          const auto it = std::find(ids.begin(), ids.end(), id);
           // An id outside the searched mms can only come from a broken encoding; keep it apart.
-          words.push_back(id >= 1 && id <= mms ? rename[id] : (id == 0 ? 0 : (int64_t{1} << 40) + id));
+          words.push_back(it != ids.end() ? rename[it - ids.begin()] : (id == 0 ? 0 : (int64_t{1} << 40) + id));
         }
         if (p.mm_id_mapcount) words.push_back(impl.read(Obs::mm_id_mapcount, slot));
       }
@@ -237,7 +239,9 @@ StateKey explore_state_key(const ReferenceModel& model,
                            const std::vector<std::unique_ptr<Implementation>>& impls, uint32_t mms) {
   KeyBuilder b;
   uint32_t touched = 0;
-  return b.build(model, impls, mms, touched);
+  std::vector<uint32_t> ids(mms);
+  for (uint32_t i = 0; i < mms; i++) ids[i] = i + 1;
+  return b.build(model, impls, ids, touched);
 }
 
 std::string_view explore_outcome_name(ExploreResult::Outcome o) {
@@ -263,7 +267,15 @@ Trace ExploreResult::as_trace(const Setup& setup) const {
   return t;
 }
 
+std::vector<uint32_t> explore_mm_ids(const ExploreOptions& o) {
+  if (!o.mm_ids.empty()) return o.mm_ids;
+  std::vector<uint32_t> ids(o.mms);
+  for (uint32_t i = 0; i < o.mms; i++) ids[i] = i + 1;
+  return ids;
+}
+
 std::vector<Op> explore_alphabet(const ExploreOptions& o) {
+  const std::vector<uint32_t> ids = explore_mm_ids(o);
   const Setup& s = o.setup;
   const uint32_t n = s.nr_pages();
   const std::vector<Range> ranges = ranges_for(n, o.all_ranges_up_to);
@@ -282,7 +294,7 @@ std::vector<Op> explore_alphabet(const ExploreOptions& o) {
     };
     if (args & kArgMm)
       expand([&](const Op& op, std::vector<Op>& next) {
-        for (uint32_t m = 1; m <= o.mms; m++) {
+        for (uint32_t m : ids) {
           Op x = op;
           x.mm = m;
           next.push_back(x);
@@ -290,7 +302,7 @@ std::vector<Op> explore_alphabet(const ExploreOptions& o) {
       });
     if (args & kArgSrc)
       expand([&](const Op& op, std::vector<Op>& next) {
-        for (uint32_t m = 1; m <= o.mms; m++) {
+        for (uint32_t m : ids) {
           if (m == op.mm) continue;
           Op x = op;
           x.src = m;
@@ -347,6 +359,7 @@ struct Explorer::State {
     Op op;
   };
   ReferenceModel root;
+  std::vector<uint32_t> ids;  // the mm ids taking part
   std::vector<std::unique_ptr<Implementation>> impls;
   std::vector<Op> alphabet;
   std::vector<Node> nodes;
@@ -375,15 +388,26 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     m_error = *why;
     return;
   }
-  if (m_options.mms < 1 || m_options.mms > 16) {
+  State& st = *m_state;
+  st.ids = explore_mm_ids(m_options);
+  m_options.mms = static_cast<uint32_t>(st.ids.size());
+  // The touched-mm bitmask has 16 bits to spare, and more mms would never finish anyway.
+  if (st.ids.empty() || st.ids.size() > 16) {
     m_error = "mms must be 1..16";
     return;
   }
-  if (m_options.mms > mm_id_max(s.config.bits)) {
-    m_error = "more mms than MM_ID_MAX allows";
-    return;
+  for (size_t i = 0; i < st.ids.size(); i++) {
+    if (st.ids[i] < 1 || st.ids[i] > mm_id_max(s.config.bits)) {
+      m_error = "mm id " + std::to_string(st.ids[i]) + " outside MM_ID_MIN..MM_ID_MAX (1.." +
+                std::to_string(mm_id_max(s.config.bits)) + ")";
+      return;
+    }
+    if (std::find(st.ids.begin(), st.ids.begin() + static_cast<std::ptrdiff_t>(i), st.ids[i]) !=
+        st.ids.begin() + static_cast<std::ptrdiff_t>(i)) {
+      m_error = "mm id " + std::to_string(st.ids[i]) + " named twice";
+      return;
+    }
   }
-  State& st = *m_state;
   if (m_options.impls.empty()) {
     for (std::string_view name : implementation_names()) {
       auto impl = make_implementation(name);
@@ -418,7 +442,7 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     return;
   }
   uint32_t touched = 0;
-  st.visited.insert(st.keys.build(st.root, st.impls, m_options.mms, touched));
+  st.visited.insert(st.keys.build(st.root, st.impls, st.ids, touched));
   st.nodes.push_back({0, touched, Op{}});
   st.frontier.push_back(0);
   m_result.states = 1;
@@ -456,10 +480,14 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     const uint32_t node = st.frontier[fi];
     const std::vector<Op> path = st.path_to(node);
     const uint32_t touched = st.nodes[node].touched;
-    uint32_t fresh = 0;  // the one unused mm worth trying: the others give symmetric states
-    for (uint32_t m = 1; m <= mms && !fresh; m++)
-      if (!(touched & (1u << (m - 1)))) fresh = m;
-    auto usable = [&](uint32_t m) { return (touched & (1u << (m - 1))) || m == fresh; };
+    // The one unused mm worth trying: the others give states that differ only by mm names.
+    uint32_t fresh = mms;
+    for (uint32_t i = 0; i < mms && fresh == mms; i++)
+      if (!(touched & (1u << i))) fresh = i;
+    auto usable = [&](uint32_t id) {
+      const uint32_t i = static_cast<uint32_t>(std::find(st.ids.begin(), st.ids.end(), id) - st.ids.begin());
+      return i < mms && ((touched & (1u << i)) || i == fresh);
+    };
 
     parent = st.root;
     for (const Op& op : path)
@@ -492,7 +520,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       m_result.transitions++;
       uint32_t child_touched = 0;
       // A state already known was checked when it was first reached, and equal keys check alike.
-      if (!found && st.visited.insert(st.keys.build(model, st.impls, mms, child_touched))) {
+      if (!found && st.visited.insert(st.keys.build(model, st.impls, st.ids, child_touched))) {
         found = check_all(model, st.impls, scope);
         if (!found) {
           st.nodes.push_back({node, child_touched, cand});
@@ -566,14 +594,15 @@ struct HuntShape {
   uint32_t mms;
   bool overflow;  // only for 32-bit encodings, where short slot counts can wrap
   uint32_t all_ranges_up_to;
+  bool high_ids;  // MM_ID_MAX and MM_ID_MAX - 1, for encodings that store ids (CONFIG_MM_ID)
 };
 constexpr HuntShape kHuntShapes[] = {
-    {2, FolioType::anon, false, 2, false, 8},  {2, FolioType::file, false, 2, false, 8},
-    {0, FolioType::anon, false, 2, false, 8},  {1, FolioType::anon, false, 2, false, 8},
-    {2, FolioType::shmem, false, 2, false, 8}, {3, FolioType::file, false, 2, false, 4},
-    {2, FolioType::anon, true, 2, false, 8},   {2, FolioType::file, true, 2, false, 8},
-    {2, FolioType::file, false, 3, false, 8},  {2, FolioType::file, false, 2, true, 8},
-    {2, FolioType::anon, false, 3, false, 8},
+    {2, FolioType::anon, false, 2, false, 8, false},  {2, FolioType::file, false, 2, false, 8, false},
+    {0, FolioType::anon, false, 2, false, 8, false},  {1, FolioType::anon, false, 2, false, 8, false},
+    {2, FolioType::shmem, false, 2, false, 8, false}, {3, FolioType::file, false, 2, false, 4, false},
+    {2, FolioType::anon, true, 2, false, 8, false},   {2, FolioType::file, true, 2, false, 8, false},
+    {2, FolioType::file, false, 3, false, 8, false},  {2, FolioType::file, false, 2, true, 8, false},
+    {2, FolioType::file, false, 2, false, 8, true},   {2, FolioType::anon, false, 3, false, 8, false},
 };
 
 }  // namespace
@@ -603,6 +632,8 @@ std::vector<ExploreOptions> mutant_setups(const MutantInfo& mutant, uint32_t max
   for (const EncodingInfo* e : chosen) {
     for (const HuntShape& shape : kHuntShapes) {
       if (shape.overflow && e->bits != 32) continue;
+      const bool stores_ids = e->semantics == Semantics::mm_id || e->semantics == Semantics::no_page_mapcount;
+      if (shape.high_ids && !stores_ids) continue;
       ExploreOptions o;
       o.setup.config.semantics = e->semantics;
       o.setup.config.bits = e->bits;
@@ -614,6 +645,7 @@ std::vector<ExploreOptions> mutant_setups(const MutantInfo& mutant, uint32_t max
       o.depth = max_depth;
       o.overflow = shape.overflow;
       o.all_ranges_up_to = shape.all_ranges_up_to;
+      if (shape.high_ids) o.mm_ids = {mm_id_max(e->bits), mm_id_max(e->bits) - 1};
       o.impls = {std::string(e->name)};
       out.push_back(std::move(o));
     }

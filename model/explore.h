@@ -17,7 +17,10 @@ namespace foliocheck {
 
 struct ExploreOptions {
   Setup setup;
-  uint32_t mms = 2;                // mm ids 1..mms take part
+  uint32_t mms = 2;                // mm ids 1..mms take part, unless mm_ids names them
+  // The mm ids taking part, when not 1..mms: e.g. MM_ID_MAX and MM_ID_MAX - 1, whose high bits a
+  // mistake in an id mask would lose. The search treats mms as interchangeable either way.
+  std::vector<uint32_t> mm_ids;
   uint32_t depth = 4;              // longest operation sequence searched
   std::vector<std::string> impls;  // empty: every implementation that supports the setup
   // Adds `x=K` whole-folio PTE operations that carry one mm's mappings across SHRT_MAX, so that the
@@ -97,6 +100,9 @@ struct StateKey {
 };
 StateKey explore_state_key(const ReferenceModel& model,
                            const std::vector<std::unique_ptr<Implementation>>& impls, uint32_t mms);
+
+// The mm ids a search uses: options.mm_ids, or 1..options.mms.
+std::vector<uint32_t> explore_mm_ids(const ExploreOptions& options);
 
 // The operations the search tries in every state before filtering by precondition: every kind, every
 // mm (and src), the ranges described at ExploreOptions::all_ranges_up_to, and exclusive both ways.

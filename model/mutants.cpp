@@ -11,7 +11,8 @@ Mutant g_active_mutant = Mutant::none;
 namespace {
 
 constexpr std::array kMutants = {
-#define FOLIOCHECK_MUTANT(e, name, encodings, sentence) MutantInfo{Mutant::e, name, encodings, sentence},
+#define FOLIOCHECK_MUTANT(e, name, encodings, sentence) \
+  MutantInfo{Mutant::e, name, encodings, sentence},
 #include "model/mutants.def"
 #undef FOLIOCHECK_MUTANT
 };

@@ -15,7 +15,8 @@ constexpr int32_t FOLIO_PAGES_MAPPED = ENTIRELY_MAPPED - 1;
 constexpr int32_t GUP_PIN_COUNTING_BIAS = 1 << 10;
 constexpr uint32_t PGTY_hugetlb = 0xf4;
 constexpr uint32_t PGTY_mapcount_underflow = 0xff;
-// The word a hugetlb head page keeps in page_type (__folio_set_hugetlb), where others keep _mapcount.
+// The word a hugetlb head page keeps in page_type (__folio_set_hugetlb), where others keep
+// _mapcount.
 constexpr int32_t kHugetlbPageType = static_cast<int32_t>(PGTY_hugetlb << 24);
 constexpr unsigned MM_ID_DUMMY = 0;
 constexpr unsigned MM_ID_MIN = 1;
@@ -60,9 +61,11 @@ constexpr std::string_view encoding_name(Semantics s, int bits) {
 }
 
 constexpr std::string_view kOutsideFolio =
-    "OUTSIDE: per-page access beyond the folio skipped (the kernel would touch a neighbouring page)";
+    "OUTSIDE: per-page access beyond the folio skipped (the kernel would touch a neighbouring "
+    "page)";
 constexpr std::string_view kMissingField =
-    "OUTSIDE: field not stored in this folio (page 1 of a small folio, or page 2 of a 32-bit order-1 "
+    "OUTSIDE: field not stored in this folio (page 1 of a small folio, or page 2 of a 32-bit "
+    "order-1 "
     "folio); access skipped";
 
 }  // namespace
@@ -360,7 +363,8 @@ bool PackedFolio<S, Bits>::folio_test_shared_bit() const {
 template <Semantics S, int Bits>
 void PackedFolio<S, Bits>::folio_lock_large_mapcount() {
   const mm_ids_t lock = mm_ids_t{1} << MmIdLayout<Bits>::FOLIO_MM_IDS_LOCK_BITNUM;
-  if (_mm_ids & lock) warn("LOCK: large mapcount bit lock already held (the kernel would spin forever)");
+  if (_mm_ids & lock)
+    warn("LOCK: large mapcount bit lock already held (the kernel would spin forever)");
   _mm_ids |= lock;
 }
 
@@ -486,8 +490,8 @@ int PackedFolio<S, Bits>::folio_sub_return_large_mapcount(int diff, uint32_t mm)
       const int64_t logical = mutant_active(Mutant::shared_check_logical_vs_raw) ? 1 : 0;
       if (_mm_id_mapcount[0] + logical == new_mapcount_val ||
           _mm_id_mapcount[1] + logical == new_mapcount_val)
-        _mm_ids &= static_cast<mm_ids_t>(
-            ~(mm_ids_t{1} << MmIdLayout<Bits>::FOLIO_MM_IDS_SHARED_BITNUM));
+        _mm_ids &=
+            static_cast<mm_ids_t>(~(mm_ids_t{1} << MmIdLayout<Bits>::FOLIO_MM_IDS_SHARED_BITNUM));
     }
     folio_unlock_large_mapcount();
     return wrap_add(new_mapcount_val, 1);
@@ -1249,8 +1253,8 @@ template <Semantics S, int Bits>
 std::optional<Violation> PackedFolio<S, Bits>::check_invariants(PageRange scope, bool full) const {
   using L = MmIdLayout<Bits>;
   const auto bad = [&](std::string field, int64_t expected, int64_t actual, std::string detail) {
-    return std::optional<Violation>(violation(ViolationKind::invariant, std::move(field), expected,
-                                              actual, std::move(detail)));
+    return std::optional<Violation>(
+        violation(ViolationKind::invariant, std::move(field), expected, actual, std::move(detail)));
   };
   const bool large = folio_test_large();
   const bool ordinary_large = large && !hugetlb_;
@@ -1293,7 +1297,8 @@ std::optional<Violation> PackedFolio<S, Bits>::check_invariants(PageRange scope,
     if ((id1 == MM_ID_DUMMY) != (c1 == -1))
       return bad("slot_free_iff_minus_one", -1, c1, "slot 1: id is DUMMY iff its count is -1");
     if ((id0 != MM_ID_DUMMY && c0 < 0) || (id1 != MM_ID_DUMMY && c1 < 0))
-      return bad("slot_count_nonnegative", 0, std::min(c0, c1), "an owned slot's count is negative");
+      return bad("slot_count_nonnegative", 0, std::min(c0, c1),
+                 "an owned slot's count is negative");
     if (id0 != MM_ID_DUMMY && id0 == id1)
       return bad("slot_ids_distinct", 0, id0, "both slots are owned by the same mm");
     const int64_t large_mapcount = folio_large_mapcount();
@@ -1376,8 +1381,8 @@ template <Semantics S, int Bits>
 std::optional<Violation> PackedFolio<S, Bits>::check_free() const {
   const auto bad = [&](std::string reason, int64_t expected, int64_t actual) {
     std::string detail = "free_pages_prepare: bad_page(\"" + reason + "\")";
-    return std::optional<Violation>(
-        violation(ViolationKind::invariant, std::move(reason), expected, actual, std::move(detail)));
+    return std::optional<Violation>(violation(ViolationKind::invariant, std::move(reason), expected,
+                                              actual, std::move(detail)));
   };
   const auto page_is_bad = [&](uint32_t p) -> std::optional<Violation> {
     // hugetlb clears the head's page type before the folio reaches the page allocator.

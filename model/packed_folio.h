@@ -1,8 +1,8 @@
-// PackedFolio: one folio stored exactly as the kernel stores it, for each configuration foliocheck tests.
+// PackedFolio: one folio stored exactly as the kernel stores it, per kernel configuration.
 //
-// The fields are the kernel's own, with the kernel's widths and -1 biases: a raw `_mapcount` word per
-// page (page 0's word is a small folio's `_mapcount`; a hugetlb head holds its page type there), the
-// PageAnonExclusive bit per page, and page 1's `_large_mapcount`, `_entire_mapcount`,
+// The fields are the kernel's own, with the kernel's widths and -1 biases: a raw `_mapcount` word
+// per page (page 0's word is a small folio's `_mapcount`; a hugetlb head holds its page type
+// there), the PageAnonExclusive bit per page, and page 1's `_large_mapcount`, `_entire_mapcount`,
 // `_nr_pages_mapped`, `_pincount` and, in next, the two MM slots with `_mm_ids` (id halves, the bit
 // lock and the shared bit in one word). Every rmap helper is a transcription of its kernel namesake
 // (mm/rmap.c, include/linux/rmap.h, include/linux/mm.h of Linux 6.12 or of linux-next), the
@@ -11,9 +11,9 @@
 //
 // Kernel sanity checks that fire are recorded as warnings (R1..R7 of __folio_rmap_sanity_checks,
 // W1..W12 of the large-mapcount checks, the wrappers' WARNs, the PageAnonExclusive checks) and the
-// operation then goes on as the kernel would. Where the kernel would write outside the folio (a page
-// range past its end, page-1 fields of a small folio, page-2 fields of a 32-bit order-1 folio), the
-// write is dropped and recorded as a warning too.
+// operation then goes on as the kernel would. Where the kernel would write outside the folio (a
+// page range past its end, page-1 fields of a small folio, page-2 fields of a 32-bit order-1
+// folio), the write is dropped and recorded as a warning too.
 //
 // NOTE: `no-mm-id` is CONFIG_PAGE_MAPCOUNT without CONFIG_MM_ID, which the kernel only builds with
 // TRANSPARENT_HUGEPAGE=n, where the PMD/PUD wrappers are WARN_ON_ONCE stubs. Like the reference
@@ -147,32 +147,33 @@ class PackedFolio final : public Implementation {
   // The folio.
   Setup setup_;
   int order_ = 0;
-  uint32_t nr_pages_ = 1;                   // folio_nr_pages()
-  int hpage_pmd_nr_ = 512;                  // HPAGE_PMD_NR = 1 << pmd_order
-  int hpage_pud_nr_ = 1 << 18;              // HPAGE_PUD_NR = 1 << pud_order
-  bool hugetlb_ = false;                    // PGTY_hugetlb in page 0's page_type
-  bool anon_ = false;                       // folio->mapping carries PAGE_MAPPING_ANON
-  bool swapbacked_ = false;                 // PG_swapbacked (shmem, anon)
-  bool partially_mapped_ = false;           // PG_partially_mapped; sticky, set by deferred split
-  std::vector<int32_t> _mapcount;           // per page, raw; bias -1 (-1 = no PTE); page 0 may be typed
-  std::vector<uint64_t> anon_exclusive_;    // PageAnonExclusive, one bit per page
-  uint32_t nr_anon_exclusive_ = 0;          // pages with PageAnonExclusive
-  uint32_t nr_anon_exclusive_remapped_ = 0; // of those, pages whose raw _mapcount > 0
-  int32_t _large_mapcount = -1;             // page 1: every mapping of the folio; bias -1
-  int32_t _entire_mapcount = -1;            // page 1 (32-bit next: page 2): PMD/PUD/hugetlb; bias -1
-  int32_t _nr_pages_mapped = 0;             // page 1: pages with _mapcount >= 0, + ENTIRELY_MAPPED
-  int32_t _pincount = 0;                    // page 1 (32-bit next: page 2): FOLL_PIN count; no bias
+  uint32_t nr_pages_ = 1;          // folio_nr_pages()
+  int hpage_pmd_nr_ = 512;         // HPAGE_PMD_NR = 1 << pmd_order
+  int hpage_pud_nr_ = 1 << 18;     // HPAGE_PUD_NR = 1 << pud_order
+  bool hugetlb_ = false;           // PGTY_hugetlb in page 0's page_type
+  bool anon_ = false;              // folio->mapping carries PAGE_MAPPING_ANON
+  bool swapbacked_ = false;        // PG_swapbacked (shmem, anon)
+  bool partially_mapped_ = false;  // PG_partially_mapped; sticky, set by deferred split
+  std::vector<int32_t> _mapcount;  // per page, raw; bias -1 (-1 = no PTE); page 0 may be typed
+  std::vector<uint64_t> anon_exclusive_;     // PageAnonExclusive, one bit per page
+  uint32_t nr_anon_exclusive_ = 0;           // pages with PageAnonExclusive
+  uint32_t nr_anon_exclusive_remapped_ = 0;  // of those, pages whose raw _mapcount > 0
+  int32_t _large_mapcount = -1;              // page 1: every mapping of the folio; bias -1
+  int32_t _entire_mapcount = -1;  // page 1 (32-bit next: page 2): PMD/PUD/hugetlb; bias -1
+  int32_t _nr_pages_mapped = 0;   // page 1: pages with _mapcount >= 0, + ENTIRELY_MAPPED
+  int32_t _pincount = 0;          // page 1 (32-bit next: page 2): FOLL_PIN count; no bias
   std::array<mm_id_mapcount_t, 2> _mm_id_mapcount = {-1, -1};  // next: per-slot mappings; bias -1
-  mm_ids_t _mm_ids = 0;                     // next: _mm_id[0] low half, _mm_id[1] high half
-  int32_t _refcount = 1;                    // page 0: one per mapping, GUP_PIN_COUNTING_BIAS per pin
+  mm_ids_t _mm_ids = 0;   // next: _mm_id[0] low half, _mm_id[1] high half
+  int32_t _refcount = 1;  // page 0: one per mapping, GUP_PIN_COUNTING_BIAS per pin
   boost::container::small_vector<uint32_t, 4> mmf_has_pinned_;  // mms with MMF_HAS_PINNED set
 
   // What callers observe besides the folio.
-  std::array<int64_t, 5> stat_ = {};       // NR_ANON_MAPPED, NR_FILE_MAPPED, NR_ANON_THPS, NR_SHMEM_PMDMAPPED, NR_FILE_PMDMAPPED
-  int64_t ret_ = 0;                         // what the last operation returned (0 or -EBUSY)
+  // NR_ANON_MAPPED, NR_FILE_MAPPED, NR_ANON_THPS, NR_SHMEM_PMDMAPPED, NR_FILE_PMDMAPPED.
+  std::array<int64_t, 5> stat_ = {};
+  int64_t ret_ = 0;  // what the last operation returned (0 or -EBUSY)
   int64_t warnings_ = 0;
   std::vector<std::string> warning_log_;
-  bool outside_noted_ = false;              // the current operation already logged a clamp
+  bool outside_noted_ = false;  // the current operation already logged a clamp
 };
 
 extern template class PackedFolio<Semantics::v6_12, 64>;

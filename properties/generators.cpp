@@ -277,11 +277,10 @@ std::vector<Candidate> OpMaker::candidates() const {
     if (w) out.push_back({w, kind, false});
   }
   if (m_sc.bulk && !indep && m_setup.large() && !hug) {
-    // Once one mm is past SHRT_MAX, more bulk only slows the case down.
+    // One wrap per case is the point; each bulk map costs ~33000 checked steps.
     bool overflowed = false;
     for (const auto& [id, mm] : m_model.mms()) overflowed |= mm.total() > 32768;
-    out.push_back(
-        {overflowed ? 1u : 4u, anon ? OpKind::add_anon_ptes : OpKind::add_file_ptes, true});
+    if (!overflowed) out.push_back({4, anon ? OpKind::add_anon_ptes : OpKind::add_file_ptes, true});
   }
   return out;
 }
@@ -302,30 +301,32 @@ uint32_t OpMaker::choose_child(uint32_t src) const {
 }
 
 void OpMaker::add_range(Op& op) const {
+  enum Mode { one_page, first_page, last_page, whole_folio, any_range, page_it_maps };
   const MmMappings* own = m_model.mm(op.mm);
   const bool maps_ptes = own && own->pte_total > 0;
-  switch (pick_weighted({3, 2, 2, 3, 3, maps_ptes ? 3u : 0u})) {
-    case 0:  // one page anywhere
+  switch (static_cast<Mode>(pick_weighted({3, 2, 2, 3, 3, maps_ptes ? 3u : 0u}))) {
+    case one_page:
       op.page = pick(m_nr);
       op.nr = 1;
       break;
-    case 1:  // the first page
+    case first_page:
       op.page = 0;
       op.nr = 1;
       break;
-    case 2:  // the last page
+    case last_page:
       op.page = m_nr - 1;
       op.nr = 1;
       break;
-    case 3:  // the whole folio
+    case whole_folio:
       op.page = 0;
       op.nr = m_nr;
       break;
-    case 4:  // any range
+    case any_range:
       op.page = pick(m_nr);
       op.nr = 1 + pick(m_nr - op.page);
       break;
-    default: {  // a page this mm already maps: the same page mapped many times by one mm
+    case page_it_maps: {
+      // The same page mapped many times by one mm: where per-mm and per-page counts part ways.
       std::vector<uint32_t> pages;
       for (uint32_t i = 0; i < m_nr; i++)
         if (own->pte[i] > 0) pages.push_back(i);
@@ -345,16 +346,17 @@ void OpMaker::run_range(Op& op, Count count) const {
   uint32_t lo = p, hi = p + 1;
   while (lo > 0 && count(lo - 1) > 0) lo--;
   while (hi < m_nr && count(hi) > 0) hi++;
-  switch (pick_weighted({4, 3, 2})) {
-    case 0:
+  enum Mode { one_page, to_end_of_run, whole_run };
+  switch (static_cast<Mode>(pick_weighted({4, 3, 2}))) {
+    case one_page:
       op.page = p;
       op.nr = 1;
       break;
-    case 1:
+    case to_end_of_run:
       op.page = p;
       op.nr = hi - p;
       break;
-    default:
+    case whole_run:
       op.page = lo;
       op.nr = hi - lo;
       break;
@@ -368,7 +370,7 @@ void OpMaker::bulk(Op& op) const {
   const uint64_t have = m_model.mm_mappings(op.mm);
   const uint64_t target = 32769 + pick(2 * m_nr);
   const uint64_t need = target > have ? target - have : 1;
-  if (m_setup.pmd_sized() && chance(1, 3)) {
+  if (m_setup.pmd_sized() && chance(1, 4)) {
     op.kind = m_setup.anon() ? OpKind::add_anon_pmd : OpKind::add_file_pmd;
     op.repeat = static_cast<uint32_t>(need);
   } else {

@@ -20,7 +20,7 @@ constexpr size_t kMaxTraceLen = 8;
 
 class EveryMutant : public testing::TestWithParam<MutantInfo> {};
 
-TEST_P(EveryMutant, IsKilledByTheAgreementPropertyWithAReplayableTraceOfAtMostEightOperations) {
+TEST_P(EveryMutant, IsKilledWithAReplayableTraceOfAtMostEightOperations) {
   const MutantInfo& info = GetParam();
   const KillResult r = kill_with_rapidcheck(info.mutant);
   std::cout << "[ mutant ] " << info.name << ": " << (r.killed ? "killed" : "SURVIVED") << " in "

@@ -35,8 +35,8 @@ PropertyOutcome check(Budget ci, Budget nightly, const std::function<void()>& bo
   EXPECT_EQ((out).kind, PropertyOutcome::passed) << (out).report; \
   EXPECT_GT((out).cases, 0) << "no test case ran: " << (out).report
 
-constexpr Budget kCiAgreement{3000, 50}, kNightlyAgreement{100000, 100};
-constexpr Budget kCi{1000, 40}, kNightly{50000, 100};
+constexpr Budget kCiAgreement{10000, 50}, kNightlyAgreement{200000, 100};
+constexpr Budget kCi{2000, 40}, kNightly{100000, 100};
 
 TEST(Properties, EveryEncodingAgreesWithTheReferenceModel) {
   FOLIOCHECK_SKIP_WHEN_REPRODUCING_ANOTHER_PROPERTY();

@@ -33,7 +33,8 @@ struct Capture {
   std::vector<CapturedTrace> traces;
   std::string message;
 };
-Capture g_capture;
+Capture g_capture;       // what the running test case captured
+Capture g_last_failure;  // what the last failing test case captured: the shrunk counterexample
 uint64_t g_executions = 0;
 CoverageTotals g_coverage;
 
@@ -158,7 +159,16 @@ std::filesystem::path failure_dir() {
 
 std::string replay_command(const std::string& path) {
   const std::string mutant = active_mutant_name();
-  return "foliocheck replay" + (mutant.empty() ? "" : " --mutant=" + mutant) + " " + path;
+  std::string quoted = path;
+  // Copied into a shell as it is.
+  if (quoted.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=") !=
+      std::string::npos) {
+    quoted = "'";
+    for (char c : path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    quoted += "'";
+  }
+  return "foliocheck replay" + (mutant.empty() ? "" : " --mutant=" + mutant) + " " + quoted;
 }
 
 std::string write_trace(const std::string& stem, const CapturedTrace& t, const std::string& why) {
@@ -178,12 +188,23 @@ std::string write_trace(const std::string& stem, const CapturedTrace& t, const s
 
 PropertyOutcome run_property(const std::string& id, const std::function<void()>& body,
                              const rc::detail::TestParams& params, Listener listener) {
-  g_capture = {};
+  g_last_failure = {};
   g_executions = 0;
   g_coverage = {};
+  // RapidCheck accepts every failing shrink, so the last test case that failed is the one it
+  // reports; a failure that captured nothing must not leave an older case's trace behind.
   auto counted = [&body] {
     g_executions++;
-    body();
+    g_capture = {};
+    try {
+      body();
+    } catch (const rc::detail::CaseResult& r) {
+      if (r.type == rc::detail::CaseResult::Type::Failure) g_last_failure = std::move(g_capture);
+      throw;
+    } catch (...) {
+      g_last_failure = std::move(g_capture);
+      throw;
+    }
   };
   rc::detail::TestMetadata meta;
   meta.id = id;
@@ -218,16 +239,16 @@ PropertyOutcome run_property(const std::string& id, const std::function<void()>&
         "\"";
     rc::detail::printResultMessage(result, report);
     report << "\n";
-    if (g_capture.armed) {
-      out.violation = g_capture.message;
-      for (const CapturedTrace& t : g_capture.traces) {
-        const std::string path = write_trace(id, t, id + " failed: " + g_capture.message);
+    if (g_last_failure.armed) {
+      out.violation = g_last_failure.message;
+      for (const CapturedTrace& t : g_last_failure.traces) {
+        const std::string path = write_trace(id, t, id + " failed: " + g_last_failure.message);
         out.trace_paths.push_back(path);
         report << "trace: " << path << " (" << t.trace.nr_ops() << " operations)\n";
         report << "reproduce: " << replay_command(path) << "\n";
       }
-      if (!g_capture.traces.empty()) {
-        const Trace& first = g_capture.traces.front().trace;
+      if (!g_last_failure.traces.empty()) {
+        const Trace& first = g_last_failure.traces.front().trace;
         out.trace_len = first.nr_ops();
         // RapidCheck shows a command sequence as one operation per line.
         std::string ops;

@@ -166,6 +166,21 @@ TEST(Explore, MutantHuntSearchesOnlyTheEncodingsTheMutantAffects) {
   EXPECT_TRUE(overflow);
 }
 
+TEST(Explore, TheHighestMmIdsReachAsManyStatesAsTheLowest) {
+  // Ids are names to the slot algorithm: MM_ID_MAX and MM_ID_MAX - 1 (every id bit set) must behave
+  // as 1 and 2 do, state for state.
+  ExploreOptions low = options(Semantics::mm_id, 2, FolioType::file, 4);
+  ExploreOptions high = low;
+  high.mm_ids = {mm_id_max(64), mm_id_max(64) - 1};
+  Explorer a(low), b(high);
+  const ExploreResult& ra = a.run();
+  const ExploreResult& rb = b.run();
+  ASSERT_EQ(ra.outcome, ExploreResult::bounded);
+  ASSERT_EQ(rb.outcome, ExploreResult::bounded) << (rb.found ? rb.found->describe() : "");
+  EXPECT_EQ(ra.states, rb.states);
+  EXPECT_EQ(ra.transitions, rb.transitions);
+}
+
 TEST(Explore, BadOptionsAreAnErrorNotACrash) {
   ExploreOptions o = options(Semantics::mm_id, 2, FolioType::anon, 2);
   o.setup.folio.order = 30;
@@ -177,6 +192,11 @@ TEST(Explore, BadOptionsAreAnErrorNotACrash) {
   EXPECT_TRUE(Explorer(o).error()) << "v6.12-64 does not support semantics=mm-id";
   o = options(Semantics::mm_id, 2, FolioType::anon, 2, 0);
   EXPECT_TRUE(Explorer(o).error());
+  o = options(Semantics::mm_id, 2, FolioType::anon, 2);
+  o.mm_ids = {3, 3};
+  EXPECT_TRUE(Explorer(o).error()) << "an mm named twice";
+  o.mm_ids = {mm_id_max(64) + 1};
+  EXPECT_TRUE(Explorer(o).error()) << "an id above MM_ID_MAX";
 }
 
 TEST(Explore, TheStateLimitStopsTheSearch) {

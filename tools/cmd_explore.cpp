@@ -34,6 +34,16 @@ std::optional<std::string> explore_options_from_flags(const Flags& flags, Explor
   if (o.overflow && s.config.bits != 32)
     return std::string("--overflow needs --bits=32 (only short slot counts can overflow)");
   o.max_states = std::stoull(flags.max_states);
+  if (!flags.mm_ids.empty()) {
+    std::stringstream in(flags.mm_ids);
+    for (std::string item; std::getline(in, item, ',');) {
+      char* end = nullptr;
+      const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
+      if (item.empty() || *end != '\0' || v > 0xFFFFFFFFull)
+        return "--mm-ids needs comma-separated mm ids, got '" + flags.mm_ids + "'";
+      o.mm_ids.push_back(static_cast<uint32_t>(v));
+    }
+  }
   if (flags.impl != "all") {
     std::stringstream in(flags.impl);
     std::string item;
@@ -47,8 +57,15 @@ std::string describe_options(const ExploreOptions& o) {
   std::string s = print_setup(o.setup);
   for (char& c : s)
     if (c == '\n') c = ' ';
-  return s + "mms=" + std::to_string(o.mms) + " depth=" + std::to_string(o.depth) +
-         (o.overflow ? " overflow" : "");
+  std::string mms = "mms=" + std::to_string(o.mms);
+  if (!o.mm_ids.empty()) {
+    mms = "mm-ids=";
+    for (size_t i = 0; i < o.mm_ids.size(); i++) {
+      if (i) mms += ",";
+      mms += std::to_string(o.mm_ids[i]);
+    }
+  }
+  return s + mms + " depth=" + std::to_string(o.depth) + (o.overflow ? " overflow" : "");
 }
 
 namespace {
@@ -145,7 +162,10 @@ int cmd_explore(const Flags& flags) {
            ",\"actual\":" + std::to_string(r.found->actual) + ",\"detail\":" + json_string(r.found->detail) +
            "},\"length\":" + std::to_string(r.trace.size()) + ",\"trace_file\":" + json_string(file) +
            ",\"reproduce\":" + json_string(reproduce) + ",\"trace\":[";
-      for (size_t i = 0; i < r.trace.size(); i++) o += (i ? "," : "") + json_string(print_op(r.trace[i]));
+      for (size_t i = 0; i < r.trace.size(); i++) {
+        if (i) o += ",";
+        o += json_string(print_op(r.trace[i]));
+      }
       o += "]";
     } else {
       o += ",\"violation\":null";

@@ -183,9 +183,20 @@ EngineRun run_libfuzzer(const MutantInfo& m, double budget, const std::string& b
     }
   } else {
     r.status = EngineRun::killed;
-    const std::string bytes = read_file(crash);
-    const DecodeResult decoded = decode_fuzz_input(
-        std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    // The trace the fuzz target printed is what it ran; decoding the crash file here is the fallback,
+    // since a fuzz binary and this foliocheck built at different times may decode differently.
+    DecodeResult decoded;
+    const std::string begin = "==== foliocheck: the decoded trace ====\n", end = "==== end of trace ====";
+    const size_t b = log.find(begin), e = b == std::string::npos ? b : log.find(end, b);
+    if (e != std::string::npos) {
+      ParseResult parsed = parse_trace(std::string_view(log).substr(b + begin.size(), e - b - begin.size()),
+                                       "fuzz_differential output");
+      decoded.trace = std::move(parsed.trace);
+    }
+    if (!decoded.trace) {
+      const std::string bytes = read_file(crash);
+      decoded = decode_fuzz_input(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    }
     if (decoded.trace) {
       // The same reduction the fuzz campaign applies to its findings; the mutant is still active.
       ReduceOptions opt;
@@ -202,7 +213,7 @@ EngineRun run_libfuzzer(const MutantInfo& m, double budget, const std::string& b
                                        " (libfuzzer crash, reduced)");
       } else if (red.ok) {
         r.length = static_cast<int64_t>(red.after.ops);
-        r.note = red.signature + " (decoded " + std::to_string(red.before.ops) + " operations)";
+        r.note = red.signature + " (crash trace: " + std::to_string(red.before.ops) + " operations)";
       } else {
         r.note = "the crash input does not reduce: " + red.error;
       }
@@ -274,7 +285,8 @@ std::string rows_json(const std::vector<Row>& rows, const std::set<std::string>&
   o += "],\"unmutated_failures\":[";
   bool first = true;
   for (const std::string& f : unmutated) {
-    o += (first ? "" : ",") + json_string(f);
+    if (!first) o += ",";
+    o += json_string(f);
     first = false;
   }
   return o + "]," + summary + "}";
@@ -369,7 +381,10 @@ int cmd_mutants(const Flags& flags) {
     std::cout << "\n" << killed << " of " << (runs - skipped) << " engine runs killed their mutant";
     if (skipped) std::cout << "; " << skipped << " skipped";
     std::cout << " (budget " << budget << " s per mutant and engine; explore depth <= " << depth
-              << ", scaled geometry)\n";
+              << ", scaled geometry)\n"
+              << "executions: explore = operations checked, rapidcheck = test cases, libfuzzer = inputs run;"
+                 " length: operations in the reduced trace; shortest: explore's, a proven minimum unless"
+                 " marked <=\n";
     for (const Row& row : rows)
       for (const EngineRun& r : row.runs)
         if (r.status != EngineRun::killed)

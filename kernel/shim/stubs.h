@@ -272,7 +272,8 @@ static inline void munlock_vma_folio(struct folio *folio, struct vm_area_struct 
 /*
  * deferred_split_folio() (mm/huge_memory.c) with its queue left out: the same early returns, then
  * the sticky PG_partially_mapped. Not queueing keeps _deferred_list empty, which is what the free
- * path sees after it unqueues the folio.
+ * path sees after it unqueues the folio. The rmap code only ever passes partially_mapped=true
+ * (the false case is split_underused_thp's, from the fault path).
  */
 static inline void deferred_split_folio(struct folio *folio, bool partially_mapped)
 {
