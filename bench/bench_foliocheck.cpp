@@ -2,7 +2,8 @@
 //
 // The claims the numbers back (docs/benchmarks.md): a single-PTE operation costs about the same on
 // an order-18 folio as on an order-4 one, in the encodings, the model and the differential step
-// without its periodic full sweep; and the per-operation cost of a trace does not grow with its length.
+// without its periodic full sweep; and the per-operation cost of a trace does not grow with its
+// length.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -52,7 +53,8 @@ struct Pair {
 };
 
 void label(benchmark::State& state, const Setup& s) {
-  state.SetLabel(std::string(semantics_name(s.config.semantics)) + " order " + std::to_string(s.folio.order));
+  state.SetLabel(std::string(semantics_name(s.config.semantics)) + " order " +
+                 std::to_string(s.folio.order));
 }
 
 // ReferenceModel: precondition + apply, what every engine pays for the model side of a step.
@@ -98,7 +100,9 @@ void BM_EncodingPtePair(benchmark::State& state, std::string name, Semantics sem
 // a period that keeps the amortized cost of sweeping per operation independent of the folio size.
 constexpr int64_t kSweepNever = 0, kSweepScaled = -1;
 std::string sweep_name(int64_t period) {
-  return period == kSweepNever ? "never" : period == kSweepScaled ? "max(64,N)" : std::to_string(period);
+  return period == kSweepNever    ? "never"
+         : period == kSweepScaled ? "max(64,N)"
+                                  : std::to_string(period);
 }
 void BM_DifferentialPtePair(benchmark::State& state, std::string name, Semantics sem) {
   const Setup s = setup_for(sem, 64, static_cast<int>(state.range(0)));
@@ -145,7 +149,8 @@ std::vector<Op> random_trace(const Setup& s, size_t len) {
     for (const Op& op : alphabet) {
       if (m.precondition(op)) continue;
       valid.push_back(op);
-      if (op.kind == OpKind::remove_ptes || op.kind == OpKind::remove_pmd || op.kind == OpKind::gup_unpin)
+      if (op.kind == OpKind::remove_ptes || op.kind == OpKind::remove_pmd ||
+          op.kind == OpKind::gup_unpin)
         removals.push_back(op);
     }
     const bool shrink = m.total_mappings() > 4u * s.nr_pages() && !removals.empty();
@@ -198,8 +203,9 @@ void register_all() {
   };
   benchmark::RegisterBenchmark("ModelPtePair", BM_ModelPtePair)->Apply(orders);
   for (const EncodingInfo& e : kEncodings) {
-    auto* b = benchmark::RegisterBenchmark(("EncodingPtePair/" + std::string(e.name)).c_str(),
-                                           BM_EncodingPtePair, std::string(e.name), e.semantics, e.bits);
+    auto* b =
+        benchmark::RegisterBenchmark(("EncodingPtePair/" + std::string(e.name)).c_str(),
+                                     BM_EncodingPtePair, std::string(e.name), e.semantics, e.bits);
     for (int o : kOrders) {
       // Only folios the kernel can have: 32-bit MM_ID stops at order 15 (W5).
       const Setup s = setup_for(e.semantics, e.bits, o);
@@ -208,14 +214,16 @@ void register_all() {
   }
   for (const EncodingInfo& e : kEncodings) {
     if (e.bits != 64) continue;
-    auto* b = benchmark::RegisterBenchmark(("DifferentialPtePair/" + std::string(e.name)).c_str(),
-                                           BM_DifferentialPtePair, std::string(e.name), e.semantics);
+    auto* b =
+        benchmark::RegisterBenchmark(("DifferentialPtePair/" + std::string(e.name)).c_str(),
+                                     BM_DifferentialPtePair, std::string(e.name), e.semantics);
     for (int o : kOrders) b->Args({o, kSweepNever})->Args({o, 64});
   }
   // With the period scaled to the folio, an order-18 folio sweeps once per 262144 operations: run
   // long enough for several sweeps to be inside every measurement.
-  auto* scaled = benchmark::RegisterBenchmark("DifferentialPtePairScaledSweep/mm-id-64", BM_DifferentialPtePair,
-                                              std::string("mm-id-64"), Semantics::mm_id);
+  auto* scaled = benchmark::RegisterBenchmark("DifferentialPtePairScaledSweep/mm-id-64",
+                                              BM_DifferentialPtePair, std::string("mm-id-64"),
+                                              Semantics::mm_id);
   for (int o : kOrders) scaled->Args({o, kSweepScaled});
   scaled->MinTime(2.0);
   benchmark::RegisterBenchmark("DifferentialTrace", BM_DifferentialTrace)

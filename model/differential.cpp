@@ -8,8 +8,11 @@ Differential::Differential(std::vector<std::unique_ptr<Implementation>> impls)
 
 std::string Differential::unsupported(const Setup& setup) const {
   std::string out;
-  for (const auto& impl : m_impls)
-    if (!impl->supports(setup)) out += (out.empty() ? "" : ",") + std::string(impl->name());
+  for (const auto& impl : m_impls) {
+    if (impl->supports(setup)) continue;
+    if (!out.empty()) out += ',';
+    out += impl->name();
+  }
   return out;
 }
 

@@ -21,11 +21,16 @@ bool fits_folio_statically(OpKind kind, const Setup& s) {
   if (name.find("_anon") != std::string_view::npos && !s.anon()) return false;
   if (name.find("_file") != std::string_view::npos && s.anon()) return false;
   switch (info.level) {
-    case kHugetlb: return s.folio.hugetlb;
-    case kAux: return true;
-    case kPmd: return !s.folio.hugetlb && s.pmd_sized();
-    case kPud: return !s.folio.hugetlb && s.pud_sized() && s.config.semantics != Semantics::v6_12;
-    case kPte: return !s.folio.hugetlb;
+    case kHugetlb:
+      return s.folio.hugetlb;
+    case kAux:
+      return true;
+    case kPmd:
+      return !s.folio.hugetlb && s.pmd_sized();
+    case kPud:
+      return !s.folio.hugetlb && s.pud_sized() && s.config.semantics != Semantics::v6_12;
+    case kPte:
+      return !s.folio.hugetlb;
   }
   return true;
 }
@@ -42,7 +47,8 @@ std::vector<Range> ranges_for(uint32_t n, uint32_t all_up_to) {
       for (uint32_t nr = 1; p + nr <= n; nr++) out.push_back({p, nr});
     return out;
   }
-  const Range wanted[] = {{0, n}, {0, 1}, {n - 1, 1}, {n / 2, 1}, {1, 1}, {0, n / 2}, {n / 2, n - n / 2}, {1, n - 2}};
+  const Range wanted[] = {{0, n}, {0, 1},     {n - 1, 1},         {n / 2, 1},
+                          {1, 1}, {0, n / 2}, {n / 2, n - n / 2}, {1, n - 2}};
   for (const Range& r : wanted)
     if (r.nr >= 1 && r.page + r.nr <= n && std::find(out.begin(), out.end(), r) == out.end())
       out.push_back(r);
@@ -153,7 +159,8 @@ struct KeyBuilder {
   // The canonical key of the current state (model + every implementation's reads), with mms
   // renamed by sorted signature; also returns which mms are touched. Two mms with equal signatures
   // are interchangeable, so ties cannot make the key depend on the names.
-  StateKey build(const ReferenceModel& model, const std::vector<std::unique_ptr<Implementation>>& impls,
+  StateKey build(const ReferenceModel& model,
+                 const std::vector<std::unique_ptr<Implementation>>& impls,
                  const std::vector<uint32_t>& ids, uint32_t& touched) {
     const uint32_t mms = static_cast<uint32_t>(ids.size());
     const Setup& s = model.setup();
@@ -194,15 +201,18 @@ struct KeyBuilder {
         const Plan& p = plans[k + 1];
         if (p.mm_mapcount) sig.push_back(impls[k]->read(Obs::mm_mapcount, m));
         if (p.mm_id)
-          for (uint32_t slot = 0; slot < 2; slot++) sig.push_back(impls[k]->read(Obs::mm_id, slot) == m);
+          for (uint32_t slot = 0; slot < 2; slot++)
+            sig.push_back(impls[k]->read(Obs::mm_id, slot) == m);
       }
     }
     touched = 0;
     for (uint32_t i = 0; i < mms; i++)
-      if (std::any_of(sigs[i].begin(), sigs[i].end(), [](int64_t v) { return v != 0; })) touched |= 1u << i;
+      if (std::any_of(sigs[i].begin(), sigs[i].end(), [](int64_t v) { return v != 0; }))
+        touched |= 1u << i;
     order.resize(mms);
     for (uint32_t i = 0; i < mms; i++) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return sigs[x] < sigs[y]; });
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t x, uint32_t y) { return sigs[x] < sigs[y]; });
     rename.assign(mms, 0);
     for (uint32_t i = 0; i < mms; i++) rename[order[i]] = i + 1;
 
@@ -222,7 +232,8 @@ struct KeyBuilder {
           const int64_t id = impl.read(Obs::mm_id, slot);
           const auto it = std::find(ids.begin(), ids.end(), id);
           // An id outside the searched mms can only come from a broken encoding; keep it apart.
-          words.push_back(it != ids.end() ? rename[it - ids.begin()] : (id == 0 ? 0 : (int64_t{1} << 40) + id));
+          words.push_back(it != ids.end() ? rename[it - ids.begin()]
+                                          : (id == 0 ? 0 : (int64_t{1} << 40) + id));
         }
         if (p.mm_id_mapcount) words.push_back(impl.read(Obs::mm_id_mapcount, slot));
       }
@@ -236,7 +247,8 @@ struct KeyBuilder {
 }  // namespace
 
 StateKey explore_state_key(const ReferenceModel& model,
-                           const std::vector<std::unique_ptr<Implementation>>& impls, uint32_t mms) {
+                           const std::vector<std::unique_ptr<Implementation>>& impls,
+                           uint32_t mms) {
   KeyBuilder b;
   uint32_t touched = 0;
   std::vector<uint32_t> ids(mms);
@@ -246,11 +258,16 @@ StateKey explore_state_key(const ReferenceModel& model,
 
 std::string_view explore_outcome_name(ExploreResult::Outcome o) {
   switch (o) {
-    case ExploreResult::running: return "running";
-    case ExploreResult::bounded: return "bounded";
-    case ExploreResult::closed: return "closed";
-    case ExploreResult::violation: return "violation";
-    case ExploreResult::limit: return "limit";
+    case ExploreResult::running:
+      return "running";
+    case ExploreResult::bounded:
+      return "bounded";
+    case ExploreResult::closed:
+      return "closed";
+    case ExploreResult::violation:
+      return "violation";
+    case ExploreResult::limit:
+      return "limit";
   }
   return "running";
 }
@@ -368,7 +385,7 @@ struct Explorer::State {
   KeyBuilder keys;
   Clock::time_point start;
   Clock::time_point last_progress;
-  double seconds_before = 0;                // time spent in earlier expand_level calls
+  double seconds_before = 0;  // time spent in earlier expand_level calls
 
   std::vector<Op> path_to(uint32_t node) const {
     std::vector<Op> path;
@@ -485,7 +502,8 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     for (uint32_t i = 0; i < mms && fresh == mms; i++)
       if (!(touched & (1u << i))) fresh = i;
     auto usable = [&](uint32_t id) {
-      const uint32_t i = static_cast<uint32_t>(std::find(st.ids.begin(), st.ids.end(), id) - st.ids.begin());
+      const uint32_t i =
+          static_cast<uint32_t>(std::find(st.ids.begin(), st.ids.end(), id) - st.ids.begin());
       return i < mms && ((touched & (1u << i)) || i == fresh);
     };
 
@@ -539,7 +557,8 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
         if ((m_options.max_seconds > 0 && t >= m_options.max_seconds) ||
             (m_options.max_states > 0 && m_result.states >= m_options.max_states))
           return finish(ExploreResult::limit);
-        if (progress && std::chrono::duration<double>(Clock::now() - st.last_progress).count() >= 0.25) {
+        if (progress &&
+            std::chrono::duration<double>(Clock::now() - st.last_progress).count() >= 0.25) {
           st.last_progress = Clock::now();
           prog.states = m_result.states;
           prog.transitions = m_result.transitions;
@@ -584,8 +603,8 @@ constexpr EncodingInfo kEncodings[] = {
 #undef FOLIOCHECK_ENCODING
 };
 
-// The folio shapes a mutant hunt tries, cheapest and most telling first. Scaled geometry: order 2 is
-// PMD-sized (4 pages), order 3 PUD-sized (8 pages, with the representative ranges only: all 36
+// The folio shapes a mutant hunt tries, cheapest and most telling first. Scaled geometry: order 2
+// is PMD-sized (4 pages), order 3 PUD-sized (8 pages, with the representative ranges only: all 36
 // ranges of 8 pages multiply the state space without reaching new code).
 struct HuntShape {
   int order;
@@ -597,12 +616,18 @@ struct HuntShape {
   bool high_ids;  // MM_ID_MAX and MM_ID_MAX - 1, for encodings that store ids (CONFIG_MM_ID)
 };
 constexpr HuntShape kHuntShapes[] = {
-    {2, FolioType::anon, false, 2, false, 8, false},  {2, FolioType::file, false, 2, false, 8, false},
-    {0, FolioType::anon, false, 2, false, 8, false},  {1, FolioType::anon, false, 2, false, 8, false},
-    {2, FolioType::shmem, false, 2, false, 8, false}, {3, FolioType::file, false, 2, false, 4, false},
-    {2, FolioType::anon, true, 2, false, 8, false},   {2, FolioType::file, true, 2, false, 8, false},
-    {2, FolioType::file, false, 3, false, 8, false},  {2, FolioType::file, false, 2, true, 8, false},
-    {2, FolioType::file, false, 2, false, 8, true},   {2, FolioType::anon, false, 3, false, 8, false},
+    {2, FolioType::anon, false, 2, false, 8, false},
+    {2, FolioType::file, false, 2, false, 8, false},
+    {0, FolioType::anon, false, 2, false, 8, false},
+    {1, FolioType::anon, false, 2, false, 8, false},
+    {2, FolioType::shmem, false, 2, false, 8, false},
+    {3, FolioType::file, false, 2, false, 4, false},
+    {2, FolioType::anon, true, 2, false, 8, false},
+    {2, FolioType::file, true, 2, false, 8, false},
+    {2, FolioType::file, false, 3, false, 8, false},
+    {2, FolioType::file, false, 2, true, 8, false},
+    {2, FolioType::file, false, 2, false, 8, true},
+    {2, FolioType::anon, false, 3, false, 8, false},
 };
 
 }  // namespace
@@ -632,7 +657,8 @@ std::vector<ExploreOptions> mutant_setups(const MutantInfo& mutant, uint32_t max
   for (const EncodingInfo* e : chosen) {
     for (const HuntShape& shape : kHuntShapes) {
       if (shape.overflow && e->bits != 32) continue;
-      const bool stores_ids = e->semantics == Semantics::mm_id || e->semantics == Semantics::no_page_mapcount;
+      const bool stores_ids =
+          e->semantics == Semantics::mm_id || e->semantics == Semantics::no_page_mapcount;
       if (shape.high_ids && !stores_ids) continue;
       ExploreOptions o;
       o.setup.config.semantics = e->semantics;

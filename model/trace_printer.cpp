@@ -19,7 +19,12 @@ std::string print_setup(const Setup& setup) {
 std::string print_op(const Op& op) {
   const OpInfo& info = op_info(op.kind);
   std::string out(info.name);
-  auto kv = [&](const char* k, uint64_t v) { out += std::string(" ") + k + "=" + std::to_string(v); };
+  auto kv = [&](const char* k, uint64_t v) {
+    out += ' ';
+    out += k;
+    out += '=';
+    out += std::to_string(v);
+  };
   if (info.args & kArgMm) kv("mm", op.mm);
   if (info.args & kArgSrc) kv("src", op.src);
   if (info.args & (kArgRange | kArgPage)) kv("page", op.page);

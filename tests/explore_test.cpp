@@ -1,17 +1,19 @@
-// Claims about `explore`: it searches every valid sequence, merges renamed states, and finds shortest
-// violations that replay reproduces.
+// Claims about `explore`: it searches every valid sequence, merges renamed states, and finds
+// shortest violations that replay reproduces.
+#include "model/explore.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "model/explore.h"
 #include "model/mutants.h"
 #include "model/replay.h"
 
 namespace foliocheck {
 namespace {
 
-ExploreOptions options(Semantics s, int order, FolioType t, uint32_t depth, uint32_t mms = 2, int bits = 64) {
+ExploreOptions options(Semantics s, int order, FolioType t, uint32_t depth, uint32_t mms = 2,
+                       int bits = 64) {
   ExploreOptions o;
   o.setup.config.semantics = s;
   o.setup.config.bits = bits;
@@ -34,7 +36,8 @@ Op op(OpKind k, uint32_t mm, uint32_t page = 0, uint32_t nr = 1) {
 }
 
 // Runs `ops` on a model and the named encoding and returns the state key.
-StateKey key_after(const Setup& setup, const std::string& impl, const std::vector<Op>& ops, uint32_t mms) {
+StateKey key_after(const Setup& setup, const std::string& impl, const std::vector<Op>& ops,
+                   uint32_t mms) {
   ReferenceModel model;
   model.reset(setup);
   std::vector<std::unique_ptr<Implementation>> impls;
@@ -63,8 +66,10 @@ const MutantInfo& mutant(std::string_view name) {
 
 TEST(Explore, StatesThatDifferOnlyByTheNamesOfTheMmsAreOneState) {
   const foliocheck::Setup s = options(Semantics::mm_id, 2, FolioType::file, 2).setup;
-  const StateKey a = key_after(s, "mm-id-64", {op(OpKind::add_file_ptes, 1, 0), op(OpKind::add_file_ptes, 2, 1, 2)}, 2);
-  const StateKey b = key_after(s, "mm-id-64", {op(OpKind::add_file_ptes, 2, 0), op(OpKind::add_file_ptes, 1, 1, 2)}, 2);
+  const StateKey a = key_after(
+      s, "mm-id-64", {op(OpKind::add_file_ptes, 1, 0), op(OpKind::add_file_ptes, 2, 1, 2)}, 2);
+  const StateKey b = key_after(
+      s, "mm-id-64", {op(OpKind::add_file_ptes, 2, 0), op(OpKind::add_file_ptes, 1, 1, 2)}, 2);
   EXPECT_EQ(a, b) << "mm 1 and mm 2 swapped roles; the slots hold the same mms in the same order";
 }
 
@@ -72,10 +77,10 @@ TEST(Explore, WhichMmOwnsWhichSlotKeepsStatesApart) {
   // Same mappings per renamed mm, but the mm mapping one page took slot 1 after the other took
   // slot 0 in one state and slot 0 in the other: their futures differ (rule A3 before A4).
   const foliocheck::Setup s = options(Semantics::mm_id, 2, FolioType::file, 3).setup;
-  const StateKey a = key_after(s, "mm-id-64",
-                               {op(OpKind::add_file_ptes, 1, 0, 2), op(OpKind::add_file_ptes, 2, 2)}, 2);
-  const StateKey b = key_after(s, "mm-id-64",
-                               {op(OpKind::add_file_ptes, 2, 2), op(OpKind::add_file_ptes, 1, 0, 2)}, 2);
+  const StateKey a = key_after(
+      s, "mm-id-64", {op(OpKind::add_file_ptes, 1, 0, 2), op(OpKind::add_file_ptes, 2, 2)}, 2);
+  const StateKey b = key_after(
+      s, "mm-id-64", {op(OpKind::add_file_ptes, 2, 2), op(OpKind::add_file_ptes, 1, 0, 2)}, 2);
   EXPECT_NE(a, b);
 }
 
@@ -99,7 +104,8 @@ TEST(Explore, SmallFoliosGetEveryRangeAndLargeOnesARepresentativeSet) {
   big.setup.config.pud_order = 18;
   const auto large = ranges(explore_alphabet(big));
   for (auto want : {std::pair<uint32_t, uint32_t>{0, 512}, {0, 1}, {511, 1}, {256, 1}})
-    EXPECT_NE(std::find(large.begin(), large.end(), want), large.end()) << want.first << "+" << want.second;
+    EXPECT_NE(std::find(large.begin(), large.end(), want), large.end())
+        << want.first << "+" << want.second;
   EXPECT_LE(large.size(), 8u);
 }
 
@@ -108,18 +114,21 @@ TEST(Explore, OnlyTheOverflowModeRepeatsOperations) {
   for (const Op& x : explore_alphabet(o)) EXPECT_EQ(x.repeat, 1u) << print_op(x);
   o.overflow = true;
   bool crosses = false;
-  for (const Op& x : explore_alphabet(o)) crosses |= x.kind == OpKind::add_file_ptes && x.repeat * x.nr > 32768;
+  for (const Op& x : explore_alphabet(o))
+    crosses |= x.kind == OpKind::add_file_ptes && x.repeat * x.nr > 32768;
   EXPECT_TRUE(crosses) << "one statement must carry an mm past SHRT_MAX + 1 mappings";
 }
 
 TEST(Explore, TheCorrectEncodingsSurviveEverySequenceOfThreeOperations) {
-  for (Semantics sem : {Semantics::v6_12, Semantics::mm_id, Semantics::no_page_mapcount, Semantics::no_mm_id})
+  for (Semantics sem :
+       {Semantics::v6_12, Semantics::mm_id, Semantics::no_page_mapcount, Semantics::no_mm_id})
     for (FolioType t : {FolioType::anon, FolioType::file}) {
       Explorer e(options(sem, 2, t, 3));
       ASSERT_FALSE(e.error()) << *e.error();
       const ExploreResult& r = e.run();
       EXPECT_EQ(r.outcome, ExploreResult::bounded)
-          << semantics_name(sem) << " " << folio_type_name(t) << ": " << (r.found ? r.found->describe() : "");
+          << semantics_name(sem) << " " << folio_type_name(t) << ": "
+          << (r.found ? r.found->describe() : "");
       EXPECT_EQ(r.depth, 3u);
       EXPECT_GT(r.states, 50u);
     }

@@ -16,7 +16,9 @@ namespace foliocheck::cli {
 
 std::optional<std::string> explore_options_from_flags(const Flags& flags, ExploreOptions& o) {
   auto sem = semantics_from_name(flags.semantics);
-  if (!sem) return "unknown --semantics '" + flags.semantics + "' (v6.12, mm-id, no-page-mapcount, no-mm-id)";
+  if (!sem)
+    return "unknown --semantics '" + flags.semantics +
+           "' (v6.12, mm-id, no-page-mapcount, no-mm-id)";
   auto type = folio_type_from_name(flags.type);
   if (!type) return "unknown --type '" + flags.type + "' (anon, file, shmem)";
   Setup& s = o.setup;
@@ -80,10 +82,12 @@ class ProgressLine {
     const double rate = p.seconds > 0 ? static_cast<double>(p.states) / p.seconds : 0;
     const uint64_t done = p.level_size ? p.level_done * 20 / p.level_size : 20;
     char line[200];
-    std::snprintf(line, sizeof line, "[%-20s] depth %u: %llu/%llu parents, %llu states, %.0f states/s, %.1f s",
-                  std::string(done, '#').c_str(), p.depth, static_cast<unsigned long long>(p.level_done),
-                  static_cast<unsigned long long>(p.level_size), static_cast<unsigned long long>(p.states),
-                  rate, p.seconds);
+    std::snprintf(line, sizeof line,
+                  "[%-20s] depth %u: %llu/%llu parents, %llu states, %.0f states/s, %.1f s",
+                  std::string(done, '#').c_str(), p.depth,
+                  static_cast<unsigned long long>(p.level_done),
+                  static_cast<unsigned long long>(p.level_size),
+                  static_cast<unsigned long long>(p.states), rate, p.seconds);
     if (m_tty) {
       std::cerr << "\r" << line << "\033[K" << std::flush;
       m_shown = true;
@@ -110,7 +114,8 @@ int cmd_explore(const Flags& flags) {
   std::string mutant_flag;
   if (!flags.mutant.empty()) {
     auto m = mutant_from_name(flags.mutant);
-    if (!m) return usage_error("unknown mutant '" + flags.mutant + "' (see foliocheck mutants --list)");
+    if (!m)
+      return usage_error("unknown mutant '" + flags.mutant + "' (see foliocheck mutants --list)");
     set_active_mutant(*m);
     mutant_flag = " --mutant=" + flags.mutant;
   }
@@ -118,8 +123,8 @@ int cmd_explore(const Flags& flags) {
   if (explorer.error()) return usage_error(*explorer.error());
   const bool json = flags.on(flags.json);
   if (!json) {
-    std::cout << "explore: " << describe_options(options) << (mutant_flag.empty() ? "" : mutant_flag.substr(1))
-              << "\n  implementations: model";
+    std::cout << "explore: " << describe_options(options)
+              << (mutant_flag.empty() ? "" : mutant_flag.substr(1)) << "\n  implementations: model";
     for (const std::string& name : explorer.result().impls) std::cout << ", " << name;
     std::cout << "\n  alphabet: " << explore_alphabet(options).size() << " operations per state\n"
               << std::flush;
@@ -133,12 +138,13 @@ int cmd_explore(const Flags& flags) {
     file = flags.out;
     if (file.empty()) {
       const char* tmp = std::getenv("TMPDIR");
-      file = std::string(tmp && *tmp ? tmp : "/tmp") + "/foliocheck-explore-" + std::to_string(getpid()) + ".trace";
+      file = std::string(tmp && *tmp ? tmp : "/tmp") + "/foliocheck-explore-" +
+             std::to_string(getpid()) + ".trace";
     }
     std::string text = print_trace(r.as_trace(options.setup));
     // After the header line, where the format allows comments: how the trace was found.
-    text.insert(text.find('\n') + 1, "# found by: foliocheck explore " + describe_options(options) + mutant_flag +
-                                         "\n# " + r.found->describe() + "\n");
+    text.insert(text.find('\n') + 1, "# found by: foliocheck explore " + describe_options(options) +
+                                         mutant_flag + "\n# " + r.found->describe() + "\n");
     std::ofstream out(file);
     out << text;
     if (!out) return usage_error("cannot write the trace to '" + file + "'");
@@ -147,21 +153,24 @@ int cmd_explore(const Flags& flags) {
   const bool harness = r.found && r.found->kind == ViolationKind::harness;
 
   if (json) {
-    std::string o = "{\"setup\":" + json_string(describe_options(options)) +
-                    ",\"mutant\":" + json_string(flags.mutant) +
-                    ",\"outcome\":" + json_string(explore_outcome_name(r.outcome)) +
-                    ",\"states\":" + std::to_string(r.states) +
-                    ",\"transitions\":" + std::to_string(r.transitions) +
-                    ",\"applied\":" + std::to_string(r.applied) +
-                    ",\"depth\":" + std::to_string(r.depth) + ",\"seconds\":" + std::to_string(r.seconds) +
-                    ",\"states_per_second\":" + std::to_string(static_cast<uint64_t>(r.states_per_second()));
+    std::string o =
+        "{\"setup\":" + json_string(describe_options(options)) +
+        ",\"mutant\":" + json_string(flags.mutant) +
+        ",\"outcome\":" + json_string(explore_outcome_name(r.outcome)) +
+        ",\"states\":" + std::to_string(r.states) +
+        ",\"transitions\":" + std::to_string(r.transitions) +
+        ",\"applied\":" + std::to_string(r.applied) + ",\"depth\":" + std::to_string(r.depth) +
+        ",\"seconds\":" + std::to_string(r.seconds) +
+        ",\"states_per_second\":" + std::to_string(static_cast<uint64_t>(r.states_per_second()));
     if (r.found) {
       o += ",\"violation\":{\"kind\":" + json_string(violation_kind_name(r.found->kind)) +
            ",\"impl\":" + json_string(r.found->impl) + ",\"field\":" + json_string(r.found->field) +
            ",\"expected\":" + std::to_string(r.found->expected) +
-           ",\"actual\":" + std::to_string(r.found->actual) + ",\"detail\":" + json_string(r.found->detail) +
-           "},\"length\":" + std::to_string(r.trace.size()) + ",\"trace_file\":" + json_string(file) +
-           ",\"reproduce\":" + json_string(reproduce) + ",\"trace\":[";
+           ",\"actual\":" + std::to_string(r.found->actual) +
+           ",\"detail\":" + json_string(r.found->detail) +
+           "},\"length\":" + std::to_string(r.trace.size()) +
+           ",\"trace_file\":" + json_string(file) + ",\"reproduce\":" + json_string(reproduce) +
+           ",\"trace\":[";
       for (size_t i = 0; i < r.trace.size(); i++) {
         if (i) o += ",";
         o += json_string(print_op(r.trace[i]));
@@ -185,7 +194,8 @@ int cmd_explore(const Flags& flags) {
         std::cout << ", every sequence of up to " << r.depth << " operations checked";
         break;
       case ExploreResult::limit:
-        std::cout << ", stopped by --max-states; sequences up to " << r.depth << " operations checked";
+        std::cout << ", stopped by --max-states; sequences up to " << r.depth
+                  << " operations checked";
         break;
       case ExploreResult::running:
         break;
@@ -193,7 +203,8 @@ int cmd_explore(const Flags& flags) {
     char rate[64];
     std::snprintf(rate, sizeof rate, "%.0f", r.states_per_second());
     std::cout << "\n  states: " << r.states << "  transitions: " << r.transitions
-              << "  states/s: " << rate << "  depth reached: " << r.depth << "  time: " << r.seconds << " s\n";
+              << "  states/s: " << rate << "  depth reached: " << r.depth << "  time: " << r.seconds
+              << " s\n";
     if (r.found) {
       std::cout << "  violation: " << r.found->describe() << "\n  trace:\n";
       std::istringstream text(print_trace(r.as_trace(options.setup)));

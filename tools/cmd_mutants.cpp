@@ -1,4 +1,5 @@
-// `foliocheck mutants`: how many planted mistakes each engine kills, how fast, and with how short a trace.
+// `foliocheck mutants`: how many planted mistakes each engine kills, how fast, and with how short a
+// trace.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,20 +35,25 @@ constexpr uint32_t kExploreDepth = 6;  // the issue's bound: every mutant dies w
 struct EngineRun {
   std::string engine;
   enum Status : uint8_t { killed, survived, skipped, failed } status = survived;
-  double seconds = 0;       // until the kill, or spent in vain
-  uint64_t executions = 0;  // engine-specific: checked operations (explore), test cases, fuzz inputs
-  int64_t length = -1;      // operations in the reduced violating trace
-  std::string note;         // where it was killed, or why the engine did not run
+  double seconds = 0;  // until the kill, or spent in vain
+  uint64_t executions =
+      0;                // engine-specific: checked operations (explore), test cases, fuzz inputs
+  int64_t length = -1;  // operations in the reduced violating trace
+  std::string note;     // where it was killed, or why the engine did not run
   std::vector<std::string> unmutated_failures;  // violations found that do not need the mutant
-  bool shortest_proven = false;   // explore: no setup has a shorter kill
+  bool shortest_proven = false;                 // explore: no setup has a shorter kill
 };
 
 std::string_view status_name(EngineRun::Status s) {
   switch (s) {
-    case EngineRun::killed: return "killed";
-    case EngineRun::survived: return "SURVIVED";
-    case EngineRun::skipped: return "skipped";
-    case EngineRun::failed: return "ERROR";
+    case EngineRun::killed:
+      return "killed";
+    case EngineRun::survived:
+      return "SURVIVED";
+    case EngineRun::skipped:
+      return "skipped";
+    case EngineRun::failed:
+      return "ERROR";
   }
   return "ERROR";
 }
@@ -145,8 +151,9 @@ EngineRun run_libfuzzer(const MutantInfo& m, double budget, const std::string& b
   r.engine = "libfuzzer";
   if (bin.empty()) {
     r.status = EngineRun::skipped;
-    r.note = "fuzz_differential not found: set FOLIOCHECK_FUZZ_BIN, or build with clang and "
-             "-DFOLIOCHECK_FUZZ=ON so that it sits next to foliocheck";
+    r.note =
+        "fuzz_differential not found: set FOLIOCHECK_FUZZ_BIN, or build with clang and "
+        "-DFOLIOCHECK_FUZZ=ON so that it sits next to foliocheck";
     return r;
   }
   char tmpl[] = "/tmp/foliocheck-mutants-XXXXXX";
@@ -158,10 +165,11 @@ EngineRun run_libfuzzer(const MutantInfo& m, double budget, const std::string& b
   const fs::path dir = tmpl;
   fs::create_directory(dir / "corpus");
   const auto start = std::chrono::steady_clock::now();
-  const int status = spawn({bin, "-max_total_time=" + std::to_string(std::max(1, static_cast<int>(budget))),
-                            "-print_final_stats=1", "-seed=1", "-artifact_prefix=" + (dir / "").string(),
-                            (dir / "corpus").string()},
-                           std::string(m.name), dir, dir / "log");
+  const int status =
+      spawn({bin, "-max_total_time=" + std::to_string(std::max(1, static_cast<int>(budget))),
+             "-print_final_stats=1", "-seed=1", "-artifact_prefix=" + (dir / "").string(),
+             (dir / "corpus").string()},
+            std::string(m.name), dir, dir / "log");
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::string log = read_file(dir / "log");
   std::smatch match;
@@ -183,19 +191,23 @@ EngineRun run_libfuzzer(const MutantInfo& m, double budget, const std::string& b
     }
   } else {
     r.status = EngineRun::killed;
-    // The trace the fuzz target printed is what it ran; decoding the crash file here is the fallback,
-    // since a fuzz binary and this foliocheck built at different times may decode differently.
+    // The trace the fuzz target printed is what it ran; decoding the crash file here is the
+    // fallback, since a fuzz binary and this foliocheck built at different times may decode
+    // differently.
     DecodeResult decoded;
-    const std::string begin = "==== foliocheck: the decoded trace ====\n", end = "==== end of trace ====";
+    const std::string begin = "==== foliocheck: the decoded trace ====\n",
+                      end = "==== end of trace ====";
     const size_t b = log.find(begin), e = b == std::string::npos ? b : log.find(end, b);
     if (e != std::string::npos) {
-      ParseResult parsed = parse_trace(std::string_view(log).substr(b + begin.size(), e - b - begin.size()),
-                                       "fuzz_differential output");
+      ParseResult parsed =
+          parse_trace(std::string_view(log).substr(b + begin.size(), e - b - begin.size()),
+                      "fuzz_differential output");
       decoded.trace = std::move(parsed.trace);
     }
     if (!decoded.trace) {
       const std::string bytes = read_file(crash);
-      decoded = decode_fuzz_input(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+      decoded = decode_fuzz_input(
+          std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
     }
     if (decoded.trace) {
       // The same reduction the fuzz campaign applies to its findings; the mutant is still active.
@@ -213,7 +225,8 @@ EngineRun run_libfuzzer(const MutantInfo& m, double budget, const std::string& b
                                        " (libfuzzer crash, reduced)");
       } else if (red.ok) {
         r.length = static_cast<int64_t>(red.after.ops);
-        r.note = red.signature + " (crash trace: " + std::to_string(red.before.ops) + " operations)";
+        r.note =
+            red.signature + " (crash trace: " + std::to_string(red.before.ops) + " operations)";
       } else {
         r.note = "the crash input does not reduce: " + red.error;
       }
@@ -242,13 +255,14 @@ std::string fmt_seconds(double s) {
 }
 
 void print_table(const std::vector<Row>& rows) {
-  std::printf("%-36s %-10s %-8s %8s %12s %6s %8s\n", "mutant", "engine", "result", "time", "executions",
-              "length", "shortest");
+  std::printf("%-36s %-10s %-8s %8s %12s %6s %8s\n", "mutant", "engine", "result", "time",
+              "executions", "length", "shortest");
   for (const Row& row : rows) {
     bool first = true;
     for (const EngineRun& r : row.runs) {
-      std::printf("%-36s %-10s %-8s %8s %12s %6s %8s\n", first ? std::string(row.mutant->name).c_str() : "",
-                  r.engine.c_str(), std::string(status_name(r.status)).c_str(),
+      std::printf("%-36s %-10s %-8s %8s %12s %6s %8s\n",
+                  first ? std::string(row.mutant->name).c_str() : "", r.engine.c_str(),
+                  std::string(status_name(r.status)).c_str(),
                   r.status == EngineRun::skipped ? "-" : fmt_seconds(r.seconds).c_str(),
                   r.status == EngineRun::skipped ? "-" : std::to_string(r.executions).c_str(),
                   r.length >= 0 ? std::to_string(r.length).c_str() : "-",
@@ -272,10 +286,12 @@ std::string rows_json(const std::vector<Row>& rows, const std::set<std::string>&
     for (size_t j = 0; j < row.runs.size(); j++) {
       const EngineRun& r = row.runs[j];
       o += std::string(j ? "," : "") + json_string(r.engine) + ":{\"result\":" +
-           json_string(r.status == EngineRun::survived ? "survived" : r.status == EngineRun::failed ? "error"
-                                                                                                   : status_name(r.status)) +
+           json_string(r.status == EngineRun::survived ? "survived"
+                       : r.status == EngineRun::failed ? "error"
+                                                       : status_name(r.status)) +
            ",\"killed\":" + (r.status == EngineRun::killed ? "true" : "false") +
-           ",\"seconds\":" + std::to_string(r.seconds) + ",\"executions\":" + std::to_string(r.executions) +
+           ",\"seconds\":" + std::to_string(r.seconds) +
+           ",\"executions\":" + std::to_string(r.executions) +
            ",\"length\":" + (r.length >= 0 ? std::to_string(r.length) : "null") +
            ",\"shortest_proven\":" + (r.shortest_proven ? "true" : "false") +
            ",\"note\":" + json_string(r.note) + "}";
@@ -317,10 +333,12 @@ int cmd_mutants(const Flags& flags) {
   else if (flags.engine == "explore" || flags.engine == "rapidcheck" || flags.engine == "libfuzzer")
     engines = {flags.engine};
   else
-    return usage_error("unknown --engine '" + flags.engine + "' (rapidcheck, libfuzzer, explore or all)");
+    return usage_error("unknown --engine '" + flags.engine +
+                       "' (rapidcheck, libfuzzer, explore or all)");
   const double budget = std::stod(flags.budget);
   if (budget <= 0) return usage_error("--budget must be at least 1 second");
-  const uint32_t depth = flags.depth.empty() ? kExploreDepth : static_cast<uint32_t>(std::stoul(flags.depth));
+  const uint32_t depth =
+      flags.depth.empty() ? kExploreDepth : static_cast<uint32_t>(std::stoul(flags.depth));
   if (depth > 12) return usage_error("--depth above 12 would not finish; the zoo's bound is 6");
 
   std::vector<const MutantInfo*> selected;
@@ -333,14 +351,16 @@ int cmd_mutants(const Flags& flags) {
       const MutantInfo* found = nullptr;
       for (const MutantInfo& m : mutants)
         if (m.name == name) found = &m;
-      if (!found) return usage_error("unknown mutant '" + name + "' (see foliocheck mutants --list)");
+      if (!found)
+        return usage_error("unknown mutant '" + name + "' (see foliocheck mutants --list)");
       selected.push_back(found);
     }
   }
   if (selected.empty()) return usage_error("the mutant zoo is empty (model/mutants.def)");
 
   const std::string fuzz_bin =
-      std::find(engines.begin(), engines.end(), "libfuzzer") != engines.end() ? find_fuzz_binary() : "";
+      std::find(engines.begin(), engines.end(), "libfuzzer") != engines.end() ? find_fuzz_binary()
+                                                                              : "";
   const bool json = flags.on(flags.json);
   std::vector<Row> rows;
   std::set<std::string> unmutated;
@@ -371,32 +391,37 @@ int cmd_mutants(const Flags& flags) {
   if (tty) std::cerr << "\r\033[K" << std::flush;
 
   if (json) {
-    std::cout << rows_json(rows, unmutated, "\"summary\":{\"runs\":" + std::to_string(runs) + ",\"killed\":" +
-                                     std::to_string(killed) + ",\"survived\":" + std::to_string(survived) +
-                                     ",\"skipped\":" + std::to_string(skipped) +
-                                     ",\"budget_seconds\":" + std::to_string(budget) + "}")
+    std::cout << rows_json(rows, unmutated,
+                           "\"summary\":{\"runs\":" + std::to_string(runs) +
+                               ",\"killed\":" + std::to_string(killed) +
+                               ",\"survived\":" + std::to_string(survived) +
+                               ",\"skipped\":" + std::to_string(skipped) +
+                               ",\"budget_seconds\":" + std::to_string(budget) + "}")
               << "\n";
   } else {
     print_table(rows);
     std::cout << "\n" << killed << " of " << (runs - skipped) << " engine runs killed their mutant";
     if (skipped) std::cout << "; " << skipped << " skipped";
-    std::cout << " (budget " << budget << " s per mutant and engine; explore depth <= " << depth
-              << ", scaled geometry)\n"
-              << "executions: explore = operations checked, rapidcheck = test cases, libfuzzer = inputs run;"
-                 " length: operations in the reduced trace; shortest: explore's, a proven minimum unless"
-                 " marked <=\n";
+    std::cout
+        << " (budget " << budget << " s per mutant and engine; explore depth <= " << depth
+        << ", scaled geometry)\n"
+        << "executions: explore = operations checked, rapidcheck = test cases, libfuzzer = inputs "
+           "run;"
+           " length: operations in the reduced trace; shortest: explore's, a proven minimum unless"
+           " marked <=\n";
     for (const Row& row : rows)
       for (const EngineRun& r : row.runs)
         if (r.status != EngineRun::killed)
-          std::cout << "  " << row.mutant->name << " / " << r.engine << ": " << status_name(r.status) << ": "
-                    << r.note << "\n";
+          std::cout << "  " << row.mutant->name << " / " << r.engine << ": "
+                    << status_name(r.status) << ": " << r.note << "\n";
     if (flags.on(flags.verbose))
       for (const Row& row : rows)
         for (const EngineRun& r : row.runs)
           if (r.status == EngineRun::killed)
             std::cout << "  " << row.mutant->name << " / " << r.engine << ": " << r.note << "\n";
     if (!unmutated.empty()) {
-      std::cout << "\nviolations that need no mutant (findings about the encodings or the model, not kills):\n";
+      std::cout << "\nviolations that need no mutant (findings about the encodings or the model, "
+                   "not kills):\n";
       for (const std::string& f : unmutated) std::cout << "  " << f << "\n";
     }
   }

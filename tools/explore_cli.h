@@ -1,4 +1,5 @@
-// What `foliocheck explore` and `foliocheck mutants` share: search options from flags, and their name.
+// What `foliocheck explore` and `foliocheck mutants` share: search options from flags, and their
+// name.
 #pragma once
 
 #include <optional>

@@ -1,4 +1,5 @@
-// The engines `foliocheck mutants` borrows from other parts of foliocheck, present or not in a build.
+// The engines `foliocheck mutants` borrows from other parts of foliocheck, present or not in a
+// build.
 #pragma once
 
 #include <cstdint>
