@@ -1,6 +1,8 @@
 // Runs the reference model and a set of implementations in lock step, checking agreement.
 #include "model/differential.h"
 
+#include <algorithm>
+
 namespace foliocheck {
 
 Differential::Differential(std::vector<std::unique_ptr<Implementation>> impls)
@@ -45,7 +47,8 @@ StepOutcome Differential::step(const Op& op) {
     m_model.apply(op);
     for (auto& impl : m_impls) impl->apply(op);
     m_operations++;
-    const bool full = ++m_since_sweep >= sweep_every;
+    const uint32_t period = sweep_every ? sweep_every : std::max<uint32_t>(64, setup.nr_pages());
+    const bool full = ++m_since_sweep >= period;
     if (full) m_since_sweep = 0;
     if (auto v = check(scope, full)) {
       out.kind = StepOutcome::violation;

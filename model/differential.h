@@ -44,7 +44,9 @@ class Differential {
   const ReferenceModel& model() const { return m_model; }
   std::span<const std::unique_ptr<Implementation>> impls() const { return m_impls; }
   uint64_t operations() const { return m_operations; }
-  uint32_t sweep_every = 64;
+  // 0: every max(64, nr_pages) operations, so that a sweep's O(nr_pages) cost stays within a
+  // constant factor of the operations it covers, whatever the folio size.
+  uint32_t sweep_every = 0;
 
  private:
   std::optional<Violation> check(PageRange scope, bool full);

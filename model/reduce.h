@@ -24,7 +24,7 @@ namespace foliocheck {
 
 struct ReduceOptions {
   std::vector<std::string> impls;  // as ReplayOptions::impls: empty means all that support it
-  uint32_t sweep_every = 64;       // as replay, so that the reduced trace fails the same way there
+  uint32_t sweep_every = 0;        // as replay, so that the reduced trace fails the same way there
   size_t max_replays = 200000;     // candidates to try at most
   std::ostream* log = nullptr;     // one line per accepted candidate, if set
 };

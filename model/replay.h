@@ -16,7 +16,7 @@ struct ReplayOptions {
   std::vector<std::string> impls;  // empty: every implementation that supports the trace's setup
   bool allow_invalid = false;      // run the first invalid operation on the implementations, stop
   std::ostream* log = nullptr;     // one line per operation with the main counters, if set
-  uint32_t sweep_every = 64;       // full agreement sweep period (see Differential)
+  uint32_t sweep_every = 0;        // full agreement sweep period (see Differential; 0: auto)
 };
 
 struct ReplayReport {

@@ -39,8 +39,7 @@ int cmd_reduce(const Flags& flags) {
     extra += " --impl=" + flags.impl;
   }
   opt.sweep_every = static_cast<uint32_t>(std::stoul(flags.sweep_every));
-  if (opt.sweep_every == 0) return usage_error("--sweep-every must be at least 1");
-  if (flags.sweep_every != "64") extra += " --sweep-every=" + flags.sweep_every;
+  if (flags.sweep_every != "0") extra += " --sweep-every=" + flags.sweep_every;
 
   ParseResult parsed = parse_trace_file(input);
   if (parsed.error) {

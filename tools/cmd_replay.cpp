@@ -103,7 +103,6 @@ int cmd_replay(const Flags& flags) {
   if (flags.impl != "all") opt.impls = split_commas(flags.impl);
   opt.allow_invalid = flags.on(flags.allow_invalid);
   opt.sweep_every = static_cast<uint32_t>(std::stoul(flags.sweep_every));
-  if (opt.sweep_every == 0) return usage_error("--sweep-every must be at least 1");
   std::string extra;
   if (!flags.mutant.empty()) {
     auto m = mutant_from_name(flags.mutant);
