@@ -73,7 +73,7 @@ def plot(points, png):
         return "matplotlib is not installed (apt-get install python3-matplotlib)"
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     t = [p["time_s"] for p in points]
-    ax1.plot(t, [p["cov"] for p in points], marker=".", label="edges (cov)")
+    ax1.plot(t, [p["cov"] for p in points], marker=".", label="coverage (cov)")
     ax1.plot(t, [p["ft"] for p in points], marker=".", label="features (ft)")
     ax1.set_ylabel("coverage")
     ax1.legend(loc="lower right")
@@ -125,7 +125,7 @@ def main():
         "executions": last["execs"],
         "exec_per_s": round(last["execs"] / fuzz_time),
         "exec_per_s_per_job": round(last["execs"] / fuzz_time / a.jobs),
-        "coverage": {"edges": last["cov"], "features": last["ft"]},
+        "coverage": {"cov": last["cov"], "features": last["ft"]},
         "corpus": {"before": a.corpus_before, "after_merge": a.corpus_after,
                    "added": a.corpus_after - a.corpus_before, "campaign": a.work_corpus},
         "crash_files": last["crashes"], "timeouts": last["timeouts"], "ooms": last["ooms"],
@@ -141,7 +141,7 @@ def main():
     md.append(f"fuzz_differential at `{commit}`, {a.jobs} job(s), budget {a.budget} s "
               f"(ran {a.elapsed} s), max_len {a.max_len} bytes"
               + (f", **mutant `{a.mutant}` planted**" if a.mutant else "") + ".")
-    md += ["", "| executions | exec/s | exec/s per job | edges | features | corpus (before → after merge) |",
+    md += ["", "| executions | exec/s | exec/s per job | coverage (cov) | features (ft) | corpus (before → after merge) |",
            "|---:|---:|---:|---:|---:|---|",
            f"| {summary['executions']} | {summary['exec_per_s']} | {summary['exec_per_s_per_job']} "
            f"| {last['cov']} | {last['ft']} | {a.corpus_before} → {a.corpus_after} "

@@ -2,6 +2,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <string_view>
 #include <vector>
 
 #include "model/decoder.h"
@@ -22,7 +23,12 @@ int cmd_decode(const Flags& flags) {
     std::cerr << file << ": HARNESS BUG: " << decoded.error << "\n";
     return 3;
   }
-  if (!decoded.trace) return usage_error(file + ": byte 0: " + decoded.error);
+  if (!decoded.trace) {
+    const bool text = std::string_view(reinterpret_cast<const char*>(data.data()), data.size())
+                          .starts_with("foliocheck-trace");
+    return usage_error(file + ": " + decoded.error +
+                       (text ? " (this is a trace: run it with foliocheck replay)" : ""));
+  }
   std::cout << print_trace(*decoded.trace);
   return kExitOk;
 }
