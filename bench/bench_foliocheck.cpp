@@ -111,7 +111,7 @@ void BM_DifferentialPtePair(benchmark::State& state, std::string name, Semantics
   Differential d(std::move(impls));
   const int64_t period = state.range(1);
   d.sweep_every = period == kSweepNever    ? std::numeric_limits<uint32_t>::max()
-                  : period == kSweepScaled ? std::max<uint32_t>(64, s.nr_pages())
+                  : period == kSweepScaled ? 0u  // Differential's default period, max(64, nr_pages)
                                            : static_cast<uint32_t>(period);
   const Pair p(s);
   d.reset(s);
