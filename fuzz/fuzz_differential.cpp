@@ -5,15 +5,23 @@
 // step (model/differential.h). A violation prints the decoded trace and a line
 //   FOLIOCHECK-SIGNATURE: <kind>-<implementation>-<field>
 // and aborts, so that crashes group by what broke rather than by stack. FOLIOCHECK_MUTANT=NAME
-// plants a mutant from model/mutants.def for the whole run.
+// plants a mutant from model/mutants.def for the whole run. FOLIOCHECK_KNOWN_SIGNATURES=FILE
+// names a file of signatures, one a line, that are already known: an input failing with one of
+// them ends quietly (and stays out of the corpus), so a fork-mode campaign keeps looking for
+// other failures instead of restarting a job on every rediscovery. ci/nightly fills the file as
+// findings come in; the file is re-read when it changes.
 //
 // Debugging hints: `foliocheck decode CRASH > t.trace` turns a crash file into a trace;
 // `foliocheck replay [--mutant=NAME] t.trace` replays it; `foliocheck reduce t.trace -o r.trace`
 // shrinks it.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +69,39 @@ Engines& engines() {
   return e;
 }
 
+class KnownSignatures {
+ public:
+  bool contains(const std::string& signature) {
+    if (!m_path) return false;
+    // A stat() per input would cost more than many inputs do; look every few thousand.
+    if (m_calls++ % 4096 == 0) reload();
+    return m_known.count(signature) != 0;
+  }
+  void set_path(const char* path) { m_path = path; }
+
+ private:
+  void reload() {
+    struct stat st;
+    if (stat(m_path, &st) != 0) return;
+    const int64_t version = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec + st.st_size;
+    if (version == m_version) return;
+    m_version = version;
+    m_known.clear();
+    std::ifstream in(m_path);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) m_known.insert(line);
+  }
+  const char* m_path = nullptr;
+  int64_t m_version = -1;  // modification time and size of what was read
+  uint64_t m_calls = 0;
+  std::set<std::string> m_known;
+};
+
+KnownSignatures& known_signatures() {
+  static KnownSignatures k;
+  return k;
+}
+
 [[noreturn]] void fail(const Setup& setup, const std::vector<Op>& ops, const std::string& signature,
                        const std::string& message) {
   Trace trace;
@@ -95,6 +136,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     }
     set_active_mutant(*m);
   }
+  if (const char* path = std::getenv("FOLIOCHECK_KNOWN_SIGNATURES"); path && *path)
+    known_signatures().set_path(path);
   engines();
   return 0;
 }
@@ -115,10 +158,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fail(setup, e.ops, "harness-decoder-precondition",
            "the decoder produced an invalid operation (repetition " +
                std::to_string(out.repetition + 1) + "): " + out.invalid_reason);
-    if (out.kind == StepOutcome::violation)
-      fail(setup, e.ops, out.found->signature(), out.found->describe());
+    if (out.kind == StepOutcome::violation) {
+      const std::string signature = out.found->signature();
+      if (known_signatures().contains(signature)) return -1;
+      fail(setup, e.ops, signature, out.found->describe());
+    }
   }
-  if (auto v = diff.finish()) fail(setup, e.ops, v->signature(), v->describe() + " (final sweep)");
+  if (auto v = diff.finish()) {
+    if (known_signatures().contains(v->signature())) return -1;
+    fail(setup, e.ops, v->signature(), v->describe() + " (final sweep)");
+  }
   // Free what this input allocated (the mms' page tables) now rather than at the next reset:
   // libFuzzer runs a costly leak check after every new input whose mallocs and frees differ.
   diff.reset(setup);

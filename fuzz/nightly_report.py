@@ -28,11 +28,14 @@ def timeline(log_path):
                 execs, cov, ft, corp, _, ooms, timeouts, crashes, t = map(int, m.groups())
                 points.append({"time_s": t, "execs": execs, "cov": cov, "ft": ft, "corpus": corp,
                                "ooms": ooms, "timeouts": timeouts, "crashes": crashes})
-    # exec/s between consecutive status lines: what the campaign achieved at that time.
-    for prev, cur in zip([None] + points[:-1], points):
-        dt = cur["time_s"] - (prev["time_s"] if prev else 0)
-        dn = cur["execs"] - (prev["execs"] if prev else 0)
-        cur["exec_per_s"] = round(dn / dt) if dt > 0 else None
+    # exec/s over the last 10 s or more: jobs report when they end, so shorter windows are noise.
+    for i, cur in enumerate(points):
+        j = i
+        while j > 0 and cur["time_s"] - points[j]["time_s"] < 10:
+            j -= 1
+        base = points[j] if j < i else {"time_s": 0, "execs": 0}
+        dt = cur["time_s"] - base["time_s"]
+        cur["exec_per_s"] = round((cur["execs"] - base["execs"]) / dt) if dt > 0 else None
     return points
 
 

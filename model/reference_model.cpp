@@ -200,7 +200,8 @@ std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
 
   switch (op.kind) {
     case OpKind::add_new_anon:
-      if (m_history.ever_mapped)
+      // Plain sets are only right while every counter is at its initial value.
+      if (m_total != 0)
         return "folio_add_new_anon_rmap wants a FRESH folio (it plain-sets the counters)";
       if (s.folio.order > s.config.pmd_order) return "no anon folio is larger than a PMD";
       return std::nullopt;
@@ -250,14 +251,12 @@ std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
       return std::nullopt;
     case OpKind::try_share_anon_pte:
       if (!m_ae[op.page]) return "VM_WARN: !PageAnonExclusive(page)";
-      if (m_page_pte[op.page] == 0) return "try_share before unmapping: the page is not PTE-mapped";
       return std::nullopt;
     case OpKind::try_share_anon_pmd:
       if (!m_ae[0]) return "VM_WARN: !PageAnonExclusive(head page)";
-      if (m_entire == 0) return "try_share before unmapping: no PMD maps the folio";
       return std::nullopt;
     case OpKind::hugetlb_add_new_anon:
-      if (m_history.ever_mapped)
+      if (m_total != 0)
         return "hugetlb_add_new_anon_rmap wants a FRESH folio (it plain-sets the counters)";
       return std::nullopt;
     case OpKind::hugetlb_add_anon:
@@ -274,7 +273,6 @@ std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
       return std::nullopt;
     case OpKind::hugetlb_try_share_anon:
       if (!m_ae[0]) return "VM_WARN: !PageAnonExclusive(head page)";
-      if (m_entire == 0) return "try_share before unmapping: nothing maps the folio";
       return std::nullopt;
     case OpKind::gup_pin:
       if (!dst || dst->total() == 0) return "gup_pin: the mm does not map the folio";
