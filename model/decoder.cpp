@@ -104,7 +104,8 @@ class Step {
 
 bool Step::possible(OpKind k) const {
   const bool huge = s.folio.hugetlb, anon = s.anon();
-  const bool fresh = !m.history().ever_mapped;
+  // The add_new helpers plain-set the counters: legal while nothing maps the folio.
+  const bool fresh = m.total_mappings() == 0;
   switch (k) {
     case OpKind::add_new_anon:
       return !huge && anon && fresh && s.folio.order <= s.config.pmd_order;
@@ -121,16 +122,14 @@ bool Step::possible(OpKind k) const {
     case OpKind::dup_file_pmd: return !huge && !anon && s.pmd_sized() && m.pages_pte_mapped() == n;
     case OpKind::try_dup_anon_ptes: return !huge && anon && m.pages_pte_mapped() > 0;
     case OpKind::try_dup_anon_pmd: return !huge && anon && s.pmd_sized() && m.entire() > 0;
-    case OpKind::try_share_anon_pte: return !huge && anon && m.pages_pte_mapped() > 0;
-    case OpKind::try_share_anon_pmd:
-      return !huge && anon && s.pmd_sized() && m.entire() > 0 && m.page_anon_exclusive(0);
+    case OpKind::try_share_anon_pte: return !huge && anon;
+    case OpKind::try_share_anon_pmd: return !huge && anon && s.pmd_sized() && m.page_anon_exclusive(0);
     case OpKind::hugetlb_add_new_anon: return huge && anon && fresh;
     case OpKind::hugetlb_add_anon: return huge && anon;
     case OpKind::hugetlb_add_file: return huge && !anon;
     case OpKind::hugetlb_remove: return huge && m.entire() > 0;
     case OpKind::hugetlb_try_dup_anon: return huge && anon && m.entire() > 0;
-    case OpKind::hugetlb_try_share_anon:
-      return huge && anon && m.entire() > 0 && m.page_anon_exclusive(0);
+    case OpKind::hugetlb_try_share_anon: return huge && anon && m.page_anon_exclusive(0);
     case OpKind::gup_pin: return m.total_mappings() > 0;
     case OpKind::gup_unpin: return m.pins() > 0;
   }
@@ -250,8 +249,7 @@ std::optional<Op> Step::build(OpKind k, bool exclusive) const {
       if (!pick_src([](const MmMappings& mm) { return mm.hugetlb > 0; })) return std::nullopt;
       return op;
     case OpKind::try_share_anon_pte:
-      if (!range_where([&](uint32_t i) { return m.page_anon_exclusive(i) && m.page_pte(i) > 0; },
-                       op, true))
+      if (!range_where([&](uint32_t i) { return m.page_anon_exclusive(i); }, op, true))
         return std::nullopt;
       return op;
     case OpKind::gup_pin: {
@@ -383,7 +381,6 @@ std::optional<Op> FuzzDecoder::next(const ReferenceModel& model) {
     size_t count = 0;
     for (int i = 0; i < kNumOpKinds; i++)
       if (step.possible(static_cast<OpKind>(i))) kinds[count++] = static_cast<OpKind>(i);
-    if (count == 0) break;
     for (size_t j = 0; j < count; j++) {
       const OpKind k = kinds[(r.kind + j) % count];
       std::optional<Op> op;
@@ -403,8 +400,7 @@ std::optional<Op> FuzzDecoder::next(const ReferenceModel& model) {
       m_budget_left -= (op->repeat - 1) * cost;
       return op;
     }
-    // Nothing is legal now, so nothing will ever be: the state only changes through operations.
-    break;
+    // No kind gave a legal operation with these bytes: the record is skipped, not the rest.
   }
   m_pos = m_data.size();
   return std::nullopt;

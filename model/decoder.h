@@ -49,10 +49,10 @@ class FuzzDecoder {
 
   const Setup& setup() const { return m_setup; }
   // The next operation, valid for `model` (which must have been reset to setup() and have run
-  // every operation this decoder returned, in order). nullopt when the records are used up or no
-  // operation is legal now. Every repetition of the returned `x=K` is valid too.
+  // every operation this decoder returned, in order). nullopt when the records are used up; a
+  // record from which no legal operation can be made is skipped. Every repetition of the
+  // returned `x=K` is valid too.
   std::optional<Op> next(const ReferenceModel& model);
-  size_t records_left() const { return (m_data.size() - m_pos) / kFuzzRecordSize; }
 
  private:
   FuzzDecoder(std::span<const uint8_t> data, const Setup& setup, bool heavy)

@@ -53,6 +53,8 @@ class Reducer {
   }
 
   bool delete_chunks();
+  bool delete_pairs();
+  bool merge_repeats();
   bool simplify_ops();
   bool renumber_mms();
   bool shrink_geometry();
@@ -106,6 +108,46 @@ bool Reducer::delete_chunks() {
         i += chunk;
     }
     if (chunk <= 1) break;
+  }
+  return progress;
+}
+
+// Statements that only matter together (a map and its unmap) but are not adjacent.
+bool Reducer::delete_pairs() {
+  bool progress = false;
+  if (m_best.statements.size() > 40) return false;  // quadratic: for the last few statements
+  for (size_t j = 1; j < m_best.statements.size() && budget_left(); j++) {
+    for (size_t i = 0; i < j && j < m_best.statements.size() && budget_left(); i++) {
+      Trace t = m_best;
+      t.statements.erase(t.statements.begin() + static_cast<ptrdiff_t>(j));
+      t.statements.erase(t.statements.begin() + static_cast<ptrdiff_t>(i));
+      if (test(std::move(t), "delete two statements")) {
+        progress = true;
+        j = i;  // both indexes shifted; look again from the first deleted one
+        break;
+      }
+    }
+  }
+  return progress;
+}
+
+// The same operation twice in a row is one operation with x=K.
+bool Reducer::merge_repeats() {
+  bool progress = false;
+  for (size_t i = 0; i + 1 < m_best.statements.size() && budget_left(); i++) {
+    const Statement& a = m_best.statements[i];
+    const Statement& b = m_best.statements[i + 1];
+    if (a.kind != Statement::op || b.kind != Statement::op) continue;
+    Op x = a.operation, y = b.operation;
+    x.repeat = y.repeat = 1;
+    if (!(x == y) || uint64_t{a.operation.repeat} + b.operation.repeat > kMaxRepeat) continue;
+    Trace t = m_best;
+    t.statements[i].operation.repeat += b.operation.repeat;
+    t.statements.erase(t.statements.begin() + static_cast<ptrdiff_t>(i + 1));
+    if (test(std::move(t), "merge into x=K")) {
+      progress = true;
+      i--;
+    }
   }
   return progress;
 }
@@ -335,10 +377,12 @@ ReduceResult reduce_trace(const Trace& trace, const ReduceOptions& opt) {
   for (bool progress = true; progress && r.budget_left();) {
     progress = false;
     progress |= r.delete_chunks();
+    progress |= r.delete_pairs();
     progress |= r.shrink_geometry();
     progress |= r.simplify_ops();
     progress |= r.renumber_mms();
     progress |= r.shift_pages();
+    progress |= r.merge_repeats();
   }
   out.ok = true;
   out.trace = r.best();

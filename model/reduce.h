@@ -4,10 +4,12 @@
 // stops with a violation of the same signature (Violation::signature(): kind, implementation,
 // field), so reduction never slides onto a different bug. Candidates, tried until none helps:
 // cutting everything after the failing operation; deleting chunks of statements (halving chunk
-// sizes down to single statements); per operation, x=1 or a smaller x, no `exclusive`, a smaller
-// nr and a lower page; renumbering the mms to 1, 2, ... and merging two mms into one; lowering the
-// folio order together with the geometry (a PMD-sized folio stays PMD-sized); shifting every page
-// index down. A mutant selected with set_active_mutant() stays active for every replay.
+// sizes down to single statements), then pairs of statements that only matter together (a map
+// and its unmap); per operation, x=1 or a smaller x, no `exclusive`, a smaller nr and a lower
+// page; renumbering the mms to 1, 2, ... and merging two mms into one; lowering the folio order
+// together with the geometry (a PMD-sized folio stays PMD-sized); shifting every page index
+// down; merging an operation repeated in a row into one with x=K. A mutant selected with
+// set_active_mutant() stays active for every replay.
 #pragma once
 
 #include <cstddef>
