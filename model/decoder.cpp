@@ -94,7 +94,6 @@ class Step {
     if (!(exclusive || m.page_anon_exclusive(i))) return true;
     return m.page_pte(i) == 0 && !(s.large() && m.entire() > 1);
   }
-  uint64_t mappings_added(const Op& op) const;
 
   const ReferenceModel& m;
   const Setup& s;
@@ -262,29 +261,6 @@ std::optional<Op> Step::build(OpKind k, bool exclusive) const {
   return std::nullopt;
 }
 
-uint64_t Step::mappings_added(const Op& op) const {
-  switch (op.kind) {
-    case OpKind::add_anon_ptes:
-    case OpKind::add_file_ptes:
-    case OpKind::dup_file_ptes:
-    case OpKind::try_dup_anon_ptes:
-      return op.nr;
-    case OpKind::dup_file_pmd:
-    case OpKind::add_new_anon:
-      return n;
-    case OpKind::add_anon_pmd:
-    case OpKind::add_file_pmd:
-    case OpKind::add_file_pud:
-    case OpKind::try_dup_anon_pmd:
-    case OpKind::hugetlb_add_new_anon:
-    case OpKind::hugetlb_add_anon:
-    case OpKind::hugetlb_add_file:
-    case OpKind::hugetlb_try_dup_anon:
-      return 1;
-    default:
-      return 0;
-  }
-}
 
 // How many times `op` may run in a row with every repetition valid (spec "(a)": what each helper
 // assumes of its caller, and no counter overflow).
@@ -292,7 +268,7 @@ uint32_t Step::safe_repeat(const Op& op) const {
   const int64_t total = static_cast<int64_t>(m.total_mappings());
   const int64_t pins = m.pins();
   int64_t cap = std::numeric_limits<int32_t>::max();
-  if (const uint64_t added = mappings_added(op))
+  if (const uint64_t added = mappings_added(op, s))
     cap = (kIntMax - 1 - total - kGupPinCountingBias * (pins + 1)) / static_cast<int64_t>(added);
   auto any_ae = [&](uint32_t first, uint32_t last) {
     for (uint32_t i = first; i < last; i++)

@@ -43,32 +43,6 @@ bool is_file_only(OpKind k) {
   }
 }
 
-// How many page-table entries the operation adds (a successful dup included).
-uint64_t mappings_added(const Op& op, const Setup& s) {
-  switch (op.kind) {
-    case OpKind::add_new_anon:
-      return s.large() && s.folio.order < s.config.pmd_order ? s.nr_pages() : 1;
-    case OpKind::add_anon_ptes:
-    case OpKind::add_file_ptes:
-    case OpKind::dup_file_ptes:
-    case OpKind::try_dup_anon_ptes:
-      return op.nr;
-    case OpKind::dup_file_pmd:
-      return s.nr_pages();
-    case OpKind::add_anon_pmd:
-    case OpKind::add_file_pmd:
-    case OpKind::add_file_pud:
-    case OpKind::try_dup_anon_pmd:
-    case OpKind::hugetlb_add_new_anon:
-    case OpKind::hugetlb_add_anon:
-    case OpKind::hugetlb_add_file:
-    case OpKind::hugetlb_try_dup_anon:
-      return 1;
-    default:
-      return 0;
-  }
-}
-
 std::string page_msg(const char* what, uint32_t page) {
   return std::string(what) + " (page " + std::to_string(page) + ")";
 }

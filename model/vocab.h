@@ -100,6 +100,8 @@ struct PageRange {
   uint32_t last = 0;
 };
 PageRange touched_pages(const Op& op, const Setup& setup);
+// Page-table entries one successful run of `op` adds (what _large_mapcount grows by).
+uint64_t mappings_added(const Op& op, const Setup& setup);
 
 enum class Obs : uint8_t {
 #define FOLIOCHECK_OBS(e, name, indexed, agreement) e,
