@@ -198,6 +198,7 @@ bool Parser::expect(const std::vector<Token>& tokens) {
   Statement st;
   st.kind = Statement::expect;
   st.line = m_line;
+  std::set<std::pair<Obs, uint32_t>> indexes;
   const Setup& s = m_trace.setup;
   for (const Item& it : items) {
     auto obs = obs_from_name(it.key);
@@ -225,6 +226,9 @@ bool Parser::expect(const std::vector<Token>& tokens) {
       e.index = static_cast<uint32_t>(idx);
     }
     if (!integer(*it.value, it.value_column, INT64_MIN, INT64_MAX, e.value, it.key)) return false;
+    // Indexes are compared as numbers: `x[01]` and `x[1]` name one observable.
+    if (info.indexed && !indexes.emplace(e.obs, e.index).second)
+      return fail(it.column, std::string(it.key) + "[" + std::to_string(e.index) + "] given twice");
     st.expects.push_back(e);
   }
   m_trace.statements.push_back(std::move(st));

@@ -86,6 +86,12 @@ TEST(Trace, AKeyGivenTwiceIsAnError) {
   EXPECT_NE(e.message.find("given twice"), std::string::npos);
 }
 
+TEST(Trace, AnIndexIsTheSameObservableWhateverItsLeadingZeros) {
+  TraceError e = parse_error("foliocheck-trace 1\nfolio order=2 type=anon\nexpect mm_mapcount[01]=0 mm_mapcount[1]=0\n");
+  EXPECT_EQ(e.column, 26u);
+  EXPECT_NE(e.message.find("mm_mapcount[1] given twice"), std::string::npos) << e.message;
+}
+
 TEST(Trace, MissingRequiredKeysAreErrors) {
   EXPECT_NE(parse_error("foliocheck-trace 1\nfolio order=0 type=anon\nfolio_remove_rmap_ptes mm=1 page=0\n")
                 .message.find("needs nr="),
