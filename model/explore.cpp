@@ -272,17 +272,7 @@ std::string_view explore_outcome_name(ExploreResult::Outcome o) {
   return "running";
 }
 
-Trace ExploreResult::as_trace(const Setup& setup) const {
-  Trace t;
-  t.setup = setup;
-  for (const Op& op : trace) {
-    Statement st;
-    st.kind = Statement::op;
-    st.operation = op;
-    t.statements.push_back(st);
-  }
-  return t;
-}
+Trace ExploreResult::as_trace(const Setup& setup) const { return make_trace(setup, trace); }
 
 std::vector<uint32_t> explore_mm_ids(const ExploreOptions& o) {
   if (!o.mm_ids.empty()) return o.mm_ids;

@@ -63,6 +63,9 @@ ParseResult parse_trace(std::string_view text, std::string_view file = "<input>"
 // Reads and parses a file; unreadable files are errors at line 0.
 ParseResult parse_trace_file(const std::string& path);
 
+// A trace of operations only, as the engines hand back a failing sequence.
+Trace make_trace(const Setup& setup, const std::vector<Op>& ops);
+
 // Canonical text: every key explicit, fixed key order, no comments. parse(print(t)) == t.
 std::string print_trace(const Trace& trace);
 // One operation as a trace line (no newline): `folio_add_anon_rmap_ptes mm=1 page=0 nr=16`.

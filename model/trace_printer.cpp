@@ -34,6 +34,18 @@ std::string print_op(const Op& op) {
   return out;
 }
 
+Trace make_trace(const Setup& setup, const std::vector<Op>& ops) {
+  Trace t;
+  t.setup = setup;
+  for (const Op& op : ops) {
+    Statement st;
+    st.kind = Statement::op;
+    st.operation = op;
+    t.statements.push_back(st);
+  }
+  return t;
+}
+
 std::string print_trace(const Trace& trace) {
   std::string out = "foliocheck-trace " + std::to_string(kTraceVersion) + "\n";
   out += print_setup(trace.setup);

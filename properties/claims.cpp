@@ -25,17 +25,6 @@ uint32_t case_size() {
 
 bool large_slots(const Setup& s) { return s.has_mm_id() && s.large() && !s.folio.hugetlb; }
 
-Trace trace_of(const Setup& setup, const std::vector<Op>& ops) {
-  Trace t;
-  t.setup = setup;
-  for (const Op& op : ops) {
-    Statement st;
-    st.kind = Statement::op;
-    st.operation = op;
-    t.statements.push_back(st);
-  }
-  return t;
-}
 
 std::string obs_field(Obs obs, uint32_t index) {
   std::string f(obs_info(obs).name);
@@ -189,7 +178,7 @@ class Sut {
 void Sut::fail(const std::string& what) const {
   std::string message = what + "\n  at " + m_where;
   if (m_repetition > 0) message += " (repetition " + std::to_string(m_repetition) + ")";
-  capture_failure({{"", trace_of(m_sc->setup, m_ops)}}, message);
+  capture_failure({{"", make_trace(m_sc->setup, m_ops)}}, message);
   RC_FAIL(message);
 }
 
@@ -500,7 +489,7 @@ void order_independence_claim(const ScenarioOptions& options) {
 
   auto fail = [&](const std::string& what) {
     capture_failure(
-        {{"", trace_of(sc->setup, one_by_one)}, {"other-order", trace_of(sc->setup, interleaved)}},
+        {{"", make_trace(sc->setup, one_by_one)}, {"other-order", make_trace(sc->setup, interleaved)}},
         what);
     RC_FAIL(what);
   };

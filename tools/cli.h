@@ -29,4 +29,8 @@ inline constexpr int kExitUsage = 2;
 // Prints "foliocheck: error: ..." to stderr and returns kExitUsage.
 int usage_error(const std::string& message);
 
+// Plants the mistake --mutant names, if any, and appends " --mutant=NAME" to `reproduce` so the
+// printed command reproduces the run. False for an unknown name (after printing the error).
+bool select_mutant(const Flags& flags, std::string& reproduce);
+
 }  // namespace foliocheck::cli

@@ -112,13 +112,7 @@ int cmd_explore(const Flags& flags) {
   ExploreOptions options;
   if (auto why = explore_options_from_flags(flags, options)) return usage_error(*why);
   std::string mutant_flag;
-  if (!flags.mutant.empty()) {
-    auto m = mutant_from_name(flags.mutant);
-    if (!m)
-      return usage_error("unknown mutant '" + flags.mutant + "' (see foliocheck mutants --list)");
-    set_active_mutant(*m);
-    mutant_flag = " --mutant=" + flags.mutant;
-  }
+  if (!select_mutant(flags, mutant_flag)) return kExitUsage;
   Explorer explorer(options);
   if (explorer.error()) return usage_error(*explorer.error());
   const bool json = flags.on(flags.json);

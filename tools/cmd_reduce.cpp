@@ -25,12 +25,7 @@ int cmd_reduce(const Flags& flags) {
   if (input.empty() || out.empty()) return usage_error("usage: foliocheck reduce TRACE -o OUT");
 
   std::string extra;
-  if (!flags.mutant.empty()) {
-    auto m = mutant_from_name(flags.mutant);
-    if (!m) return usage_error("unknown mutant '" + flags.mutant + "' (see foliocheck mutants --list)");
-    set_active_mutant(*m);
-    extra += " --mutant=" + flags.mutant;
-  }
+  if (!select_mutant(flags, extra)) return kExitUsage;
   ReduceOptions opt;
   if (flags.impl != "all") {
     std::stringstream list(flags.impl);

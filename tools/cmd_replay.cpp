@@ -104,12 +104,7 @@ int cmd_replay(const Flags& flags) {
   opt.allow_invalid = flags.on(flags.allow_invalid);
   opt.sweep_every = static_cast<uint32_t>(std::stoul(flags.sweep_every));
   std::string extra;
-  if (!flags.mutant.empty()) {
-    auto m = mutant_from_name(flags.mutant);
-    if (!m) return usage_error("unknown mutant '" + flags.mutant + "' (see foliocheck mutants --list)");
-    set_active_mutant(*m);
-    extra += " --mutant=" + flags.mutant;
-  }
+  if (!select_mutant(flags, extra)) return kExitUsage;
   if (flags.impl != "all") extra += " --impl=" + flags.impl;
   std::ostringstream log;
   if (!flags.on(flags.quiet) && !flags.on(flags.json)) opt.log = &log;

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "model/mutants.h"
 #include "tools/cli.h"
 
 namespace foliocheck::cli {
@@ -10,6 +11,18 @@ namespace foliocheck::cli {
 int usage_error(const std::string& message) {
   std::cerr << "foliocheck: error: " << message << "\n";
   return kExitUsage;
+}
+
+bool select_mutant(const Flags& flags, std::string& reproduce) {
+  if (flags.mutant.empty()) return true;
+  auto m = mutant_from_name(flags.mutant);
+  if (!m) {
+    usage_error("unknown mutant '" + flags.mutant + "' (see foliocheck mutants --list)");
+    return false;
+  }
+  set_active_mutant(*m);
+  reproduce += " --mutant=" + flags.mutant;
+  return true;
 }
 
 namespace {
