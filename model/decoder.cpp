@@ -57,6 +57,9 @@ Setup decode_setup(const uint8_t* h) {
   if (s.folio.hugetlb && s.folio.type == FolioType::shmem) s.folio.type = FolioType::file;
   if (s.folio.hugetlb && s.folio.order < 2) s.folio.order = 2;
   if (s.has_mm_id() && s.config.bits == 32 && s.folio.order > 15) s.folio.order = 15;
+  // no-mm-id kernels are THP=n: their large non-hugetlb folios are pagecache folios.
+  if (s.config.semantics == Semantics::no_mm_id && s.large() && !s.folio.hugetlb)
+    s.folio.type = FolioType::file;
   if (ReferenceModel::setup_error(s)) s.folio = FolioShape{};
   return s;
 }

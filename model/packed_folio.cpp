@@ -1222,7 +1222,8 @@ int64_t PackedFolio<S, Bits>::read(Obs obs, uint32_t index) const {
     case Obs::page_mapcount:
       return index < nr_pages_ ? folio_precise_page_mapcount(index) : 0;
     case Obs::anon_exclusive:
-      return PageAnonExclusive(index);
+      // The kernel's reader answers for the head page on hugetlb (include/linux/page-flags.h).
+      return PageAnonExclusive(folio_test_hugetlb() ? 0 : index);
     case Obs::mm_mapcount:
       return 0;
     case Obs::mm_id:

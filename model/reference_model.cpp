@@ -59,6 +59,12 @@ std::optional<std::string> ReferenceModel::setup_error(const Setup& s) {
     return "hugetlb folios have order >= 2 (they always have _entire_mapcount storage)";
   if (s.folio.hugetlb && s.folio.type == FolioType::shmem)
     return "hugetlb folios are anon or hugetlbfs files (type=file), never shmem";
+  // From 6.15 on TRANSPARENT_HUGEPAGE selects MM_ID (mm/Kconfig): a kernel without MM_ID has
+  // THP=n, hence no large anon or shmem folio (hugetlb and large pagecache folios remain).
+  if (c.semantics == Semantics::no_mm_id && s.large() && !s.folio.hugetlb &&
+      s.folio.type != FolioType::file)
+    return "no-mm-id is CONFIG_TRANSPARENT_HUGEPAGE=n (since 6.15 THP selects MM_ID, mm/Kconfig): "
+           "no kernel has a large anon or shmem folio without MM_ID";
   if (s.has_mm_id() && s.large() && !s.folio.hugetlb &&
       int64_t{s.nr_pages()} - 1 > mm_id_mapcount_max(c.bits))
     return "W5: folio_large_nr_pages(folio) - 1 > MM_ID_MAPCOUNT_MAX (32-bit folios above order "
@@ -143,6 +149,9 @@ std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
     if (uint64_t{op.page} + op.nr > n) return "R5: page+nr-1 outside the folio";
   }
   if ((info.args & kArgPage) && op.page >= n) return "R4: page not in the folio";
+  if ((info.level == kPmd || info.level == kPud) && s.config.semantics == Semantics::no_mm_id)
+    return "no-mm-id is CONFIG_TRANSPARENT_HUGEPAGE=n (since 6.15 THP selects MM_ID, mm/Kconfig): "
+           "every PMD/PUD-level rmap helper is a WARN stub";
   if (info.level == kPmd && !s.pmd_sized())
     return "R6: PMD-level rmap of a folio that is not PMD-sized (N != HPAGE_PMD_NR)";
   if (info.level == kPud) {
@@ -555,7 +564,8 @@ int64_t ReferenceModel::read(Obs obs, uint32_t index) const {
     case Obs::page_mapcount:
       return precise_page_mapcount(index);
     case Obs::anon_exclusive:
-      return m_ae[index] != 0;
+      // PageAnonExclusive() answers for the head page on hugetlb (include/linux/page-flags.h).
+      return m_ae[s.folio.hugetlb ? 0 : index] != 0;
     case Obs::mm_mapcount:
       return static_cast<int64_t>(mm_mappings(index));
     case Obs::shared_bit:

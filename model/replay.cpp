@@ -76,10 +76,13 @@ ReplayReport replay_trace(const Trace& trace, const ReplayOptions& opt) {
     for (const std::string& name : opt.impls) {
       auto impl = make_implementation(name);
       if (!impl) return error("unknown implementation '" + name + "'");
-      if (!impl->supports(setup))
+      if (!impl->supports(setup)) {
+        rep.line = trace.config_line;
+        rep.column = trace.config_line ? 1 : 0;
         return error("implementation '" + name + "' does not support semantics=" +
                      std::string(semantics_name(setup.config.semantics)) +
                      " bits=" + std::to_string(setup.config.bits));
+      }
       impls.push_back(std::move(impl));
     }
   }

@@ -38,6 +38,7 @@ struct Statement {
 struct Trace {
   Setup setup;
   std::vector<Statement> statements;
+  uint32_t config_line = 0;  // where the setup was given (errors about it name it); not part of equality
   bool operator==(const Trace& o) const {
     return setup == o.setup && statements == o.statements;
   }

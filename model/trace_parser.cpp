@@ -151,6 +151,7 @@ bool Parser::config(const std::vector<Token>& tokens) {
   if (c.pmd_order >= c.pud_order)
     return fail(tokens[0].column, "pmd_order must be below pud_order");
   m_have_config = true;
+  m_trace.config_line = m_line;
   return true;
 }
 
@@ -225,7 +226,11 @@ bool Parser::expect(const std::vector<Token>& tokens) {
       if (!integer(*it.index, col, lo, hi, idx, std::string(it.key) + " index")) return false;
       e.index = static_cast<uint32_t>(idx);
     }
-    if (!integer(*it.value, it.value_column, INT64_MIN, INT64_MAX, e.value, it.key)) return false;
+    // `ret` reads as the kernel writes it: -EBUSY is accepted beside -16.
+    if (*obs == Obs::ret && *it.value == "-EBUSY")
+      e.value = -kEBUSY;
+    else if (!integer(*it.value, it.value_column, INT64_MIN, INT64_MAX, e.value, it.key))
+      return false;
     // Indexes are compared as numbers: `x[01]` and `x[1]` name one observable.
     if (info.indexed && !indexes.emplace(e.obs, e.index).second)
       return fail(it.column, std::string(it.key) + "[" + std::to_string(e.index) + "] given twice");

@@ -8,7 +8,7 @@ dir=$(cd "$(dirname "$0")/malformed" && pwd)
 declare -A where=(
   [truncated-statement.trace]=4:1 [truncated-file.trace]=5:29 [empty.trace]=1:1
   [unknown-semantics.trace]=2:18 [syzbot-nr-496.trace]=3:1 [remove-unheld-mapping.trace]=4:1
-  [exclusive-page-mapped-twice.trace]=4:1 [exclusive-pmd-over-twice-mapped-head.trace]=5:1 [unmodelled-expect.trace]=4:8 [random-bytes.trace]=
+  [exclusive-page-mapped-twice.trace]=4:1 [exclusive-pmd-over-twice-mapped-head.trace]=5:1 [unmodelled-expect.trace]=4:8 [no-mm-id-large-anon.trace]=3:1 [no-mm-id-pmd.trace]=4:1 [random-bytes.trace]=
 )
 failed=0 passed=0
 for f in "$dir"/*.trace /nonexistent/missing.trace; do
@@ -18,7 +18,7 @@ for f in "$dir"/*.trace /nonexistent/missing.trace; do
     code=$?
     want=${where[$name]-}
     # print only parses: semantic errors (preconditions, unmodelled expects) are replay's.
-    if [ "$cmd" = print ] && [[ $name =~ ^(syzbot|remove|exclusive|unmodelled) ]]; then
+    if [ "$cmd" = print ] && [[ $name =~ ^(syzbot|remove|exclusive|unmodelled|no-mm-id-pmd) ]]; then
       [ $code -eq 0 ] && { passed=$((passed + 1)); continue; }
     fi
     if [ $code -ne 2 ] || ! grep -q "^$f:${want:+$want:}.*error: " <<<"$err"; then

@@ -161,5 +161,29 @@ TEST(Trace, NegativeValuesAreAcceptedOnlyWhereAValueCanBeNegative) {
             std::string::npos);
 }
 
+TEST(Trace, RetReadsAsTheKernelWritesIt) {
+  ParseResult r = parse_trace(
+      "foliocheck-trace 1\nconfig semantics=mm-id bits=64\nfolio order=0 type=anon\n"
+      "expect ret=-EBUSY\nexpect ret=-16\n",
+      "t.trace");
+  ASSERT_TRUE(r.trace) << r.error->describe();
+  ASSERT_EQ(r.trace->statements.size(), 2u);
+  EXPECT_EQ(r.trace->statements[0].expects[0].value, -16);
+  EXPECT_EQ(r.trace->statements[0], r.trace->statements[1]);
+  EXPECT_EQ(r.trace->config_line, 2u);
+  EXPECT_EQ(parse_error("foliocheck-trace 1\nconfig semantics=mm-id bits=64\nfolio order=0 "
+                        "type=anon\nexpect folio_mapcount=-EBUSY\n")
+                .column,
+            23u)
+      << "only ret takes an errno name";
+}
+
+TEST(Trace, NoMmIdSetupsNoKernelCanBuildAreRefused) {
+  TraceError e = parse_error(
+      "foliocheck-trace 1\nconfig semantics=no-mm-id bits=64\nfolio order=2 type=anon\n");
+  EXPECT_EQ(e.line, 3u);
+  EXPECT_NE(e.message.find("CONFIG_TRANSPARENT_HUGEPAGE=n"), std::string::npos) << e.message;
+}
+
 }  // namespace
 }  // namespace foliocheck
