@@ -4,20 +4,23 @@
 # Reads $CC, $CXX, $CXXFLAGS (sanitizer and coverage flags included), $LIB_FUZZING_ENGINE, $SRC
 # (holding this repository as $SRC/foliocheck), $WORK (scratch) and writes into $OUT: one binary
 # per target, <target>_seed_corpus.zip from corpus/<target>/, <target>.options from
-# fuzz/<target>.options, and fuzz_trace_parser.dict. The model's source list is read from
-# model/CMakeLists.txt so that it lives in one place. ci/check-oss-fuzz-build runs this script
+# fuzz/<target>.options, and fuzz_trace_parser.dict. The source lists are read from the layers'
+# CMakeLists.txt (core/, impl/, trace/) and fuzz/'s decoder, so that they live in one place. ci/check-oss-fuzz-build runs this script
 # outside Docker and checks its outputs.
 cd "$SRC/foliocheck"
 work="${WORK:-/tmp}/foliocheck-build"
 rm -rf "$work"
 mkdir -p "$work"
 
-sources=$(sed -n '/^add_library(foliocheck_model STATIC/,/^)/p' model/CMakeLists.txt |
-  grep -oE '[A-Za-z0-9_]+\.cpp')
-[ -n "$sources" ] || { echo "build.sh: no sources found in model/CMakeLists.txt" >&2; exit 1; }
+sources=$(for dir in core impl trace; do
+    sed -n "/^add_library(foliocheck_$dir STATIC/,/^)/p" "$dir/CMakeLists.txt" |
+      grep -oE '[A-Za-z0-9_]+\.cpp' | sed "s|^|$dir/|"
+  done; echo fuzz/decoder.cpp)
+[ "$(printf '%s\n' $sources | wc -l)" -gt 4 ] ||
+  { echo "build.sh: no sources found in core/, impl/, trace/CMakeLists.txt" >&2; exit 1; }
 # shellcheck disable=SC2016
 printf '%s\n' $sources | xargs -P "$(nproc)" -I{} sh -c \
-  '$CXX $CXXFLAGS -std=c++20 -I. -c "model/$1" -o "$0/${1%.cpp}.o"' "$work" {}
+  '$CXX $CXXFLAGS -std=c++20 -I. -c "$1" -o "$0/$(echo "$1" | tr / _ | sed "s/\.cpp$/.o/")"' "$work" {}
 ar rcs "$work/libfoliocheck_model.a" "$work"/*.o
 
 zip_dir() {  # zip_dir DIR ZIP: every file of DIR at the top of ZIP

@@ -14,10 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "model/differential.h"
-#include "model/explore.h"
-#include "model/implementation.h"
-#include "model/reference_model.h"
+#include "core/differential.h"
+#include "impl/registry.h"
+#include "explore/explore.h"
+#include "core/implementation.h"
+#include "core/reference_model.h"
 
 namespace foliocheck {
 namespace {
@@ -193,7 +194,7 @@ struct EncodingInfo {
 };
 constexpr EncodingInfo kEncodings[] = {
 #define FOLIOCHECK_ENCODING(sem, bits, name, sentence) {Semantics::sem, bits, name},
-#include "model/encodings.def"
+#include "impl/encodings.def"
 #undef FOLIOCHECK_ENCODING
 };
 

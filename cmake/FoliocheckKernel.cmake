@@ -60,8 +60,8 @@ endfunction()
 
 # foliocheck_kernel_object_library(<name> <generated_dir> <generated files>...)
 #   An OBJECT library of the extracted code (kernel/kernel_rmap.c) and its glue
-#   (kernel/kernel_impl.cpp). It links nothing of foliocheck_model's on purpose: it becomes part of
-#   foliocheck_model's interface, and consuming foliocheck_model would list its objects twice.
+#   (kernel/kernel_impl.cpp). It links nothing of foliocheck_impl's on purpose: it becomes part of
+#   foliocheck_impl's interface, and consuming foliocheck_impl would list its objects twice.
 function(foliocheck_kernel_object_library name gen)
   set(dir ${PROJECT_SOURCE_DIR}/kernel)
   add_library(${name} OBJECT ${dir}/kernel_rmap.c ${dir}/kernel_impl.cpp ${ARGN})
@@ -75,17 +75,17 @@ function(foliocheck_kernel_object_library name gen)
 endfunction()
 
 # foliocheck_kernel_join_fuzz_model(<object library>)
-#   fuzz/CMakeLists.txt builds foliocheck_model_fuzz after this directory: once the top-level
-#   directory is done, hand it the instrumented kernel objects the way foliocheck_model has them.
+#   fuzz/CMakeLists.txt builds foliocheck_fuzz_base after this directory: once the top-level
+#   directory is done, hand it the instrumented kernel objects the way foliocheck_impl has them.
 function(foliocheck_kernel_join_fuzz_model objects)
   cmake_language(EVAL CODE "
     cmake_language(DEFER DIRECTORY \"${PROJECT_SOURCE_DIR}\" CALL _foliocheck_kernel_join_fuzz_now ${objects})")
 endfunction()
 
 function(_foliocheck_kernel_join_fuzz_now objects)
-  if(TARGET foliocheck_model_fuzz)
-    target_sources(foliocheck_model_fuzz INTERFACE $<TARGET_OBJECTS:${objects}>)
+  if(TARGET foliocheck_fuzz_base)
+    target_sources(foliocheck_fuzz_base INTERFACE $<TARGET_OBJECTS:${objects}>)
   else()
-    message(WARNING "foliocheck: no foliocheck_model_fuzz target; the fuzzers run without `kernel`")
+    message(WARNING "foliocheck: no foliocheck_fuzz_base target; the fuzzers run without `kernel`")
   endif()
 endfunction()

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-#include "model/vocab.h"
+#include "core/vocab.h"
 
 int main(int argc, char** argv) {
   using namespace foliocheck;

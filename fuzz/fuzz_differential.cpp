@@ -1,11 +1,11 @@
 // libFuzzer target: decodes an input into valid operations and runs each through every encoding.
 //
-// Every input is a fuzz input (model/decoder.h: magic, setup bytes, 5-byte operation records); the
+// Every input is a fuzz input (fuzz/decoder.h: magic, setup bytes, 5-byte operation records); the
 // reference model and every implementation that supports the setup run each operation in lock
-// step (model/differential.h). A violation prints the decoded trace and a line
+// step (core/differential.h). A violation prints the decoded trace and a line
 //   FOLIOCHECK-SIGNATURE: <kind>-<implementation>-<field>
 // and aborts, so that crashes group by what broke rather than by stack. FOLIOCHECK_MUTANT=NAME
-// plants a mutant from model/mutants.def for the whole run. FOLIOCHECK_KNOWN_SIGNATURES=FILE
+// plants a mutant from impl/mutants.def for the whole run. FOLIOCHECK_KNOWN_SIGNATURES=FILE
 // names a file of signatures, one a line, that are already known: an input failing with one of
 // them ends quietly (and stays out of the corpus), so a fork-mode campaign keeps looking for
 // other failures instead of restarting a job on every rediscovery. ci/nightly fills the file as
@@ -25,9 +25,10 @@
 #include <string>
 #include <vector>
 
-#include "model/decoder.h"
-#include "model/differential.h"
-#include "model/mutants.h"
+#include "fuzz/decoder.h"
+#include "core/differential.h"
+#include "impl/registry.h"
+#include "impl/mutants.h"
 
 namespace {
 
@@ -37,31 +38,19 @@ using namespace foliocheck;
 // implementations costs heap allocations that would otherwise dominate short inputs.
 class Engines {
  public:
-  Engines() {
-    for (std::string_view name : implementation_names()) {
-      m_names.emplace_back(name);
-      m_probes.push_back(make_implementation(name));
-    }
-  }
   Differential& for_setup(const Setup& setup) {
-    uint64_t mask = 0;
-    for (size_t i = 0; i < m_probes.size(); i++)
-      if (m_probes[i] && m_probes[i]->supports(setup)) mask |= uint64_t{1} << i;
-    std::unique_ptr<Differential>& d = m_by_mask[mask];
-    if (!d) {
-      std::vector<std::unique_ptr<Implementation>> impls;
-      for (size_t i = 0; i < m_names.size(); i++)
-        if (mask & (uint64_t{1} << i)) impls.push_back(make_implementation(m_names[i]));
-      d = std::make_unique<Differential>(std::move(impls));
+    std::vector<std::string> names = choose_implementations(setup).names;
+    auto it = m_by_choice.find(names);
+    if (it == m_by_choice.end()) {
+      auto diff = std::make_unique<Differential>(make_implementations(names));
+      it = m_by_choice.emplace(std::move(names), std::move(diff)).first;
     }
-    return *d;
+    return *it->second;
   }
   std::vector<Op> ops;  // what this input ran so far, to print on failure
 
  private:
-  std::vector<std::string> m_names;
-  std::vector<std::unique_ptr<Implementation>> m_probes;
-  std::map<uint64_t, std::unique_ptr<Differential>> m_by_mask;
+  std::map<std::vector<std::string>, std::unique_ptr<Differential>> m_by_choice;
 };
 
 Engines& engines() {

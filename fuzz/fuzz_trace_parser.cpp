@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // Operation-level mutations for fuzz_differential: insert, delete, duplicate or tweak one record.
 //
-// A fuzz input is a 5-byte header and 5-byte operation records (model/decoder.h), and the decoder
+// A fuzz input is a 5-byte header and 5-byte operation records (fuzz/decoder.h), and the decoder
 // reads every record relative to the state before it, so editing whole records keeps the other
 // operations meaningful where byte-level insertions and deletions shift every later record.
 // Some mutations still go to libFuzzer's own byte mutator (comparison operands, dictionary
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <random>
 
-#include "model/decoder.h"
+#include "fuzz/decoder.h"
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 

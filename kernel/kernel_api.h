@@ -9,17 +9,17 @@
 extern "C" {
 #endif
 
-/* Operations and observables are numbered as model/ops.def and model/observables.def list them. */
+/* Operations and observables are numbered as core/ops.def and core/observables.def list them. */
 enum fc_op {
 #define FOLIOCHECK_OP(e, name, args, level) FC_OP_##e,
-#include "model/ops.def"
+#include "core/ops.def"
 #undef FOLIOCHECK_OP
 	FC_NR_OPS
 };
 
 enum fc_obs {
 #define FOLIOCHECK_OBS(e, name, indexed, agreement) FC_OBS_##e,
-#include "model/observables.def"
+#include "core/observables.def"
 #undef FOLIOCHECK_OBS
 	FC_NR_OBS
 };

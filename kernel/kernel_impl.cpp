@@ -9,16 +9,16 @@
 #include <vector>
 
 #include "kernel_api.h"
-#include "model/implementation.h"
-#include "model/kernel_hook.h"
-#include "model/reference_model.h"
+#include "core/implementation.h"
+#include "impl/kernel_hook.h"
+#include "core/reference_model.h"
 
 namespace foliocheck {
 namespace {
 
 // The C side numbers operations and observables by the same .def files; keep them in step.
-static_assert(FC_NR_OPS == kNumOpKinds, "kernel_api.h and model/ops.def disagree");
-static_assert(FC_NR_OBS == kNumObs, "kernel_api.h and model/observables.def disagree");
+static_assert(FC_NR_OPS == kNumOpKinds, "kernel_api.h and core/ops.def disagree");
+static_assert(FC_NR_OBS == kNumObs, "kernel_api.h and core/observables.def disagree");
 
 // Beyond this many lines, warnings are counted but no longer kept: a kernel that warns on every
 // operation of a long fuzz run must not grow the log without bound.
@@ -190,7 +190,7 @@ std::optional<Violation> KernelImplementation::check_free() const {
 
 }  // namespace
 
-// The strong definition that replaces the weak default of model/encodings.cpp.
+// The strong definition that replaces the weak default of impl/registry.cpp.
 std::unique_ptr<Implementation> make_kernel_implementation() {
   return std::make_unique<KernelImplementation>();
 }

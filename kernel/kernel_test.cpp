@@ -4,8 +4,9 @@
 #include <memory>
 #include <string>
 
-#include "model/implementation.h"
-#include "model/trace.h"
+#include "core/implementation.h"
+#include "impl/registry.h"
+#include "trace/trace.h"
 
 namespace foliocheck {
 namespace {

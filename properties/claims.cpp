@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "model/replay.h"
-#include "model/trace.h"
+#include "trace/replay.h"
+#include "impl/registry.h"
+#include "trace/trace.h"
 #include "properties/runner.h"
 
 namespace foliocheck::props {

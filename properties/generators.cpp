@@ -7,7 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "model/trace.h"
+#include "trace/trace.h"
+#include "impl/registry.h"
 
 namespace foliocheck::props {
 
@@ -484,28 +485,12 @@ Op OpMaker::make(const Candidate& c) const {
 
 std::vector<std::string> supporting_impls(const Setup& setup,
                                           const std::vector<std::string>& names) {
-  std::vector<std::string> out;
-  if (ReferenceModel::setup_error(setup)) return out;
-  auto consider = [&](std::string_view name) {
-    auto impl = make_implementation(name);
-    if (impl && impl->supports(setup)) out.emplace_back(name);
-  };
-  if (names.empty()) {
-    for (std::string_view name : implementation_names()) consider(name);
-  } else {
-    for (const std::string& name : names) consider(name);
-  }
-  return out;
+  if (ReferenceModel::setup_error(setup)) return {};
+  return choose_implementations(setup, names).names;
 }
 
 Differential make_differential(const Scenario& sc) {
-  std::vector<std::unique_ptr<Implementation>> impls;
-  for (const std::string& name : sc.impls) {
-    auto impl = make_implementation(name);
-    if (!impl) throw std::logic_error("implementation '" + name + "' vanished");
-    impls.push_back(std::move(impl));
-  }
-  Differential diff(std::move(impls));
+  Differential diff(make_implementations(sc.impls));
   diff.reset(sc.setup);
   return diff;
 }

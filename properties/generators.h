@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "model/differential.h"
-#include "model/reference_model.h"
+#include "core/differential.h"
+#include "impl/registry.h"
+#include "core/reference_model.h"
 
 namespace foliocheck::props {
 

@@ -4,7 +4,8 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "model/implementation.h"
+#include "core/implementation.h"
+#include "impl/registry.h"
 #include "properties/claims.h"
 #include "properties/runner.h"
 

@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "model/mutants.h"
+#include "impl/mutants.h"
+#include "impl/registry.h"
 
 namespace foliocheck::props {
 

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <iostream>
 
-#include "model/replay.h"
+#include "trace/replay.h"
 #include "properties/mutant_kill.h"
 #include "properties/runner.h"
 

@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
-#include "model/mutants.h"
+#include "impl/mutants.h"
 
 // Part of librapidcheck, though not of its installed headers: the string RC_PARAMS="reproduce=..."
 // carries. Linking fails loudly should a RapidCheck release drop it.
@@ -96,7 +96,7 @@ void activate_mutant_from_env() {
   const auto m = mutant_from_name(env);
   if (!m)
     throw std::invalid_argument("FOLIOCHECK_MUTANT='" + std::string(env) +
-                                "': no such mutant in model/mutants.def");
+                                "': no such mutant in impl/mutants.def");
   set_active_mutant(*m);
 }
 

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "model/trace.h"
-#include "model/vocab.h"
+#include "trace/trace.h"
+#include "core/vocab.h"
 
 namespace foliocheck::props {
 

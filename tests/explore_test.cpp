@@ -1,13 +1,14 @@
 // Claims about `explore`: it searches every valid sequence, merges renamed states, and finds
 // shortest violations that replay reproduces.
-#include "model/explore.h"
+#include "explore/explore.h"
+#include "impl/registry.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "model/mutants.h"
-#include "model/replay.h"
+#include "impl/mutants.h"
+#include "trace/replay.h"
 
 namespace foliocheck {
 namespace {

@@ -10,8 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "model/implementation.h"
-#include "model/mutants.h"
+#include "core/implementation.h"
+#include "impl/registry.h"
+#include "impl/mutants.h"
 
 namespace foliocheck {
 namespace {

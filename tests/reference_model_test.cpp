@@ -2,7 +2,7 @@
 // follow the spec's declarative rules.
 #include <gtest/gtest.h>
 
-#include "model/reference_model.h"
+#include "core/reference_model.h"
 
 namespace foliocheck {
 namespace {

@@ -1,7 +1,7 @@
 // Claims about trace format v1: the parser's errors, the canonical printer, and the round trip.
 #include <gtest/gtest.h>
 
-#include "model/trace.h"
+#include "trace/trace.h"
 
 namespace foliocheck {
 namespace {

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "model/decoder.h"
+#include "fuzz/decoder.h"
 #include "tools/cli.h"
 
 namespace foliocheck::cli {

@@ -6,8 +6,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "model/explore.h"
-#include "model/mutants.h"
+#include "explore/explore.h"
+#include "impl/mutants.h"
 #include "tools/cli.h"
 #include "tools/explore_cli.h"
 #include "tools/json.h"

@@ -14,11 +14,11 @@
 #include <set>
 #include <sstream>
 
-#include "model/decoder.h"
-#include "model/explore.h"
-#include "model/mutants.h"
-#include "model/reduce.h"
-#include "model/replay.h"
+#include "fuzz/decoder.h"
+#include "explore/explore.h"
+#include "impl/mutants.h"
+#include "trace/reduce.h"
+#include "trace/replay.h"
 #include "tools/cli.h"
 #include "tools/explore_cli.h"
 #include "tools/json.h"
@@ -356,7 +356,7 @@ int cmd_mutants(const Flags& flags) {
       selected.push_back(found);
     }
   }
-  if (selected.empty()) return usage_error("the mutant zoo is empty (model/mutants.def)");
+  if (selected.empty()) return usage_error("the mutant zoo is empty (impl/mutants.def)");
 
   const std::string fuzz_bin =
       std::find(engines.begin(), engines.end(), "libfuzzer") != engines.end() ? find_fuzz_binary()

@@ -3,8 +3,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "model/mutants.h"
-#include "model/reduce.h"
+#include "impl/mutants.h"
+#include "trace/reduce.h"
 #include "tools/cli.h"
 
 namespace foliocheck::cli {

@@ -2,8 +2,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "model/mutants.h"
-#include "model/replay.h"
+#include "impl/mutants.h"
+#include "trace/replay.h"
 #include "tools/cli.h"
 #include "tools/json.h"
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "model/explore.h"
+#include "explore/explore.h"
 #include "tools/cli.h"
 
 namespace foliocheck::cli {

@@ -3,7 +3,7 @@
 #include <iostream>
 #include <string_view>
 
-#include "model/mutants.h"
+#include "impl/mutants.h"
 #include "tools/cli.h"
 
 namespace foliocheck::cli {

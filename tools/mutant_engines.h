@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "model/mutants.h"
+#include "impl/mutants.h"
 
 namespace foliocheck::cli {
 

@@ -1,0 +1,106 @@
+// The single definition of agreement between the reference model and an implementation.
+#include "core/agreement.h"
+
+#include <array>
+
+namespace foliocheck {
+namespace {
+
+std::string indexed(Obs obs, uint32_t index) {
+  return std::string(obs_info(obs).name) + "[" + std::to_string(index) + "]";
+}
+
+Violation make(ViolationKind kind, const Implementation& impl, std::string field, int64_t expected,
+               int64_t actual, std::string detail) {
+  return Violation{kind, std::string(impl.name()), std::move(field), expected, actual,
+                   std::move(detail)};
+}
+
+// spec 5.2: the shared bit and the slots are approximate, but not arbitrary.
+std::optional<Violation> check_slot_contracts(const ReferenceModel& model,
+                                              const Implementation& impl) {
+  // Without CONFIG_MM_ID maybe_mapped_shared is an exact function of the counters (always true
+  // for large folios), compared above like any exact observable.
+  // Small and hugetlb folios answer mapcount > 1, also exact.
+  const Setup& setup = model.setup();
+  if (!setup.has_mm_id() || !setup.large() || setup.folio.hugetlb) return std::nullopt;
+  const uint32_t mms = model.nr_mms_mapping();
+  const bool exact = model.slots_exact();
+  const int64_t total = static_cast<int64_t>(model.total_mappings());
+  for (Obs obs : {Obs::maybe_mapped_shared, Obs::shared_bit}) {
+    if (!impl.models(obs)) continue;
+    const int64_t v = impl.read(obs);
+    const std::string f(obs_info(obs).name);
+    if (mms >= 2 && v != 1)
+      return make(ViolationKind::contract, impl, f, 1, v,
+                  "never false while two or more mms map the folio");
+    if (obs == Obs::maybe_mapped_shared && total <= 1 && v != 0)
+      return make(ViolationKind::contract, impl, f, 0, v, "a folio mapped at most once is exclusive");
+    if (obs == Obs::shared_bit && total == 0 && v != 0)
+      return make(ViolationKind::contract, impl, f, 0, v, "an unmapped folio has the bit clear");
+    if (exact && v != (mms >= 2))
+      return make(ViolationKind::contract, impl, f, mms >= 2, v,
+                  "exact while at most two mms mapped at once since the folio was last unmapped");
+  }
+  if (!impl.models(Obs::mm_id)) return std::nullopt;
+  std::array<int64_t, 2> id{}, count{};
+  for (uint32_t s = 0; s < 2; s++) {
+    id[s] = impl.read(Obs::mm_id, s);
+    count[s] = impl.read(Obs::mm_id_mapcount, s);
+    if (id[s] == 0) continue;
+    const int64_t held = static_cast<int64_t>(model.mm_mappings(static_cast<uint32_t>(id[s])));
+    if (count[s] > held)
+      return make(ViolationKind::contract, impl, indexed(Obs::mm_id_mapcount, s), held, count[s],
+                  "a slot never counts more mappings than its mm holds");
+  }
+  if (!exact) return std::nullopt;
+  // With at most two mms per epoch every mm that maps owns a slot with its exact count, and no
+  // other mm owns one.
+  for (uint32_t s = 0; s < 2; s++) {
+    if (id[s] == 0) continue;
+    const int64_t held = static_cast<int64_t>(model.mm_mappings(static_cast<uint32_t>(id[s])));
+    if (count[s] != held)
+      return make(ViolationKind::contract, impl, indexed(Obs::mm_id_mapcount, s), held, count[s],
+                  "exact slot count while at most two mms mapped at once");
+  }
+  for (const auto& [mm, m] : model.mms()) {
+    if (m.total() == 0 || id[0] == mm || id[1] == mm) continue;
+    return make(ViolationKind::contract, impl, "mm_id[*]", mm, 0,
+                "every mapping mm owns a slot while at most two mms mapped at once");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Violation> check_agreement(const ReferenceModel& model, const Implementation& impl,
+                                         PageRange scope, bool full) {
+  for (int i = 0; i < kNumObs; i++) {
+    const Obs obs = static_cast<Obs>(i);
+    const ObsInfo& info = obs_info(obs);
+    // A contract observable the model models is exact in this setup (e.g. maybe_mapped_shared of
+    // small and hugetlb folios, or without CONFIG_MM_ID): compare it like the others.
+    if (info.indexed || !model.models(obs) || !impl.models(obs)) continue;
+    const int64_t want = model.read(obs), have = impl.read(obs);
+    if (want != have)
+      return make(ViolationKind::mismatch, impl, std::string(info.name), want, have,
+                  "differs from the reference model");
+  }
+  if (full) scope = {0, model.setup().nr_pages()};
+  for (Obs obs : {Obs::page_mapcount, Obs::anon_exclusive}) {
+    if (!model.models(obs) || !impl.models(obs)) continue;
+    for (uint32_t p = scope.first; p < scope.last; p++) {
+      const int64_t want = model.read(obs, p), have = impl.read(obs, p);
+      if (want != have)
+        return make(ViolationKind::mismatch, impl, indexed(obs, p), want, have,
+                    "differs from the reference model");
+    }
+  }
+  if (auto v = check_slot_contracts(model, impl)) return v;
+  if (auto v = impl.check_invariants(scope, full)) return v;
+  if (full && model.total_mappings() == 0 && model.pins() == 0)
+    if (auto v = impl.check_free()) return v;
+  return std::nullopt;
+}
+
+}  // namespace foliocheck

@@ -1,0 +1,75 @@
+// The one interface every implementation of folio mapcount semantics offers, and its contract.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/vocab.h"
+
+namespace foliocheck {
+
+// What went wrong, found by check_agreement() or by an implementation's own invariants.
+// `mismatch` and `contract` compare an implementation with the reference model; `invariant` is an
+// implementation disagreeing with itself; `harness` is foliocheck disagreeing with itself (the
+// model's cached aggregates against a recount) and is never reported as a finding.
+enum class ViolationKind : uint8_t { mismatch, contract, invariant, harness };
+std::string_view violation_kind_name(ViolationKind k);
+
+struct Violation {
+  ViolationKind kind = ViolationKind::mismatch;
+  std::string impl;    // implementation name
+  std::string field;   // observable as `expect` spells it ("page_mapcount[3]"), or invariant name
+  int64_t expected = 0;
+  int64_t actual = 0;
+  std::string detail;  // one sentence: the rule that was broken
+
+  // Stable across runs and reductions: kind, implementation and field without indexes. Used to
+  // group fuzz findings and to keep a reducer on the same bug.
+  std::string signature() const;
+  std::string describe() const;
+};
+
+// An implementation holds ONE folio and applies rmap operations to it.
+//
+// Contract (every implementation, the reference model included):
+//  - reset(setup) builds a fresh folio as prep_compound_head does (every counter at its initial
+//    value, no mapping, no pin, statistics zero). Only called with a setup supports() accepts.
+//  - apply(op) runs the operation ONCE (callers expand `x=K`). When the model accepted the
+//    operation, the implementation must behave as the kernel does, including -EBUSY answers.
+//    Otherwise (replay --allow-invalid) it must still not crash, leak or write outside its own
+//    storage; each kernel sanity check (VM_WARN_ON*, VM_BUG_ON*) that fires adds one to
+//    `warnings` and one line to warning_log(), and the implementation goes on the way the kernel
+//    goes on. apply() does not allocate on the heap in the common case.
+//  - read(obs, index) returns LOGICAL values: -1 biases live only inside encodings. Booleans are
+//    0/1, `ret` is 0 or -EBUSY (-16). read() is only called for observables models() accepts,
+//    with index < nr_pages for page observables and index in {0,1} for slots; it may cost O(1)
+//    only, except average_page_mapcount etc. which are O(1) formulas too.
+//  - models(obs) says whether read() is meaningful for the current setup (e.g. page_mapcount is
+//    not, under no-page-mapcount, where the kernel has no per-page count).
+//  - check_invariants(scope, full) checks the implementation's own invariants (spec "(b)") that
+//    need no reference: O(1) folio-wide ones always, per-page ones for pages in `scope`, and the
+//    O(nr_pages) recounts only when `full` is set. Returns the first violation.
+//  - check_free() is what free_folio would check; only meaningful once nothing maps or pins.
+class Implementation {
+ public:
+  virtual ~Implementation() = default;
+  virtual std::string_view name() const = 0;
+  virtual bool supports(const Setup& setup) const = 0;
+  virtual void reset(const Setup& setup) = 0;
+  virtual void apply(const Op& op) = 0;
+  virtual bool models(Obs obs) const = 0;
+  virtual int64_t read(Obs obs, uint32_t index = 0) const = 0;
+  virtual std::optional<Violation> check_invariants(PageRange scope, bool full) const = 0;
+  // The kernel's free-path checks (spec 1.3: free_tail_page_prepare, "nonzero mapcount" on every
+  // page, "on deferred list" is NOT one of ours since PG_partially_mapped is sticky): called when
+  // the model holds no mapping and no pin; the first failing check, or nullopt.
+  virtual std::optional<Violation> check_free() const = 0;
+  virtual std::span<const std::string> warning_log() const = 0;
+};
+
+}  // namespace foliocheck

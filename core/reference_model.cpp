@@ -1,0 +1,618 @@
+// The reference model: stores the mappings themselves and derives every observable from them.
+#include "core/reference_model.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace foliocheck {
+namespace {
+
+constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
+constexpr int64_t kGupPinCountingBias = 1024;
+
+bool is_anon_only(OpKind k) {
+  switch (k) {
+    case OpKind::add_new_anon:
+    case OpKind::add_anon_ptes:
+    case OpKind::add_anon_pmd:
+    case OpKind::try_dup_anon_ptes:
+    case OpKind::try_dup_anon_pmd:
+    case OpKind::try_share_anon_pte:
+    case OpKind::try_share_anon_pmd:
+    case OpKind::hugetlb_add_new_anon:
+    case OpKind::hugetlb_add_anon:
+    case OpKind::hugetlb_try_dup_anon:
+    case OpKind::hugetlb_try_share_anon:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_file_only(OpKind k) {
+  switch (k) {
+    case OpKind::add_file_ptes:
+    case OpKind::add_file_pmd:
+    case OpKind::add_file_pud:
+    case OpKind::dup_file_ptes:
+    case OpKind::dup_file_pmd:
+    case OpKind::hugetlb_add_file:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string page_msg(const char* what, uint32_t page) {
+  return std::string(what) + " (page " + std::to_string(page) + ")";
+}
+
+}  // namespace
+
+std::optional<std::string> ReferenceModel::setup_error(const Setup& s) {
+  const Config& c = s.config;
+  if (c.bits != 32 && c.bits != 64) return "bits must be 32 or 64";
+  if (c.pmd_order < 2 || c.pmd_order >= c.pud_order || c.pud_order > 20)
+    return "geometry needs 2 <= pmd_order < pud_order <= 20";
+  if (s.folio.order < 0 || s.folio.order > c.pud_order) return "folio order must be 0..pud_order";
+  if (s.folio.hugetlb && s.folio.order < 2)
+    return "hugetlb folios have order >= 2 (they always have _entire_mapcount storage)";
+  if (s.folio.hugetlb && s.folio.type == FolioType::shmem)
+    return "hugetlb folios are anon or hugetlbfs files (type=file), never shmem";
+  // From 6.15 on TRANSPARENT_HUGEPAGE selects MM_ID (mm/Kconfig): a kernel without MM_ID has
+  // THP=n, hence no large anon or shmem folio (hugetlb and large pagecache folios remain).
+  if (c.semantics == Semantics::no_mm_id && s.large() && !s.folio.hugetlb &&
+      s.folio.type != FolioType::file)
+    return "no-mm-id is CONFIG_TRANSPARENT_HUGEPAGE=n (since 6.15 THP selects MM_ID, mm/Kconfig): "
+           "no kernel has a large anon or shmem folio without MM_ID";
+  if (s.has_mm_id() && s.large() && !s.folio.hugetlb &&
+      int64_t{s.nr_pages()} - 1 > mm_id_mapcount_max(c.bits))
+    return "W5: folio_large_nr_pages(folio) - 1 > MM_ID_MAPCOUNT_MAX (32-bit folios above order "
+           "15 cannot use CONFIG_MM_ID)";
+  return std::nullopt;
+}
+
+void ReferenceModel::reset(const Setup& setup) {
+  m_setup = setup;
+  m_mms.clear();
+  m_has_pinned.clear();
+  m_ae.assign(setup.nr_pages(), 0);
+  m_pins = 0;
+  m_partially_mapped = false;
+  m_ret = 0;
+  m_history = {};
+  m_page_pte.assign(setup.nr_pages(), 0);
+  m_pages_mapped = 0;
+  m_entire = 0;
+  m_total = 0;
+  m_mms_mapping = 0;
+  m_nr_ae = 0;
+}
+
+const MmMappings* ReferenceModel::mm(uint32_t id) const {
+  auto it = m_mms.find(id);
+  return it == m_mms.end() ? nullptr : &it->second;
+}
+
+uint64_t ReferenceModel::mm_mappings(uint32_t id) const {
+  const MmMappings* m = mm(id);
+  return m ? m->total() : 0;
+}
+
+bool ReferenceModel::has_pincount() const {
+  if (!m_setup.large()) return false;
+  // next, 32-bit: _pincount moved to page 2, which an order-1 folio does not have.
+  if (m_setup.config.semantics != Semantics::v6_12 && m_setup.config.bits == 32)
+    return m_setup.folio.order > 1;
+  return true;
+}
+
+bool ReferenceModel::maybe_dma_pinned() const {
+  if (has_pincount()) return m_pins > 0;
+  // Small folios count pins in the refcount, which every mapping also raises: a folio mapped
+  // 1023 times looks pinned. The model derives the same refcount the caller would hold.
+  const int64_t refcount = 1 + static_cast<int64_t>(m_total) + kGupPinCountingBias * m_pins;
+  return refcount >= kGupPinCountingBias;
+}
+
+bool ReferenceModel::slots_exact() const {
+  if (m_history.epoch_max_mms > 2) return false;
+  return m_setup.config.bits == 64 ||
+         static_cast<int64_t>(m_history.epoch_max_mm_mappings) <= mm_id_mapcount_max(32);
+}
+
+std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
+  const Setup& s = m_setup;
+  const OpInfo& info = op_info(op.kind);
+  const uint32_t n = s.nr_pages();
+  const uint32_t max_id = mm_id_max(s.config.bits);
+
+  if ((info.args & kArgMm) && (op.mm < 1 || op.mm > max_id))
+    return "W3: mm id outside MM_ID_MIN..MM_ID_MAX";
+  if (info.args & kArgSrc) {
+    if (op.src < 1 || op.src > max_id) return "W3: src mm id outside MM_ID_MIN..MM_ID_MAX";
+    if (op.src == op.mm) return "fork: the child (mm) must be another mm than the parent (src)";
+  }
+  if (op.exclusive && !(info.args & kArgExclusive)) return "this helper takes no RMAP_EXCLUSIVE";
+
+  if (info.level == kHugetlb) {
+    if (!s.folio.hugetlb) return "VM_WARN: hugetlb rmap helper on a non-hugetlb folio";
+  } else if (info.level != kAux) {
+    if (s.folio.hugetlb) return "R1: hugetlb folio passed to a non-hugetlb rmap helper";
+  }
+  if (is_anon_only(op.kind) && !s.anon()) return "VM_WARN: !folio_test_anon(folio)";
+  if (is_file_only(op.kind) && s.anon()) return "VM_WARN: folio_test_anon(folio) in a file helper";
+
+  if (info.args & kArgRange) {
+    if (op.nr == 0) return "R3: nr_pages <= 0";
+    if (op.page >= n) return "R4: first page not in the folio";
+    if (uint64_t{op.page} + op.nr > n) return "R5: page+nr-1 outside the folio";
+  }
+  if ((info.args & kArgPage) && op.page >= n) return "R4: page not in the folio";
+  if ((info.level == kPmd || info.level == kPud) && s.config.semantics == Semantics::no_mm_id)
+    return "no-mm-id is CONFIG_TRANSPARENT_HUGEPAGE=n (since 6.15 THP selects MM_ID, mm/Kconfig): "
+           "every PMD/PUD-level rmap helper is a WARN stub";
+  if (info.level == kPmd && !s.pmd_sized())
+    return "R6: PMD-level rmap of a folio that is not PMD-sized (N != HPAGE_PMD_NR)";
+  if (info.level == kPud) {
+    if (s.config.semantics == Semantics::v6_12) return "no PUD-level rmap in 6.12";
+    if (!s.pud_sized()) return "R7: PUD-level rmap of a folio that is not PUD-sized";
+  }
+
+  // Overflow of the 32-bit counters is not a kernel code path; keep traces clear of it.
+  const uint64_t added = mappings_added(op, s);
+  if (static_cast<int64_t>(m_total + added) >= kIntMax)
+    return "_large_mapcount would overflow INT_MAX";
+  if (static_cast<int64_t>(m_total + added) + kGupPinCountingBias * (m_pins + 1) >= kIntMax)
+    return "_refcount would overflow INT_MAX";
+
+  const MmMappings* dst = (info.args & kArgMm) ? mm(op.mm) : nullptr;
+  const MmMappings* src = (info.args & kArgSrc) ? mm(op.src) : nullptr;
+  // An exclusive anon page is mapped at most once: one PTE, or one PMD (plus one PTE while the
+  // PMD is being split); the add-anon VM_WARNs fire otherwise.
+  auto ae_range_ok = [&](uint32_t first, uint32_t nr) -> std::optional<std::string> {
+    for (uint32_t i = first; i < first + nr; i++) {
+      if (!(op.exclusive || m_ae[i])) continue;
+      if (m_page_pte[i] > 0)
+        return page_msg("VM_WARN: PageAnonExclusive page would be mapped by a second PTE", i);
+      if (s.large() && m_entire > 1)
+        return page_msg("VM_WARN: PageAnonExclusive page while entire_mapcount > 1", i);
+    }
+    return std::nullopt;
+  };
+
+  switch (op.kind) {
+    case OpKind::add_new_anon:
+      // Plain sets are only right while every counter is at its initial value.
+      if (m_total != 0)
+        return "folio_add_new_anon_rmap wants a FRESH folio (it plain-sets the counters)";
+      if (s.folio.order > s.config.pmd_order) return "no anon folio is larger than a PMD";
+      return std::nullopt;
+    case OpKind::add_anon_ptes:
+      return ae_range_ok(op.page, op.nr);
+    case OpKind::add_anon_pmd:
+      if ((op.exclusive || m_nr_ae > 0) && m_entire > 0)
+        return "VM_WARN: PageAnonExclusive page of a folio with entire_mapcount > 1";
+      // RMAP_EXCLUSIVE marks the head page; already AE pages hold at most one PTE.
+      if (op.exclusive && m_page_pte[0] > 1)
+        return "VM_WARN: RMAP_EXCLUSIVE PMD mapping of a head page mapped by several PTEs";
+      return std::nullopt;
+    case OpKind::add_file_ptes:
+    case OpKind::add_file_pmd:
+    case OpKind::add_file_pud:
+      return std::nullopt;
+    case OpKind::remove_ptes:
+      for (uint32_t i = op.page; i < op.page + op.nr; i++)
+        if (!dst || dst->pte.empty() || dst->pte[i] == 0)
+          return page_msg("mm holds no PTE mapping of the page", i);
+      return std::nullopt;
+    case OpKind::remove_pmd:
+      if (!dst || dst->pmd == 0) return "mm holds no PMD mapping of the folio";
+      return std::nullopt;
+    case OpKind::remove_pud:
+      if (!dst || dst->pud == 0) return "mm holds no PUD mapping of the folio";
+      return std::nullopt;
+    case OpKind::dup_file_ptes:
+      // The kernel updates neither _nr_pages_mapped nor the statistics on dup.
+      for (uint32_t i = op.page; i < op.page + op.nr; i++)
+        if (m_page_pte[i] == 0) return page_msg("dup of a page that is not PTE-mapped", i);
+      return std::nullopt;
+    case OpKind::dup_file_pmd:
+      if (m_pages_mapped != n)
+        return "folio_dup_file_rmap_pmd dups HPAGE_PMD_NR PTEs (kernel behaviour): every page "
+               "must already be PTE-mapped";
+      return std::nullopt;
+    case OpKind::try_dup_anon_ptes:
+      for (uint32_t i = op.page; i < op.page + op.nr; i++)
+        if (!src || src->pte.empty() || src->pte[i] == 0)
+          return page_msg("src holds no PTE mapping of the page", i);
+      return std::nullopt;
+    case OpKind::try_dup_anon_pmd:
+      if (!src || src->pmd == 0) return "src holds no PMD mapping of the folio";
+      if (m_nr_ae > m_ae[0])
+        return "VM_WARN: a PageAnonExclusive tail page would be mapped by two PMDs";
+      return std::nullopt;
+    case OpKind::try_share_anon_pte:
+      if (!m_ae[op.page]) return "VM_WARN: !PageAnonExclusive(page)";
+      return std::nullopt;
+    case OpKind::try_share_anon_pmd:
+      if (!m_ae[0]) return "VM_WARN: !PageAnonExclusive(head page)";
+      return std::nullopt;
+    case OpKind::hugetlb_add_new_anon:
+      if (m_total != 0)
+        return "hugetlb_add_new_anon_rmap wants a FRESH folio (it plain-sets the counters)";
+      return std::nullopt;
+    case OpKind::hugetlb_add_anon:
+      if ((op.exclusive || m_ae[0]) && m_entire > 0)
+        return "VM_WARN: PageAnonExclusive hugetlb folio with entire_mapcount > 1";
+      return std::nullopt;
+    case OpKind::hugetlb_add_file:
+      return std::nullopt;
+    case OpKind::hugetlb_remove:
+      if (!dst || dst->hugetlb == 0) return "mm holds no hugetlb mapping of the folio";
+      return std::nullopt;
+    case OpKind::hugetlb_try_dup_anon:
+      if (!src || src->hugetlb == 0) return "src holds no hugetlb mapping of the folio";
+      return std::nullopt;
+    case OpKind::hugetlb_try_share_anon:
+      if (!m_ae[0]) return "VM_WARN: !PageAnonExclusive(head page)";
+      return std::nullopt;
+    case OpKind::gup_pin:
+      if (!dst || dst->total() == 0) return "gup_pin: the mm does not map the folio";
+      return std::nullopt;
+    case OpKind::gup_unpin:
+      if (m_pins == 0) return "gup_unpin: the folio is not pinned";
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+MmMappings& ReferenceModel::mm_slot(uint32_t id) { return m_mms[id]; }
+
+void ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr) {
+  MmMappings& m = mm_slot(id);
+  if (m.pte.empty()) m.pte.assign(m_setup.nr_pages(), 0);
+  for (uint32_t i = page; i < page + nr; i++) {
+    m.pte[i]++;
+    if (m_page_pte[i]++ == 0) m_pages_mapped++;
+  }
+  m.pte_total += nr;
+  m_total += nr;
+}
+
+void ReferenceModel::remove_ptes(uint32_t id, uint32_t page, uint32_t nr) {
+  MmMappings& m = mm_slot(id);
+  uint32_t last = 0;
+  for (uint32_t i = page; i < page + nr; i++) {
+    m.pte[i]--;
+    if (--m_page_pte[i] == 0) {
+      m_pages_mapped--;
+      last++;
+    }
+  }
+  m.pte_total -= nr;
+  m_total -= nr;
+  const uint32_t n = m_setup.nr_pages();
+  if (m_setup.config.semantics == Semantics::no_page_mapcount)
+    deferred_split_if(m_total != 0 && m_total < n && m_entire == 0);
+  else
+    deferred_split_if(last > 0 && m_entire == 0 && m_pages_mapped > 0);
+}
+
+void ReferenceModel::add_entire(uint32_t id, uint32_t MmMappings::*level) {
+  mm_slot(id).*level += 1;
+  m_entire++;
+  m_total++;
+}
+
+void ReferenceModel::remove_entire(uint32_t id, uint32_t MmMappings::*level) {
+  mm_slot(id).*level -= 1;
+  m_entire--;
+  m_total--;
+  if (level == &MmMappings::hugetlb) return;
+  const uint32_t n = m_setup.nr_pages();
+  const bool last = m_entire == 0;
+  if (m_setup.config.semantics == Semantics::no_page_mapcount)
+    deferred_split_if(last && m_total != 0 && m_total < n);
+  else
+    deferred_split_if(level == &MmMappings::pmd && last && m_pages_mapped > 0 &&
+                      m_pages_mapped < n);
+}
+
+void ReferenceModel::deferred_split_if(bool partially_mapped) {
+  // deferred_split_folio() ignores order <= 1; only anon folios are queued.
+  if (partially_mapped && m_setup.anon() && m_setup.folio.order > 1) m_partially_mapped = true;
+}
+
+void ReferenceModel::after_change() {
+  uint32_t mapping = 0;
+  uint64_t most = 0;
+  for (const auto& [mm_id, m] : m_mms) {
+    const uint64_t t = m.total();
+    if (t) mapping++;
+    most = std::max(most, t);
+  }
+  m_mms_mapping = mapping;
+  if (m_total == 0) {
+    m_history.epoch_max_mms = 0;
+    m_history.epoch_max_mm_mappings = 0;
+    return;
+  }
+  m_history.ever_mapped = true;
+  m_history.epoch_max_mms = std::max(m_history.epoch_max_mms, mapping);
+  m_history.epoch_max_mm_mappings = std::max(m_history.epoch_max_mm_mappings, most);
+}
+
+void ReferenceModel::apply(const Op& op) {
+  const Setup& s = m_setup;
+  const uint32_t n = s.nr_pages();
+  auto set_ae = [&](uint32_t i, bool v) {
+    if (m_ae[i] == v) return;
+    m_ae[i] = v;
+    if (v)
+      m_nr_ae++;
+    else
+      m_nr_ae--;
+  };
+  // folio_needs_cow_for_dma(src_vma, folio): only mms that ever pinned can have pinned it.
+  auto needs_cow_for_dma = [&](uint32_t src) { return mm_has_pinned(src) && maybe_dma_pinned(); };
+  m_ret = 0;
+
+  switch (op.kind) {
+    case OpKind::add_new_anon:
+      if (!s.large()) {
+        add_ptes(op.mm, 0, 1);
+        if (op.exclusive) set_ae(0, true);
+      } else if (s.folio.order < s.config.pmd_order) {
+        add_ptes(op.mm, 0, n);
+        if (op.exclusive)
+          for (uint32_t i = 0; i < n; i++) set_ae(i, true);
+      } else {
+        add_entire(op.mm, &MmMappings::pmd);
+        if (op.exclusive) set_ae(0, true);
+      }
+      break;
+    case OpKind::add_anon_ptes:
+      add_ptes(op.mm, op.page, op.nr);
+      if (op.exclusive)
+        for (uint32_t i = op.page; i < op.page + op.nr; i++) set_ae(i, true);
+      break;
+    case OpKind::add_anon_pmd:
+      add_entire(op.mm, &MmMappings::pmd);
+      if (op.exclusive) set_ae(0, true);
+      break;
+    case OpKind::add_file_ptes:
+    case OpKind::dup_file_ptes:
+      add_ptes(op.mm, op.page, op.nr);
+      break;
+    case OpKind::add_file_pmd:
+      add_entire(op.mm, &MmMappings::pmd);
+      break;
+    case OpKind::add_file_pud:
+      add_entire(op.mm, &MmMappings::pud);
+      break;
+    case OpKind::remove_ptes:
+      remove_ptes(op.mm, op.page, op.nr);
+      break;
+    case OpKind::remove_pmd:
+      remove_entire(op.mm, &MmMappings::pmd);
+      break;
+    case OpKind::remove_pud:
+      remove_entire(op.mm, &MmMappings::pud);
+      break;
+    case OpKind::dup_file_pmd:
+      add_ptes(op.mm, 0, n);
+      break;
+    case OpKind::try_dup_anon_ptes: {
+      if (needs_cow_for_dma(op.src)) {
+        bool any_ae = false;
+        for (uint32_t i = op.page; i < op.page + op.nr; i++) any_ae |= m_ae[i] != 0;
+        if (any_ae) {
+          m_ret = -kEBUSY;
+          break;
+        }
+      }
+      for (uint32_t i = op.page; i < op.page + op.nr; i++) set_ae(i, false);
+      add_ptes(op.mm, op.page, op.nr);
+      break;
+    }
+    case OpKind::try_dup_anon_pmd:
+    case OpKind::hugetlb_try_dup_anon:
+      if (m_ae[0]) {
+        if (needs_cow_for_dma(op.src)) {
+          m_ret = -kEBUSY;
+          break;
+        }
+        set_ae(0, false);
+      }
+      add_entire(op.mm, op.kind == OpKind::try_dup_anon_pmd ? &MmMappings::pmd : &MmMappings::hugetlb);
+      break;
+    case OpKind::try_share_anon_pte:
+    case OpKind::try_share_anon_pmd:
+    case OpKind::hugetlb_try_share_anon: {
+      const uint32_t page = op.kind == OpKind::try_share_anon_pte ? op.page : 0;
+      if (maybe_dma_pinned())
+        m_ret = -kEBUSY;
+      else
+        set_ae(page, false);
+      break;
+    }
+    case OpKind::hugetlb_add_new_anon:
+      add_entire(op.mm, &MmMappings::hugetlb);
+      set_ae(0, true);
+      break;
+    case OpKind::hugetlb_add_anon:
+      add_entire(op.mm, &MmMappings::hugetlb);
+      if (op.exclusive) set_ae(0, true);
+      break;
+    case OpKind::hugetlb_add_file:
+      add_entire(op.mm, &MmMappings::hugetlb);
+      break;
+    case OpKind::hugetlb_remove:
+      remove_entire(op.mm, &MmMappings::hugetlb);
+      break;
+    case OpKind::gup_pin:
+      m_pins++;
+      m_has_pinned.insert(op.mm);
+      break;
+    case OpKind::gup_unpin:
+      m_pins--;
+      break;
+  }
+  after_change();
+}
+
+int64_t ReferenceModel::stat_mapped() const {
+  const Setup& s = m_setup;
+  if (s.folio.hugetlb) return 0;
+  if (!s.large()) return m_total > 0 ? 1 : 0;
+  if (s.config.semantics == Semantics::no_page_mapcount) return m_total > 0 ? s.nr_pages() : 0;
+  return m_entire > 0 ? s.nr_pages() : m_pages_mapped;
+}
+
+int64_t ReferenceModel::stat_pmdmapped() const {
+  const Setup& s = m_setup;
+  if (s.folio.hugetlb || !s.pmd_sized()) return 0;
+  return m_entire > 0 ? s.nr_pages() : 0;
+}
+
+int64_t ReferenceModel::precise_page_mapcount(uint32_t page) const {
+  if (m_setup.folio.hugetlb) return m_entire;  // the head page's word is its page type
+  return m_page_pte[page] + (m_setup.large() ? m_entire : 0);
+}
+
+bool ReferenceModel::models(Obs obs) const {
+  const Setup& s = m_setup;
+  const Semantics sem = s.config.semantics;
+  const bool large_slots = s.has_mm_id() && s.large() && !s.folio.hugetlb;
+  switch (obs) {
+    case Obs::nr_pages_mapped:
+      return s.large();
+    case Obs::entirely_mapped:
+      return s.large() && (s.folio.hugetlb || sem != Semantics::no_page_mapcount);
+    case Obs::average_page_mapcount:
+      return sem != Semantics::v6_12;
+    case Obs::maybe_mapped_shared:
+      return sem != Semantics::v6_12 && !large_slots;
+    case Obs::likely_mapped_shared:
+      return sem == Semantics::v6_12;
+    case Obs::pincount:
+      return has_pincount();
+    case Obs::page_mapcount:
+      return s.has_page_mapcount();
+    case Obs::shared_bit:
+    case Obs::mm_id:
+    case Obs::mm_id_mapcount:
+      return false;
+    default:
+      return true;
+  }
+}
+
+int64_t ReferenceModel::read(Obs obs, uint32_t index) const {
+  const Setup& s = m_setup;
+  const int64_t n = s.nr_pages();
+  const int64_t total = static_cast<int64_t>(m_total);
+  switch (obs) {
+    case Obs::folio_mapcount:
+      return total;
+    case Obs::mapped:
+      return total > 0;
+    case Obs::entire_mapcount:
+      return s.large() ? m_entire : 0;
+    case Obs::nr_pages_mapped:
+      if (s.config.semantics == Semantics::no_page_mapcount) return -1;
+      return s.folio.hugetlb ? 0 : m_pages_mapped;
+    case Obs::entirely_mapped:
+      return !s.folio.hugetlb && m_entire > 0;
+    case Obs::average_page_mapcount: {
+      if (!s.large()) return total;
+      if (total <= 0) return 0;
+      const int64_t e = m_entire;
+      if (total <= e) return e;
+      const int64_t avg = ((total - e) + n / 2) >> s.folio.order;
+      return std::max<int64_t>(avg + e, 1);
+    }
+    case Obs::maybe_mapped_shared:
+      if (!s.large() || s.folio.hugetlb) return total > 1;
+      return 1;  // no-mm-id: every large non-hugetlb folio may be shared
+    case Obs::likely_mapped_shared:
+      if (!s.large() || s.folio.hugetlb) return total > 1;
+      if (total <= 1) return 0;
+      if (m_entire > 0 || total > n) return 1;
+      return m_page_pte[0] > 1;
+    case Obs::pincount:
+      return m_pins;
+    case Obs::maybe_dma_pinned:
+      return maybe_dma_pinned();
+    case Obs::partially_mapped:
+      return m_partially_mapped;
+    case Obs::ret:
+      return m_ret;
+    case Obs::warnings:
+      return 0;
+    case Obs::nr_anon_mapped:
+      return s.anon() ? stat_mapped() : 0;
+    case Obs::nr_file_mapped:
+      return s.anon() ? 0 : stat_mapped();
+    case Obs::nr_anon_thps:
+      return s.anon() ? stat_pmdmapped() : 0;
+    case Obs::nr_shmem_pmdmapped:
+      return s.folio.type == FolioType::shmem ? stat_pmdmapped() : 0;
+    case Obs::nr_file_pmdmapped:
+      return s.folio.type == FolioType::file ? stat_pmdmapped() : 0;
+    case Obs::page_mapcount:
+      return precise_page_mapcount(index);
+    case Obs::anon_exclusive:
+      // PageAnonExclusive() answers for the head page on hugetlb (include/linux/page-flags.h).
+      return m_ae[s.folio.hugetlb ? 0 : index] != 0;
+    case Obs::mm_mapcount:
+      return static_cast<int64_t>(mm_mappings(index));
+    case Obs::shared_bit:
+    case Obs::mm_id:
+    case Obs::mm_id_mapcount:
+      return 0;
+  }
+  return 0;
+}
+
+std::optional<Violation> ReferenceModel::check_invariants(PageRange, bool full) const {
+  if (!full) return std::nullopt;
+  // Recount every cached aggregate from the mappings themselves.
+  const uint32_t n = m_setup.nr_pages();
+  std::vector<uint64_t> page(n, 0);
+  uint64_t total = 0, entire = 0;
+  uint32_t mms = 0;
+  for (const auto& [id, m] : m_mms) {
+    uint64_t pte_total = 0;
+    for (uint32_t i = 0; i < m.pte.size(); i++) {
+      page[i] += m.pte[i];
+      pte_total += m.pte[i];
+    }
+    if (pte_total != m.pte_total)
+      return Violation{ViolationKind::harness, "model", "mm_pte_total", int64_t(pte_total),
+                       int64_t(m.pte_total), "cached per-mm PTE total drifted"};
+    total += m.total();
+    entire += m.entire();
+    mms += m.total() > 0;
+  }
+  uint32_t mapped = 0, ae = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (page[i] != m_page_pte[i])
+      return Violation{ViolationKind::harness, "model", "page_pte[" + std::to_string(i) + "]",
+                       int64_t(page[i]), m_page_pte[i], "cached per-page PTE count drifted"};
+    mapped += page[i] > 0;
+    ae += m_ae[i] != 0;
+  }
+  auto drift = [](const char* f, int64_t want, int64_t have) {
+    return Violation{ViolationKind::harness, "model", f, want, have, "cached aggregate drifted"};
+  };
+  if (mapped != m_pages_mapped) return drift("pages_mapped", mapped, m_pages_mapped);
+  if (total != m_total) return drift("total", int64_t(total), int64_t(m_total));
+  if (entire != m_entire) return drift("entire", int64_t(entire), m_entire);
+  if (mms != m_mms_mapping) return drift("mms_mapping", mms, m_mms_mapping);
+  if (ae != m_nr_ae) return drift("nr_anon_exclusive", ae, m_nr_ae);
+  return std::nullopt;
+}
+
+}  // namespace foliocheck

@@ -1,0 +1,108 @@
+// The reference model: stores the mappings themselves and derives every observable from them.
+#pragma once
+
+#include <boost/container/flat_map.hpp>
+#include <boost/container/flat_set.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/implementation.h"
+
+namespace foliocheck {
+
+// What one mm holds of the folio: its page-table entries, never a counter encoding.
+struct MmMappings {
+  std::vector<uint32_t> pte;  // PTEs mapping each page (sized nr_pages on first PTE mapping)
+  uint64_t pte_total = 0;     // sum of pte[], kept so that "does this mm map?" is O(1)
+  uint32_t pmd = 0;           // PMD mappings of the whole folio
+  uint32_t pud = 0;           // PUD mappings of the whole folio
+  uint32_t hugetlb = 0;       // hugetlb page-table entries
+  uint64_t total() const { return pte_total + pmd + pud + hugetlb; }
+  uint32_t entire() const { return pmd + pud + hugetlb; }
+};
+
+// Facts about the past that contracts need (spec 5.2). An "epoch" starts when the folio becomes
+// completely unmapped: the slot algorithm is back to its initial state then (both slots free,
+// S = 0), so what happened before cannot matter.
+struct History {
+  bool ever_mapped = false;
+  uint32_t epoch_max_mms = 0;          // most distinct mms mapping at once in this epoch
+  uint64_t epoch_max_mm_mappings = 0;  // most mappings one mm held at once in this epoch
+};
+
+class ReferenceModel final : public Implementation {
+ public:
+  std::string_view name() const override { return "model"; }
+  bool supports(const Setup& setup) const override { return !setup_error(setup); }
+  void reset(const Setup& setup) override;
+  // Applies an operation the precondition accepted; unchecked otherwise.
+  void apply(const Op& op) override;
+  bool models(Obs obs) const override;
+  int64_t read(Obs obs, uint32_t index = 0) const override;
+  std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
+  std::optional<Violation> check_free() const override { return std::nullopt; }
+  std::span<const std::string> warning_log() const override { return {}; }
+
+  // Why a folio of this shape cannot exist in this configuration, or nullopt.
+  static std::optional<std::string> setup_error(const Setup& setup);
+  // Why the kernel must not be called with `op` now, in kernel terms ("R5: page+nr-1 outside the
+  // folio"), or nullopt. Covers __folio_rmap_sanity_checks, the large-mapcount checks, the
+  // PageAnonExclusive rules of __folio_add_anon_rmap and what each helper assumes of its caller.
+  std::optional<std::string> precondition(const Op& op) const;
+
+  const Setup& setup() const { return m_setup; }
+  const History& history() const { return m_history; }
+  // Distinct mms that currently map the folio.
+  uint32_t nr_mms_mapping() const { return m_mms_mapping; }
+  uint64_t total_mappings() const { return m_total; }
+  uint64_t mm_mappings(uint32_t mm) const;
+  // Mappings of one mm, or nullptr.
+  const MmMappings* mm(uint32_t mm) const;
+  const boost::container::flat_map<uint32_t, MmMappings>& mms() const { return m_mms; }
+  bool mm_has_pinned(uint32_t mm) const { return m_has_pinned.contains(mm); }
+  uint32_t pins() const { return m_pins; }
+  uint32_t entire() const { return m_entire; }
+  uint32_t pages_pte_mapped() const { return m_pages_mapped; }
+  uint32_t page_pte(uint32_t page) const { return m_page_pte[page]; }
+  bool page_anon_exclusive(uint32_t page) const { return m_ae[page] != 0; }
+  // Whether maybe_mapped_shared and the mm-id slots must be exact now (spec 5.2): at most two
+  // mms mapped at once in this epoch and no slot can have overflowed.
+  bool slots_exact() const;
+  // The per-page precise mapcount, folio_precise_page_mapcount.
+  int64_t precise_page_mapcount(uint32_t page) const;
+  bool has_pincount() const;
+  bool maybe_dma_pinned() const;
+
+ private:
+  int64_t stat_mapped() const;     // this folio's NR_{ANON,FILE}_MAPPED contribution
+  int64_t stat_pmdmapped() const;  // this folio's NR_ANON_THPS / NR_*_PMDMAPPED contribution
+  MmMappings& mm_slot(uint32_t mm);
+  void add_ptes(uint32_t mm, uint32_t page, uint32_t nr);
+  void remove_ptes(uint32_t mm, uint32_t page, uint32_t nr);
+  void add_entire(uint32_t mm, uint32_t MmMappings::*level);
+  void remove_entire(uint32_t mm, uint32_t MmMappings::*level);
+  void after_change();
+  void deferred_split_if(bool partially_mapped);
+
+  Setup m_setup;
+  boost::container::flat_map<uint32_t, MmMappings> m_mms;
+  boost::container::flat_set<uint32_t> m_has_pinned;  // mms with MMF_HAS_PINNED
+  std::vector<uint8_t> m_ae;                          // PageAnonExclusive per page
+  uint32_t m_pins = 0;
+  bool m_partially_mapped = false;  // PG_partially_mapped, sticky
+  int64_t m_ret = 0;
+  History m_history;
+
+  // Derived aggregates, cached so that an operation costs O(pages it touches); check_invariants
+  // recounts them from m_mms on full sweeps (a `harness` violation if they drift).
+  std::vector<uint32_t> m_page_pte;  // PTEs mapping each page, over all mms
+  uint32_t m_pages_mapped = 0;       // pages with m_page_pte > 0
+  uint32_t m_entire = 0;             // PMD + PUD + hugetlb mappings, over all mms
+  uint64_t m_total = 0;              // every page-table entry mapping the folio
+  uint32_t m_mms_mapping = 0;        // mms with total() > 0
+  uint32_t m_nr_ae = 0;              // pages with PageAnonExclusive
+};
+
+}  // namespace foliocheck

@@ -1,0 +1,27 @@
+// How a violation is named (its signature) and described to a person.
+#include <array>
+
+#include "core/implementation.h"
+
+namespace foliocheck {
+
+std::string_view violation_kind_name(ViolationKind k) {
+  static constexpr std::array<std::string_view, 4> kNames = {"mismatch", "contract", "invariant",
+                                                             "harness"};
+  return kNames[static_cast<size_t>(k)];
+}
+
+std::string Violation::signature() const {
+  // Indexes vary between reductions of the same bug; the field name does not.
+  std::string f = field.substr(0, field.find('['));
+  for (char& c : f)
+    if (c == ' ' || c == '/' || c == ':') c = '_';
+  return std::string(violation_kind_name(kind)) + "-" + impl + "-" + f;
+}
+
+std::string Violation::describe() const {
+  return std::string(violation_kind_name(kind)) + " in " + impl + ": " + field + " expected " +
+         std::to_string(expected) + ", actual " + std::to_string(actual) + " (" + detail + ")";
+}
+
+}  // namespace foliocheck

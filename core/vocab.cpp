@@ -1,0 +1,101 @@
+// Name tables for the vocabulary: operations, observables, variants and folio types.
+#include "core/vocab.h"
+
+#include <array>
+
+namespace foliocheck {
+namespace {
+
+constexpr std::array<OpInfo, kNumOpKinds> kOps = {{
+#define FOLIOCHECK_OP(e, name, args, level) {name, args, level},
+#include "core/ops.def"
+#undef FOLIOCHECK_OP
+}};
+
+constexpr std::array<ObsInfo, kNumObs> kObs = {{
+#define FOLIOCHECK_OBS(e, name, indexed, agreement) {name, indexed, agreement},
+#include "core/observables.def"
+#undef FOLIOCHECK_OBS
+}};
+
+constexpr std::array<std::string_view, kNumSemantics> kSemantics = {"v6.12", "mm-id",
+                                                                    "no-page-mapcount", "no-mm-id"};
+constexpr std::array<std::string_view, 3> kTypes = {"anon", "file", "shmem"};
+
+}  // namespace
+
+const OpInfo& op_info(OpKind kind) { return kOps[static_cast<size_t>(kind)]; }
+
+std::optional<OpKind> op_from_name(std::string_view name) {
+  for (size_t i = 0; i < kOps.size(); i++)
+    if (kOps[i].name == name) return static_cast<OpKind>(i);
+  return std::nullopt;
+}
+
+const ObsInfo& obs_info(Obs obs) { return kObs[static_cast<size_t>(obs)]; }
+
+std::optional<Obs> obs_from_name(std::string_view name) {
+  for (size_t i = 0; i < kObs.size(); i++)
+    if (kObs[i].name == name) return static_cast<Obs>(i);
+  return std::nullopt;
+}
+
+std::string_view semantics_name(Semantics s) { return kSemantics[static_cast<size_t>(s)]; }
+
+std::optional<Semantics> semantics_from_name(std::string_view name) {
+  for (size_t i = 0; i < kSemantics.size(); i++)
+    if (kSemantics[i] == name) return static_cast<Semantics>(i);
+  return std::nullopt;
+}
+
+std::string_view folio_type_name(FolioType t) { return kTypes[static_cast<size_t>(t)]; }
+
+std::optional<FolioType> folio_type_from_name(std::string_view name) {
+  for (size_t i = 0; i < kTypes.size(); i++)
+    if (kTypes[i] == name) return static_cast<FolioType>(i);
+  return std::nullopt;
+}
+
+// How many page-table entries the operation adds (a successful dup included).
+uint64_t mappings_added(const Op& op, const Setup& s) {
+  switch (op.kind) {
+    case OpKind::add_new_anon:
+      return s.large() && s.folio.order < s.config.pmd_order ? s.nr_pages() : 1;
+    case OpKind::add_anon_ptes:
+    case OpKind::add_file_ptes:
+    case OpKind::dup_file_ptes:
+    case OpKind::try_dup_anon_ptes:
+      return op.nr;
+    case OpKind::dup_file_pmd:
+      return s.nr_pages();
+    case OpKind::add_anon_pmd:
+    case OpKind::add_file_pmd:
+    case OpKind::add_file_pud:
+    case OpKind::try_dup_anon_pmd:
+    case OpKind::hugetlb_add_new_anon:
+    case OpKind::hugetlb_add_anon:
+    case OpKind::hugetlb_add_file:
+    case OpKind::hugetlb_try_dup_anon:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+PageRange touched_pages(const Op& op, const Setup& setup) {
+  const uint32_t n = setup.nr_pages();
+  const unsigned args = op_info(op.kind).args;
+  if (args & kArgRange) {
+    // Clamped: an invalid range (--allow-invalid) must not make a sweep read past the folio.
+    uint32_t first = op.page < n ? op.page : n;
+    uint64_t last = uint64_t{op.page} + op.nr;
+    return {first, static_cast<uint32_t>(last < n ? last : n)};
+  }
+  if (args & kArgPage) return {op.page < n ? op.page : n, op.page < n ? op.page + 1 : n};
+  // Whole-folio operations change per-page observables only through the head page (AE bit, and
+  // folio_dup_file_rmap_pmd, which the kernel runs as a PTE-level dup of every page).
+  if (op.kind == OpKind::dup_file_pmd || op.kind == OpKind::add_new_anon) return {0, n};
+  return {0, 1};
+}
+
+}  // namespace foliocheck

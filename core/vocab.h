@@ -1,0 +1,132 @@
+// The words every part of foliocheck speaks: variants, folio shapes, operations and observables.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace foliocheck {
+
+// Kernel configurations (spec table at the top): V0 = v6.12, V1 = mm-id, V2 = no-page-mapcount,
+// V3 = no-mm-id.
+enum class Semantics : uint8_t { v6_12, mm_id, no_page_mapcount, no_mm_id };
+inline constexpr int kNumSemantics = 4;
+
+enum class FolioType : uint8_t { anon, file, shmem };
+
+// Page-table geometry and word size. pmd_order/pud_order may be scaled down (e.g. pmd_order=2)
+// so that PMD-sized folios have few pages and edge cases appear in short traces.
+struct Config {
+  Semantics semantics = Semantics::mm_id;
+  int bits = 64;
+  int pmd_order = 9;
+  int pud_order = 18;
+  bool operator==(const Config&) const = default;
+};
+
+struct FolioShape {
+  int order = 0;
+  FolioType type = FolioType::anon;
+  bool hugetlb = false;
+  bool operator==(const FolioShape&) const = default;
+};
+
+// Everything a trace header fixes before the first operation.
+struct Setup {
+  Config config;
+  FolioShape folio;
+  bool operator==(const Setup&) const = default;
+
+  uint32_t nr_pages() const { return uint32_t{1} << folio.order; }
+  bool large() const { return folio.order >= 1; }
+  bool anon() const { return folio.type == FolioType::anon; }
+  bool pmd_sized() const { return folio.order == config.pmd_order; }
+  bool pud_sized() const { return folio.order == config.pud_order; }
+  bool has_mm_id() const {
+    return config.semantics == Semantics::mm_id || config.semantics == Semantics::no_page_mapcount;
+  }
+  bool has_page_mapcount() const { return config.semantics != Semantics::no_page_mapcount; }
+};
+
+// MM_ID_MAX: ids are 1..MM_ID_MAX (MM_ID_DUMMY = 0 never rmaps).
+constexpr uint32_t mm_id_max(int bits) { return bits == 64 ? 0x7FFFFFFFu : 0x7FFFu; }
+// MM_ID_MAPCOUNT_MAX: INT_MAX on 64-bit, SHRT_MAX on 32-bit.
+constexpr int64_t mm_id_mapcount_max(int bits) { return bits == 64 ? 0x7FFFFFFF : 0x7FFF; }
+
+inline constexpr int kEBUSY = 16;
+
+// Argument shapes and levels used by ops.def.
+enum : unsigned { kArgMm = 1, kArgSrc = 2, kArgRange = 4, kArgPage = 8, kArgExclusive = 16 };
+enum class Level : uint8_t { kPte, kPmd, kPud, kHugetlb, kAux };
+using enum Level;
+
+enum class OpKind : uint8_t {
+#define FOLIOCHECK_OP(e, name, args, level) e,
+#include "core/ops.def"
+#undef FOLIOCHECK_OP
+};
+inline constexpr int kNumOpKinds = 0
+#define FOLIOCHECK_OP(e, name, args, level) +1
+#include "core/ops.def"
+#undef FOLIOCHECK_OP
+    ;
+
+struct OpInfo {
+  std::string_view name;  // the kernel function's name, as a trace spells it
+  unsigned args;          // kArg* bits
+  Level level;
+};
+const OpInfo& op_info(OpKind kind);
+std::optional<OpKind> op_from_name(std::string_view name);
+
+// One call of a kernel rmap helper (or of a pin helper). `page`/`nr` are meaningful for PTE-range
+// operations (`page` alone for try_share_anon_pte); PMD/PUD/hugetlb operations cover the folio.
+struct Op {
+  OpKind kind = OpKind::add_anon_ptes;
+  uint32_t mm = 1;        // id of the vma's mm
+  uint32_t src = 0;       // parent mm of a dup (kArgSrc)
+  uint32_t page = 0;      // first page index
+  uint32_t nr = 1;        // number of pages
+  bool exclusive = false; // RMAP_EXCLUSIVE
+  uint32_t repeat = 1;    // x=K: the operation runs K times
+  bool operator==(const Op&) const = default;
+};
+
+// Pages [first, last) an operation touches; PMD/PUD/hugetlb operations touch none per page but
+// may change per-page observables of the head page (PageAnonExclusive), hence the head.
+struct PageRange {
+  uint32_t first = 0;
+  uint32_t last = 0;
+};
+PageRange touched_pages(const Op& op, const Setup& setup);
+// Page-table entries one successful run of `op` adds (what _large_mapcount grows by).
+uint64_t mappings_added(const Op& op, const Setup& setup);
+
+enum class Obs : uint8_t {
+#define FOLIOCHECK_OBS(e, name, indexed, agreement) e,
+#include "core/observables.def"
+#undef FOLIOCHECK_OBS
+};
+inline constexpr int kNumObs = 0
+#define FOLIOCHECK_OBS(e, name, indexed, agreement) +1
+#include "core/observables.def"
+#undef FOLIOCHECK_OBS
+    ;
+enum class Agreement : uint8_t { kExact, kContract };
+using enum Agreement;
+
+struct ObsInfo {
+  std::string_view name;
+  bool indexed;
+  Agreement agreement;
+};
+const ObsInfo& obs_info(Obs obs);
+std::optional<Obs> obs_from_name(std::string_view name);
+
+std::string_view semantics_name(Semantics s);
+std::optional<Semantics> semantics_from_name(std::string_view name);
+std::string_view folio_type_name(FolioType t);
+std::optional<FolioType> folio_type_from_name(std::string_view name);
+
+}  // namespace foliocheck

@@ -1,0 +1,760 @@
+// Bounded exhaustive search: every valid operation sequence up to a depth, breadth first.
+#include "explore/explore.h"
+#include "impl/registry.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/agreement.h"
+#include "trace/replay.h"
+
+namespace foliocheck {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Each op kind's own name says which folios it takes: the kernel names every anon-only helper
+// *_anon_* and every file-only one *_file_*, so the alphabet can drop them without asking the model
+// in every state.
+bool fits_folio_statically(OpKind kind, const Setup& s) {
+  const OpInfo& info = op_info(kind);
+  const std::string_view name = info.name;
+  if (name.find("_anon") != std::string_view::npos && !s.anon()) return false;
+  if (name.find("_file") != std::string_view::npos && s.anon()) return false;
+  switch (info.level) {
+    case kHugetlb:
+      return s.folio.hugetlb;
+    case kAux:
+      return true;
+    case kPmd:
+      return !s.folio.hugetlb && s.pmd_sized();
+    case kPud:
+      return !s.folio.hugetlb && s.pud_sized() && s.config.semantics != Semantics::v6_12;
+    case kPte:
+      return !s.folio.hugetlb;
+  }
+  return true;
+}
+
+struct Range {
+  uint32_t page, nr;
+  bool operator==(const Range&) const = default;
+};
+
+std::vector<Range> ranges_for(uint32_t n, uint32_t all_up_to) {
+  std::vector<Range> out;
+  if (n <= all_up_to) {
+    for (uint32_t p = 0; p < n; p++)
+      for (uint32_t nr = 1; p + nr <= n; nr++) out.push_back({p, nr});
+    return out;
+  }
+  const Range wanted[] = {{0, n}, {0, 1},     {n - 1, 1},         {n / 2, 1},
+                          {1, 1}, {0, n / 2}, {n / 2, n - n / 2}, {1, n - 2}};
+  for (const Range& r : wanted)
+    if (r.nr >= 1 && r.page + r.nr <= n && std::find(out.begin(), out.end(), r) == out.end())
+      out.push_back(r);
+  return out;
+}
+
+std::vector<uint32_t> pages_for(uint32_t n, uint32_t all_up_to) {
+  std::vector<uint32_t> out;
+  if (n <= all_up_to) {
+    for (uint32_t p = 0; p < n; p++) out.push_back(p);
+    return out;
+  }
+  for (uint32_t p : {0u, 1u, n / 2, n - 1})
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  return out;
+}
+
+bool is_overflow_kind(OpKind k) {
+  return k == OpKind::add_anon_ptes || k == OpKind::add_file_ptes || k == OpKind::dup_file_ptes ||
+         k == OpKind::try_dup_anon_ptes || k == OpKind::remove_ptes;
+}
+
+uint64_t mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  x ^= x >> 31;
+  return x;
+}
+
+// 128 bits from two lanes with different multipliers: a collision would silently merge two states,
+// so one 64-bit hash over millions of states is not enough margin.
+StateKey hash_words(const std::vector<int64_t>& words) {
+  uint64_t a = 0x243F6A8885A308D3ull, b = 0x13198A2E03707344ull;
+  for (int64_t w : words) {
+    const uint64_t u = static_cast<uint64_t>(w);
+    a = (a ^ u) * 0x9E3779B97F4A7C15ull;
+    a ^= a >> 29;
+    b = (b + u) * 0xD6E8FEB86659FD93ull;
+    b ^= b >> 32;
+  }
+  // Never all-zero in `a`: KeySet uses that as its empty slot.
+  return {mix(a ^ words.size()) | 1, mix(b + words.size())};
+}
+
+// An open-addressing set of keys: the visited set is the hottest structure of the search, and a
+// node-based set spends its time in cache misses and allocation.
+class KeySet {
+ public:
+  KeySet() : m_slots(1024) {}
+  // True if `k` was not there before.
+  bool insert(StateKey k) {
+    if ((m_count + 1) * 2 > m_slots.size()) grow();
+    return place(m_slots, k);
+  }
+  size_t size() const { return m_count; }
+
+ private:
+  bool place(std::vector<StateKey>& slots, StateKey k) {
+    const size_t mask = slots.size() - 1;
+    for (size_t i = k.b & mask;; i = (i + 1) & mask) {
+      if (slots[i].a == 0) {
+        slots[i] = k;
+        m_count++;
+        return true;
+      }
+      if (slots[i] == k) return false;
+    }
+  }
+  void grow() {
+    std::vector<StateKey> bigger(m_slots.size() * 2);
+    m_count = 0;
+    for (const StateKey& k : m_slots)
+      if (k.a != 0) place(bigger, k);
+    m_slots.swap(bigger);
+  }
+  std::vector<StateKey> m_slots;
+  size_t m_count = 0;
+};
+
+std::optional<Violation> check_all(const ReferenceModel& model,
+                                   const std::vector<std::unique_ptr<Implementation>>& impls,
+                                   PageRange scope) {
+  // Every state is compared in full, as Differential does on its periodic sweeps: scaled folios
+  // are small, and a violation must be seen in the state where it first exists.
+  if (auto v = model.check_invariants(scope, true)) return v;
+  for (const auto& impl : impls)
+    if (auto v = check_agreement(model, *impl, scope, true)) return v;
+  return std::nullopt;
+}
+
+// Builds StateKeys, keeping its scratch vectors between calls.
+struct KeyBuilder {
+  // What each implementation (the model first) models never changes within one setup, so it is
+  // asked once.
+  struct Plan {
+    std::vector<Obs> scalars;
+    std::vector<Obs> pages;
+    bool mm_mapcount = false, mm_id = false, mm_id_mapcount = false;
+  };
+  std::vector<Plan> plans;
+  std::vector<int64_t> words;
+  std::vector<std::vector<int64_t>> sigs;  // per-mm signatures
+  std::vector<uint32_t> order;             // mm indexes sorted by signature
+  std::vector<uint32_t> rename;            // mm index -> canonical number
+
+  // The canonical key of the current state (model + every implementation's reads), with mms
+  // renamed by sorted signature; also returns which mms are touched. Two mms with equal signatures
+  // are interchangeable, so ties cannot make the key depend on the names.
+  StateKey build(const ReferenceModel& model,
+                 const std::vector<std::unique_ptr<Implementation>>& impls,
+                 const std::vector<uint32_t>& ids, uint32_t& touched) {
+    const uint32_t mms = static_cast<uint32_t>(ids.size());
+    const Setup& s = model.setup();
+    const uint32_t n = s.nr_pages();
+    if (plans.size() != impls.size() + 1) {
+      plans.clear();
+      auto plan = [&](const Implementation& impl) {
+        Plan p;
+        for (int i = 0; i < kNumObs; i++) {
+          const Obs obs = static_cast<Obs>(i);
+          if (!obs_info(obs).indexed && impl.models(obs)) p.scalars.push_back(obs);
+        }
+        for (Obs obs : {Obs::page_mapcount, Obs::anon_exclusive})
+          if (impl.models(obs)) p.pages.push_back(obs);
+        p.mm_mapcount = impl.models(Obs::mm_mapcount);
+        p.mm_id = impl.models(Obs::mm_id);
+        p.mm_id_mapcount = impl.models(Obs::mm_id_mapcount);
+        plans.push_back(std::move(p));
+      };
+      plan(model);
+      for (const auto& impl : impls) plan(*impl);
+    }
+    sigs.resize(mms);
+    for (uint32_t i = 0; i < mms; i++) {
+      const uint32_t m = ids[i];
+      std::vector<int64_t>& sig = sigs[i];
+      sig.clear();
+      const MmMappings* mm = model.mm(m);
+      if (mm && !mm->pte.empty())
+        sig.insert(sig.end(), mm->pte.begin(), mm->pte.end());
+      else
+        sig.insert(sig.end(), n, 0);
+      sig.push_back(mm ? mm->pmd : 0);
+      sig.push_back(mm ? mm->pud : 0);
+      sig.push_back(mm ? mm->hugetlb : 0);
+      sig.push_back(model.mm_has_pinned(m));
+      for (size_t k = 0; k < impls.size(); k++) {
+        const Plan& p = plans[k + 1];
+        if (p.mm_mapcount) sig.push_back(impls[k]->read(Obs::mm_mapcount, m));
+        if (p.mm_id)
+          for (uint32_t slot = 0; slot < 2; slot++)
+            sig.push_back(impls[k]->read(Obs::mm_id, slot) == m);
+      }
+    }
+    touched = 0;
+    for (uint32_t i = 0; i < mms; i++)
+      if (std::any_of(sigs[i].begin(), sigs[i].end(), [](int64_t v) { return v != 0; }))
+        touched |= 1u << i;
+    order.resize(mms);
+    for (uint32_t i = 0; i < mms; i++) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t x, uint32_t y) { return sigs[x] < sigs[y]; });
+    rename.assign(mms, 0);
+    for (uint32_t i = 0; i < mms; i++) rename[order[i]] = i + 1;
+
+    words.clear();
+    const History& h = model.history();
+    words.push_back(h.ever_mapped);
+    words.push_back(h.epoch_max_mms);
+    words.push_back(static_cast<int64_t>(h.epoch_max_mm_mappings));
+    words.push_back(model.pins());
+    for (uint32_t i : order) words.insert(words.end(), sigs[i].begin(), sigs[i].end());
+    auto obs_words = [&](const Implementation& impl, const Plan& p) {
+      for (Obs obs : p.scalars) words.push_back(impl.read(obs));
+      for (Obs obs : p.pages)
+        for (uint32_t page = 0; page < n; page++) words.push_back(impl.read(obs, page));
+      for (uint32_t slot = 0; slot < 2; slot++) {
+        if (p.mm_id) {
+          const int64_t id = impl.read(Obs::mm_id, slot);
+          const auto it = std::find(ids.begin(), ids.end(), id);
+          // An id outside the searched mms can only come from a broken encoding; keep it apart.
+          words.push_back(it != ids.end() ? rename[it - ids.begin()]
+                                          : (id == 0 ? 0 : (int64_t{1} << 40) + id));
+        }
+        if (p.mm_id_mapcount) words.push_back(impl.read(Obs::mm_id_mapcount, slot));
+      }
+    };
+    obs_words(model, plans[0]);
+    for (size_t i = 0; i < impls.size(); i++) obs_words(*impls[i], plans[i + 1]);
+    return hash_words(words);
+  }
+};
+
+}  // namespace
+
+StateKey explore_state_key(const ReferenceModel& model,
+                           const std::vector<std::unique_ptr<Implementation>>& impls,
+                           uint32_t mms) {
+  KeyBuilder b;
+  uint32_t touched = 0;
+  std::vector<uint32_t> ids(mms);
+  for (uint32_t i = 0; i < mms; i++) ids[i] = i + 1;
+  return b.build(model, impls, ids, touched);
+}
+
+std::string_view explore_outcome_name(ExploreResult::Outcome o) {
+  switch (o) {
+    case ExploreResult::running:
+      return "running";
+    case ExploreResult::bounded:
+      return "bounded";
+    case ExploreResult::closed:
+      return "closed";
+    case ExploreResult::violation:
+      return "violation";
+    case ExploreResult::limit:
+      return "limit";
+  }
+  return "running";
+}
+
+Trace ExploreResult::as_trace(const Setup& setup) const { return make_trace(setup, trace); }
+
+std::vector<uint32_t> explore_mm_ids(const ExploreOptions& o) {
+  if (!o.mm_ids.empty()) return o.mm_ids;
+  std::vector<uint32_t> ids(o.mms);
+  for (uint32_t i = 0; i < o.mms; i++) ids[i] = i + 1;
+  return ids;
+}
+
+std::vector<Op> explore_alphabet(const ExploreOptions& o) {
+  const std::vector<uint32_t> ids = explore_mm_ids(o);
+  const Setup& s = o.setup;
+  const uint32_t n = s.nr_pages();
+  const std::vector<Range> ranges = ranges_for(n, o.all_ranges_up_to);
+  const std::vector<uint32_t> pages = pages_for(n, o.all_ranges_up_to);
+  std::vector<Op> out;
+  for (int k = 0; k < kNumOpKinds; k++) {
+    const OpKind kind = static_cast<OpKind>(k);
+    if (!fits_folio_statically(kind, s)) continue;
+    const unsigned args = op_info(kind).args;
+    std::vector<Op> ops(1);
+    ops[0].kind = kind;
+    auto expand = [&](auto&& f) {
+      std::vector<Op> next;
+      for (const Op& op : ops) f(op, next);
+      ops = std::move(next);
+    };
+    if (args & kArgMm)
+      expand([&](const Op& op, std::vector<Op>& next) {
+        for (uint32_t m : ids) {
+          Op x = op;
+          x.mm = m;
+          next.push_back(x);
+        }
+      });
+    if (args & kArgSrc)
+      expand([&](const Op& op, std::vector<Op>& next) {
+        for (uint32_t m : ids) {
+          if (m == op.mm) continue;
+          Op x = op;
+          x.src = m;
+          next.push_back(x);
+        }
+      });
+    if (args & kArgRange)
+      expand([&](const Op& op, std::vector<Op>& next) {
+        for (const Range& r : ranges) {
+          Op x = op;
+          x.page = r.page;
+          x.nr = r.nr;
+          next.push_back(x);
+        }
+      });
+    if (args & kArgPage)
+      expand([&](const Op& op, std::vector<Op>& next) {
+        for (uint32_t p : pages) {
+          Op x = op;
+          x.page = p;
+          next.push_back(x);
+        }
+      });
+    if (args & kArgExclusive)
+      expand([&](const Op& op, std::vector<Op>& next) {
+        next.push_back(op);
+        Op x = op;
+        x.exclusive = true;
+        next.push_back(x);
+      });
+    if (o.overflow && is_overflow_kind(kind)) {
+      // Just below and just past SHRT_MAX + 1 logical mappings of one mm, in one statement each.
+      const uint32_t below = 32768 / n;
+      std::vector<Op> extra;
+      for (const Op& op : ops) {
+        if (op.page != 0 || op.nr != n || op.exclusive || below == 0) continue;
+        for (uint32_t k2 : {below, below + 1}) {
+          Op x = op;
+          x.repeat = k2;
+          extra.push_back(x);
+        }
+      }
+      ops.insert(ops.end(), extra.begin(), extra.end());
+    }
+    out.insert(out.end(), ops.begin(), ops.end());
+  }
+  return out;
+}
+
+struct Explorer::State {
+  struct Node {
+    uint32_t parent;
+    uint32_t touched;  // mms (bit mm-1) whose part of the state is not that of an unused mm
+    Op op;
+  };
+  ReferenceModel root;
+  std::vector<uint32_t> ids;  // the mm ids taking part
+  std::vector<std::unique_ptr<Implementation>> impls;
+  std::vector<Op> alphabet;
+  std::vector<Node> nodes;
+  std::vector<uint32_t> frontier;
+  KeySet visited;
+  KeyBuilder keys;
+  Clock::time_point start;
+  Clock::time_point last_progress;
+  double seconds_before = 0;  // time spent in earlier expand_level calls
+
+  std::vector<Op> path_to(uint32_t node) const {
+    std::vector<Op> path;
+    for (uint32_t i = node; i != 0; i = nodes[i].parent) path.push_back(nodes[i].op);
+    std::reverse(path.begin(), path.end());
+    return path;
+  }
+
+  double elapsed() const {
+    return std::chrono::duration<double>(Clock::now() - start).count() + seconds_before;
+  }
+};
+
+Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_state(new State) {
+  const Setup& s = m_options.setup;
+  if (auto why = ReferenceModel::setup_error(s)) {
+    m_error = *why;
+    return;
+  }
+  State& st = *m_state;
+  st.ids = explore_mm_ids(m_options);
+  m_options.mms = static_cast<uint32_t>(st.ids.size());
+  // The touched-mm bitmask has 16 bits to spare, and more mms would never finish anyway.
+  if (st.ids.empty() || st.ids.size() > 16) {
+    m_error = "mms must be 1..16";
+    return;
+  }
+  for (size_t i = 0; i < st.ids.size(); i++) {
+    if (st.ids[i] < 1 || st.ids[i] > mm_id_max(s.config.bits)) {
+      m_error = "mm id " + std::to_string(st.ids[i]) + " outside MM_ID_MIN..MM_ID_MAX (1.." +
+                std::to_string(mm_id_max(s.config.bits)) + ")";
+      return;
+    }
+    if (std::find(st.ids.begin(), st.ids.begin() + static_cast<std::ptrdiff_t>(i), st.ids[i]) !=
+        st.ids.begin() + static_cast<std::ptrdiff_t>(i)) {
+      m_error = "mm id " + std::to_string(st.ids[i]) + " named twice";
+      return;
+    }
+  }
+  const ImplementationChoice choice = choose_implementations(s, m_options.impls);
+  if (auto why = choice.error(s)) {
+    m_error = *why;
+    return;
+  }
+  st.impls = make_implementations(choice.names);
+  for (const auto& impl : st.impls) m_result.impls.emplace_back(impl->name());
+  st.alphabet = explore_alphabet(m_options);
+  st.root.reset(s);
+  for (auto& impl : st.impls) impl->reset(s);
+  st.start = st.last_progress = Clock::now();
+  // The initial state is a state too: a wrong initial value is a violation of length zero.
+  if (auto v = check_all(st.root, st.impls, {0, s.nr_pages()})) {
+    m_result.outcome = ExploreResult::violation;
+    m_result.found = std::move(v);
+    m_result.seconds = st.elapsed();
+    return;
+  }
+  uint32_t touched = 0;
+  st.visited.insert(st.keys.build(st.root, st.impls, st.ids, touched));
+  st.nodes.push_back({0, touched, Op{}});
+  st.frontier.push_back(0);
+  m_result.states = 1;
+  m_result.outcome = m_options.depth == 0 ? ExploreResult::bounded : ExploreResult::running;
+  st.seconds_before = m_result.seconds = st.elapsed();
+}
+
+Explorer::~Explorer() = default;
+
+bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& progress) {
+  if (m_error || m_result.outcome != ExploreResult::running) return false;
+  State& st = *m_state;
+  st.start = st.last_progress = Clock::now();
+  const Setup& s = m_options.setup;
+  const uint32_t mms = m_options.mms;
+  const uint32_t level = m_result.depth + 1;
+  std::vector<uint32_t> next;
+  ExploreProgress prog;
+  prog.depth = level;
+  prog.level_size = st.frontier.size();
+
+  auto finish = [&](ExploreResult::Outcome outcome) {
+    m_result.outcome = outcome;
+    st.seconds_before = m_result.seconds = st.elapsed();
+    return false;
+  };
+  auto apply_all = [&](const Op& op) {
+    for (uint32_t r = 0; r < op.repeat; r++)
+      for (auto& impl : st.impls) impl->apply(op);
+    m_result.applied += op.repeat;
+  };
+
+  ReferenceModel parent, model;
+  for (size_t fi = 0; fi < st.frontier.size(); fi++) {
+    const uint32_t node = st.frontier[fi];
+    const std::vector<Op> path = st.path_to(node);
+    const uint32_t touched = st.nodes[node].touched;
+    // The one unused mm worth trying: the others give states that differ only by mm names.
+    uint32_t fresh = mms;
+    for (uint32_t i = 0; i < mms && fresh == mms; i++)
+      if (!(touched & (1u << i))) fresh = i;
+    auto usable = [&](uint32_t id) {
+      const uint32_t i =
+          static_cast<uint32_t>(std::find(st.ids.begin(), st.ids.end(), id) - st.ids.begin());
+      return i < mms && ((touched & (1u << i)) || i == fresh);
+    };
+
+    parent = st.root;
+    for (const Op& op : path)
+      for (uint32_t r = 0; r < op.repeat; r++) parent.apply(op);
+
+    for (const Op& cand : st.alphabet) {
+      const unsigned args = op_info(cand.kind).args;
+      if ((args & kArgMm) && !usable(cand.mm)) continue;
+      if ((args & kArgSrc) && !usable(cand.src)) continue;
+      if (parent.precondition(cand)) continue;
+
+      model = parent;  // assignment keeps the scratch model's buffers
+      for (auto& impl : st.impls) impl->reset(s);
+      for (const Op& op : path) apply_all(op);
+      const PageRange scope = touched_pages(cand, s);
+      bool valid = true;
+      std::optional<Violation> found;
+      for (uint32_t r = 0; r < cand.repeat && !found; r++) {
+        if (r > 0 && model.precondition(cand)) {
+          valid = false;
+          break;
+        }
+        model.apply(cand);
+        for (auto& impl : st.impls) impl->apply(cand);
+        m_result.applied++;
+        // The states between the repetitions of `x=K` get no key of their own: check each.
+        if (r + 1 < cand.repeat) found = check_all(model, st.impls, scope);
+      }
+      if (!valid) continue;
+      m_result.transitions++;
+      uint32_t child_touched = 0;
+      // A state already known was checked when it was first reached, and equal keys check alike.
+      if (!found && st.visited.insert(st.keys.build(model, st.impls, st.ids, child_touched))) {
+        found = check_all(model, st.impls, scope);
+        if (!found) {
+          st.nodes.push_back({node, child_touched, cand});
+          next.push_back(static_cast<uint32_t>(st.nodes.size() - 1));
+          m_result.states++;
+        }
+      }
+      if (found) {
+        m_result.found = std::move(found);
+        m_result.trace = path;
+        m_result.trace.push_back(cand);
+        return finish(ExploreResult::violation);
+      }
+      if ((m_result.transitions & 255) == 0) {
+        const double t = st.elapsed();
+        if ((m_options.max_seconds > 0 && t >= m_options.max_seconds) ||
+            (m_options.max_states > 0 && m_result.states >= m_options.max_states))
+          return finish(ExploreResult::limit);
+        if (progress &&
+            std::chrono::duration<double>(Clock::now() - st.last_progress).count() >= 0.25) {
+          st.last_progress = Clock::now();
+          prog.states = m_result.states;
+          prog.transitions = m_result.transitions;
+          prog.level_done = fi;
+          prog.seconds = t;
+          progress(prog);
+        }
+      }
+    }
+  }
+  m_result.depth = level;
+  st.frontier = std::move(next);
+  if (st.frontier.empty()) return finish(ExploreResult::closed);
+  if (level >= m_options.depth) return finish(ExploreResult::bounded);
+  st.seconds_before = m_result.seconds = st.elapsed();
+  if (progress) {
+    prog.states = m_result.states;
+    prog.transitions = m_result.transitions;
+    prog.level_done = prog.level_size;
+    prog.seconds = m_result.seconds;
+    progress(prog);
+  }
+  return true;
+}
+
+const ExploreResult& Explorer::run(const std::function<void(const ExploreProgress&)>& progress) {
+  while (expand_level(progress)) {
+  }
+  return m_result;
+}
+
+namespace {
+
+struct EncodingInfo {
+  Semantics semantics;
+  int bits;
+  std::string_view name;
+};
+constexpr EncodingInfo kEncodings[] = {
+#define FOLIOCHECK_ENCODING(sem, bits, name, sentence) {Semantics::sem, bits, name},
+#include "impl/encodings.def"
+#undef FOLIOCHECK_ENCODING
+};
+
+// The folio shapes a mutant hunt tries, cheapest and most telling first. Scaled geometry: order 2
+// is PMD-sized (4 pages), order 3 PUD-sized (8 pages, with the representative ranges only: all 36
+// ranges of 8 pages multiply the state space without reaching new code).
+struct HuntShape {
+  int order;
+  FolioType type;
+  bool hugetlb;
+  uint32_t mms;
+  bool overflow;  // only for 32-bit encodings, where short slot counts can wrap
+  uint32_t all_ranges_up_to;
+  bool high_ids;  // MM_ID_MAX and MM_ID_MAX - 1, for encodings that store ids (CONFIG_MM_ID)
+};
+constexpr HuntShape kHuntShapes[] = {
+    {2, FolioType::anon, false, 2, false, 8, false},
+    {2, FolioType::file, false, 2, false, 8, false},
+    {0, FolioType::anon, false, 2, false, 8, false},
+    {1, FolioType::anon, false, 2, false, 8, false},
+    {2, FolioType::shmem, false, 2, false, 8, false},
+    {3, FolioType::file, false, 2, false, 4, false},
+    {2, FolioType::anon, true, 2, false, 8, false},
+    {2, FolioType::file, true, 2, false, 8, false},
+    {2, FolioType::file, false, 3, false, 8, false},
+    {2, FolioType::file, false, 2, true, 8, false},
+    {2, FolioType::file, false, 2, false, 8, true},
+    {2, FolioType::anon, false, 3, false, 8, false},
+};
+
+}  // namespace
+
+std::vector<ExploreOptions> mutant_setups(const MutantInfo& mutant, uint32_t max_depth) {
+  std::vector<const EncodingInfo*> listed;
+  std::string_view rest = mutant.encodings;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view name = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    for (const EncodingInfo& e : kEncodings)
+      if (e.name == name) listed.push_back(&e);
+  }
+  // One encoding per variant: a mistake in shared code shows on both word sizes, and 64-bit ids
+  // keep the alphabet the same; 32-bit only where the mutant lives there alone.
+  std::vector<const EncodingInfo*> chosen;
+  for (const EncodingInfo* e : listed) {
+    auto same = std::find_if(chosen.begin(), chosen.end(),
+                             [&](const EncodingInfo* c) { return c->semantics == e->semantics; });
+    if (same == chosen.end())
+      chosen.push_back(e);
+    else if ((*same)->bits == 32 && e->bits == 64)
+      *same = e;
+  }
+  std::vector<ExploreOptions> out;
+  for (const EncodingInfo* e : chosen) {
+    for (const HuntShape& shape : kHuntShapes) {
+      if (shape.overflow && e->bits != 32) continue;
+      const bool stores_ids =
+          e->semantics == Semantics::mm_id || e->semantics == Semantics::no_page_mapcount;
+      if (shape.high_ids && !stores_ids) continue;
+      ExploreOptions o;
+      o.setup.config.semantics = e->semantics;
+      o.setup.config.bits = e->bits;
+      o.setup.config.pmd_order = 2;
+      o.setup.config.pud_order = 3;
+      o.setup.folio = {shape.order, shape.type, shape.hugetlb};
+      if (ReferenceModel::setup_error(o.setup)) continue;
+      o.mms = shape.mms;
+      o.depth = max_depth;
+      o.overflow = shape.overflow;
+      o.all_ranges_up_to = shape.all_ranges_up_to;
+      if (shape.high_ids) o.mm_ids = {mm_id_max(e->bits), mm_id_max(e->bits) - 1};
+      o.impls = {std::string(e->name)};
+      out.push_back(std::move(o));
+    }
+  }
+  return out;
+}
+
+MutantSearch explore_mutant(const MutantInfo& mutant, uint32_t max_depth, double budget_seconds) {
+  const Mutant before = active_mutant();
+  set_active_mutant(mutant.mutant);
+  const auto start = Clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  MutantSearch hunt;
+
+  // A kill counts only if the unmutated encoding passes the same trace; otherwise the violation is
+  // someone else's bug, and counting it would make a dead mutant of a live one.
+  auto take_violation = [&](const Explorer& e) {
+    const ExploreResult& r = e.result();
+    set_active_mutant(Mutant::none);
+    ReplayOptions ro;
+    ro.impls = e.options().impls;
+    ro.sweep_every = 1;
+    const ReplayReport baseline = replay_trace(r.as_trace(e.options().setup), ro);
+    set_active_mutant(mutant.mutant);
+    if (baseline.result != ReplayReport::ok) {
+      std::string text = print_setup(e.options().setup);
+      std::replace(text.begin(), text.end(), '\n', ' ');
+      for (const Op& op : r.trace) text += "| " + print_op(op) + " ";
+      hunt.unmutated_failures.push_back(text + "=> " + r.found->describe());
+      return false;
+    }
+    hunt.killed = true;
+    hunt.where = e.options();
+    hunt.encoding = e.options().impls.front();
+    hunt.trace = r.trace;
+    hunt.found = r.found;
+    return true;
+  };
+
+  // Searches `setups` up to `depth`, all advanced one level at a time; true on a kill.
+  auto search = [&](std::vector<ExploreOptions> setups, uint32_t depth) {
+    std::vector<std::unique_ptr<Explorer>> explorers;
+    bool killed = false;
+    for (ExploreOptions& o : setups) {
+      o.depth = depth;
+      auto e = std::make_unique<Explorer>(std::move(o));
+      if (e->error()) continue;
+      hunt.setups++;
+      if (e->result().outcome == ExploreResult::violation && !killed) killed = take_violation(*e);
+      explorers.push_back(std::move(e));
+    }
+    uint32_t searched = depth;
+    for (uint32_t level = 1; level <= depth && !killed && !hunt.limited; level++) {
+      for (auto& e : explorers) {
+        if (e->result().outcome != ExploreResult::running) continue;
+        const double left = budget_seconds - elapsed();
+        if (budget_seconds > 0 && left <= 0) {
+          hunt.limited = true;
+          break;
+        }
+        if (budget_seconds > 0) e->set_max_seconds(e->result().seconds + left);
+        e->expand_level();
+        if (e->result().outcome == ExploreResult::violation && take_violation(*e)) {
+          killed = true;
+          break;
+        }
+        if (e->result().outcome == ExploreResult::limit) hunt.limited = true;
+      }
+    }
+    for (const auto& e : explorers) {
+      const ExploreResult& r = e->result();
+      hunt.transitions += r.transitions;
+      hunt.states += r.states;
+      if (r.outcome != ExploreResult::closed && r.outcome != ExploreResult::violation)
+        searched = std::min(searched, r.depth);
+    }
+    if (!killed) hunt.depth = std::min(hunt.depth, searched);
+    return killed;
+  };
+
+  // Phase 1: the first encoding the mutant names. Phase 2: the other encodings, only as deep as a
+  // kill could still be shorter than the one phase 1 found.
+  std::vector<ExploreOptions> first, others;
+  for (ExploreOptions& o : mutant_setups(mutant, max_depth))
+    (first.empty() || o.impls == first.front().impls ? first : others).push_back(std::move(o));
+  hunt.depth = max_depth;
+  search(std::move(first), max_depth);
+  const uint32_t bound = hunt.killed ? static_cast<uint32_t>(hunt.trace.size()) : max_depth + 1;
+  if (bound > 1 && !others.empty() && !hunt.limited) {
+    const MutantSearch phase1 = hunt;
+    hunt.killed = false;
+    if (search(std::move(others), bound - 1) || !phase1.killed) {
+      // A shorter kill, or the only one.
+    } else {
+      hunt.killed = true;
+      hunt.where = phase1.where;
+      hunt.encoding = phase1.encoding;
+      hunt.trace = phase1.trace;
+      hunt.found = phase1.found;
+    }
+  }
+  // The kill is a shortest one over every setup unless the budget cut a search short.
+  hunt.shortest_proven = hunt.killed && !hunt.limited;
+  if (hunt.killed) hunt.depth = static_cast<uint32_t>(hunt.trace.size());
+  hunt.seconds = elapsed();
+  set_active_mutant(before);
+  return hunt;
+}
+
+}  // namespace foliocheck

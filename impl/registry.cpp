@@ -1,0 +1,103 @@
+// The registry of implementations: every encodings.def line, plus the kernel trees linked in.
+#include "impl/registry.h"
+
+#include <stdexcept>
+
+#include "impl/kernel_hook.h"
+#include "impl/packed_folio.h"
+
+namespace foliocheck {
+
+// Weak, so that a kernel-backed build can supply the real one without touching this file.
+__attribute__((weak)) std::unique_ptr<Implementation> make_kernel_implementation() {
+  return nullptr;
+}
+
+namespace {
+
+constexpr std::string_view kKernelName = "kernel";
+
+bool kernel_available() {
+  static const bool available = make_kernel_implementation() != nullptr;
+  return available;
+}
+
+// One instance per name, only ever asked supports(): building implementations allocates, and
+// engines ask for every setup they generate.
+const Implementation* probe(std::string_view name) {
+  struct Probe {
+    std::string name;
+    std::unique_ptr<Implementation> impl;
+  };
+  thread_local std::vector<Probe> probes;
+  for (const Probe& p : probes)
+    if (p.name == name) return p.impl.get();
+  probes.push_back({std::string(name), make_implementation(name)});
+  return probes.back().impl.get();
+}
+
+}  // namespace
+
+std::vector<std::string_view> implementation_names() {
+  std::vector<std::string_view> names = {
+#define FOLIOCHECK_ENCODING(sem, bits, name, sentence) name,
+#include "impl/encodings.def"
+#undef FOLIOCHECK_ENCODING
+  };
+  if (kernel_available()) names.push_back(kKernelName);
+  return names;
+}
+
+std::unique_ptr<Implementation> make_implementation(std::string_view name) {
+#define FOLIOCHECK_ENCODING(sem, bits, encoding, sentence) \
+  if (name == encoding) return std::make_unique<PackedFolio<Semantics::sem, bits>>();
+#include "impl/encodings.def"
+#undef FOLIOCHECK_ENCODING
+  // KERNEL HOOK: the `kernel` implementation is the kernel's own rmap code (kernel_hook.h).
+  if (name == kKernelName) return make_kernel_implementation();
+  return nullptr;
+}
+
+std::optional<std::string> ImplementationChoice::error(const Setup& setup) const {
+  if (unknown) return "unknown implementation '" + *unknown + "'";
+  if (!unsupported.empty())
+    return "implementation '" + unsupported.front() + "' does not support semantics=" +
+           std::string(semantics_name(setup.config.semantics)) +
+           " bits=" + std::to_string(setup.config.bits);
+  return std::nullopt;
+}
+
+ImplementationChoice choose_implementations(const Setup& setup,
+                                            std::span<const std::string> wanted) {
+  ImplementationChoice out;
+  auto consider = [&](std::string_view name) {
+    const Implementation* impl = probe(name);
+    if (!impl) {
+      if (!out.unknown) out.unknown = std::string(name);
+    } else if (impl->supports(setup)) {
+      out.names.emplace_back(name);
+    } else {
+      out.unsupported.emplace_back(name);
+    }
+  };
+  if (wanted.empty()) {
+    for (std::string_view name : implementation_names()) consider(name);
+    out.unsupported.clear();  // nobody asked for them
+  } else {
+    for (const std::string& name : wanted) consider(name);
+  }
+  return out;
+}
+
+std::vector<std::unique_ptr<Implementation>> make_implementations(
+    std::span<const std::string> names) {
+  std::vector<std::unique_ptr<Implementation>> out;
+  for (const std::string& name : names) {
+    auto impl = make_implementation(name);
+    if (!impl) throw std::logic_error("implementation '" + name + "' is not registered");
+    out.push_back(std::move(impl));
+  }
+  return out;
+}
+
+}  // namespace foliocheck

@@ -1,0 +1,35 @@
+// The registry: names every implementation and selects the ones that serve a setup, for every engine.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/implementation.h"
+
+namespace foliocheck {
+
+// Names of all encodings (encodings.def) plus the kernel implementations built in.
+std::vector<std::string_view> implementation_names();
+// nullptr if no implementation has that name.
+std::unique_ptr<Implementation> make_implementation(std::string_view name);
+
+// Which implementations serve `setup`: with `wanted` empty, every registered one that supports it;
+// otherwise the named ones, each checked.
+struct ImplementationChoice {
+  std::vector<std::string> names;        // the implementations that serve the setup
+  std::vector<std::string> unsupported;  // named, but without support for this setup
+  std::optional<std::string> unknown;    // a name no implementation has
+  // One sentence for the first problem, or nullopt: what replay and explore refuse with.
+  std::optional<std::string> error(const Setup& setup) const;
+};
+ImplementationChoice choose_implementations(const Setup& setup,
+                                            std::span<const std::string> wanted = {});
+// Fresh implementations by name, in order; a name no implementation has is a logic error.
+std::vector<std::unique_ptr<Implementation>> make_implementations(
+    std::span<const std::string> names);
+
+}  // namespace foliocheck
