@@ -10,7 +10,7 @@
 
 namespace foliocheck::cli {
 
-int cmd_decode(const Flags& flags) {
+Exit cmd_decode(const Flags& flags) {
   if (flags.args.size() != 1) return usage_error("decode needs exactly one input FILE");
   const std::string& file = flags.args[0];
   std::ifstream in(file, std::ios::binary);
@@ -21,7 +21,7 @@ int cmd_decode(const Flags& flags) {
   const DecodeResult decoded = decode_fuzz_input(data);
   if (decoded.harness) {
     std::cerr << file << ": HARNESS BUG: " << decoded.error << "\n";
-    return 3;
+    return Exit::harness;
   }
   if (!decoded.trace) {
     const bool text = std::string_view(reinterpret_cast<const char*>(data.data()), data.size())
@@ -30,7 +30,7 @@ int cmd_decode(const Flags& flags) {
                        (text ? " (this is a trace: run it with foliocheck replay)" : ""));
   }
   std::cout << print_trace(*decoded.trace);
-  return kExitOk;
+  return Exit::ok;
 }
 
 }  // namespace foliocheck::cli

@@ -6,52 +6,33 @@
 #include <iostream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "explore/explore.h"
 #include "impl/mutants.h"
 #include "tools/cli.h"
 #include "tools/explore_cli.h"
-#include "tools/json.h"
 
 namespace foliocheck::cli {
 
 std::optional<std::string> explore_options_from_flags(const Flags& flags, ExploreOptions& o) {
-  auto sem = semantics_from_name(flags.semantics);
-  if (!sem)
-    return "unknown --semantics '" + flags.semantics +
-           "' (v6.12, mm-id, no-page-mapcount, no-mm-id)";
-  auto type = folio_type_from_name(flags.type);
-  if (!type) return "unknown --type '" + flags.type + "' (anon, file, shmem)";
   Setup& s = o.setup;
-  s.config.semantics = *sem;
-  s.config.bits = std::stoi(flags.bits);
-  s.config.pmd_order = std::stoi(flags.pmd_order);
-  s.config.pud_order = std::stoi(flags.pud_order);
-  s.folio.order = std::stoi(flags.order);
-  s.folio.type = *type;
-  s.folio.hugetlb = flags.on(flags.hugetlb);
+  s.config.semantics = flags.semantics;
+  s.config.bits = flags.bits;
+  s.config.pmd_order = flags.pmd_order;
+  s.config.pud_order = flags.pud_order;
+  s.folio.order = flags.order;
+  s.folio.type = flags.type;
+  s.folio.hugetlb = flags.hugetlb;
   if (auto why = ReferenceModel::setup_error(s)) return *why;
-  o.mms = static_cast<uint32_t>(std::stoul(flags.mms));
-  o.depth = flags.depth.empty() ? 4 : static_cast<uint32_t>(std::stoul(flags.depth));
-  o.overflow = flags.on(flags.overflow);
+  o.mms = flags.mms;
+  o.depth = flags.depth.value_or(4);
+  o.overflow = flags.overflow;
   if (o.overflow && s.config.bits != 32)
     return std::string("--overflow needs --bits=32 (only short slot counts can overflow)");
-  o.max_states = std::stoull(flags.max_states);
-  if (!flags.mm_ids.empty()) {
-    std::stringstream in(flags.mm_ids);
-    for (std::string item; std::getline(in, item, ',');) {
-      char* end = nullptr;
-      const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
-      if (item.empty() || *end != '\0' || v > 0xFFFFFFFFull)
-        return "--mm-ids needs comma-separated mm ids, got '" + flags.mm_ids + "'";
-      o.mm_ids.push_back(static_cast<uint32_t>(v));
-    }
-  }
-  if (flags.impl != "all") {
-    std::stringstream in(flags.impl);
-    std::string item;
-    while (std::getline(in, item, ','))
-      if (!item.empty()) o.impls.push_back(item);
-  }
+  o.max_states = flags.max_states;
+  o.mm_ids = flags.mm_ids;
+  o.impls = flags.impls();
   return std::nullopt;
 }
 
@@ -107,15 +88,15 @@ class ProgressLine {
 
 }  // namespace
 
-int cmd_explore(const Flags& flags) {
+Exit cmd_explore(const Flags& flags) {
   if (!flags.args.empty()) return usage_error("explore takes no positional arguments");
   ExploreOptions options;
   if (auto why = explore_options_from_flags(flags, options)) return usage_error(*why);
   std::string mutant_flag;
-  if (!select_mutant(flags, mutant_flag)) return kExitUsage;
+  if (!select_mutant(flags, mutant_flag)) return Exit::usage;
   Explorer explorer(options);
   if (explorer.error()) return usage_error(*explorer.error());
-  const bool json = flags.on(flags.json);
+  const bool json = flags.json;
   if (!json) {
     std::cout << "explore: " << describe_options(options)
               << (mutant_flag.empty() ? "" : mutant_flag.substr(1)) << "\n  implementations: model";
@@ -147,33 +128,30 @@ int cmd_explore(const Flags& flags) {
   const bool harness = r.found && r.found->kind == ViolationKind::harness;
 
   if (json) {
-    std::string o =
-        "{\"setup\":" + json_string(describe_options(options)) +
-        ",\"mutant\":" + json_string(flags.mutant) +
-        ",\"outcome\":" + json_string(explore_outcome_name(r.outcome)) +
-        ",\"states\":" + std::to_string(r.states) +
-        ",\"transitions\":" + std::to_string(r.transitions) +
-        ",\"applied\":" + std::to_string(r.applied) + ",\"depth\":" + std::to_string(r.depth) +
-        ",\"seconds\":" + std::to_string(r.seconds) +
-        ",\"states_per_second\":" + std::to_string(static_cast<uint64_t>(r.states_per_second()));
+    nlohmann::ordered_json o = {
+        {"setup", describe_options(options)},
+        {"mutant", join_commas(flags.mutant)},
+        {"outcome", explore_outcome_name(r.outcome)},
+        {"states", r.states},
+        {"transitions", r.transitions},
+        {"applied", r.applied},
+        {"depth", r.depth},
+        {"seconds", r.seconds},
+        {"states_per_second", static_cast<uint64_t>(r.states_per_second())}};
     if (r.found) {
-      o += ",\"violation\":{\"kind\":" + json_string(violation_kind_name(r.found->kind)) +
-           ",\"impl\":" + json_string(r.found->impl) + ",\"field\":" + json_string(r.found->field) +
-           ",\"expected\":" + std::to_string(r.found->expected) +
-           ",\"actual\":" + std::to_string(r.found->actual) +
-           ",\"detail\":" + json_string(r.found->detail) +
-           "},\"length\":" + std::to_string(r.trace.size()) +
-           ",\"trace_file\":" + json_string(file) + ",\"reproduce\":" + json_string(reproduce) +
-           ",\"trace\":[";
-      for (size_t i = 0; i < r.trace.size(); i++) {
-        if (i) o += ",";
-        o += json_string(print_op(r.trace[i]));
-      }
-      o += "]";
+      o["violation"] = {{"kind", violation_kind_name(r.found->kind)}, {"impl", r.found->impl},
+                        {"field", r.found->field},       {"expected", r.found->expected},
+                        {"actual", r.found->actual},     {"detail", r.found->detail}};
+      o["length"] = r.trace.size();
+      o["trace_file"] = file;
+      o["reproduce"] = reproduce;
+      nlohmann::ordered_json ops = nlohmann::ordered_json::array();
+      for (const Op& op : r.trace) ops.push_back(print_op(op));
+      o["trace"] = std::move(ops);
     } else {
-      o += ",\"violation\":null";
+      o["violation"] = nullptr;
     }
-    std::cout << o << "}\n";
+    print_json(std::cout, o);
   } else {
     std::cout << "  result: " << explore_outcome_name(r.outcome);
     switch (r.outcome) {
@@ -206,8 +184,8 @@ int cmd_explore(const Flags& flags) {
       std::cout << "  written to: " << file << "\n  reproduce: " << reproduce << "\n";
     }
   }
-  if (harness) return 3;
-  return r.outcome == ExploreResult::violation ? kExitFinding : kExitOk;
+  if (harness) return Exit::harness;
+  return r.outcome == ExploreResult::violation ? Exit::finding : Exit::ok;
 }
 
 }  // namespace foliocheck::cli

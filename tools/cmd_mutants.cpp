@@ -14,6 +14,8 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "fuzz/decoder.h"
 #include "explore/explore.h"
 #include "impl/mutants.h"
@@ -21,7 +23,6 @@
 #include "trace/replay.h"
 #include "tools/cli.h"
 #include "tools/explore_cli.h"
-#include "tools/json.h"
 #include "tools/mutant_engines.h"
 
 namespace foliocheck::cli {
@@ -274,80 +275,64 @@ void print_table(const std::vector<Row>& rows) {
   }
 }
 
-std::string rows_json(const std::vector<Row>& rows, const std::set<std::string>& unmutated,
-                      const std::string& summary) {
-  std::string o = "{\"mutants\":[";
-  for (size_t i = 0; i < rows.size(); i++) {
-    const Row& row = rows[i];
-    o += std::string(i ? "," : "") + "{\"name\":" + json_string(row.mutant->name) +
-         ",\"encodings\":" + json_string(row.mutant->encodings) +
-         ",\"shortest\":" + (row.shortest >= 0 ? std::to_string(row.shortest) : "null") +
-         ",\"shortest_proven\":" + (row.shortest_proven ? "true" : "false") + ",\"engines\":{";
-    for (size_t j = 0; j < row.runs.size(); j++) {
-      const EngineRun& r = row.runs[j];
-      o += std::string(j ? "," : "") + json_string(r.engine) + ":{\"result\":" +
-           json_string(r.status == EngineRun::survived ? "survived"
-                       : r.status == EngineRun::failed ? "error"
-                                                       : status_name(r.status)) +
-           ",\"killed\":" + (r.status == EngineRun::killed ? "true" : "false") +
-           ",\"seconds\":" + std::to_string(r.seconds) +
-           ",\"executions\":" + std::to_string(r.executions) +
-           ",\"length\":" + (r.length >= 0 ? std::to_string(r.length) : "null") +
-           ",\"shortest_proven\":" + (r.shortest_proven ? "true" : "false") +
-           ",\"note\":" + json_string(r.note) + "}";
+nlohmann::ordered_json rows_json(const std::vector<Row>& rows,
+                                 const std::set<std::string>& unmutated) {
+  nlohmann::ordered_json mutants = nlohmann::ordered_json::array();
+  for (const Row& row : rows) {
+    nlohmann::ordered_json engines = nlohmann::ordered_json::object();
+    for (const EngineRun& r : row.runs) {
+      engines[r.engine] = {
+          {"result", r.status == EngineRun::survived ? "survived"
+                     : r.status == EngineRun::failed ? "error"
+                                                     : status_name(r.status)},
+          {"killed", r.status == EngineRun::killed},
+          {"seconds", r.seconds},
+          {"executions", r.executions},
+          {"length", r.length >= 0 ? nlohmann::ordered_json(r.length) : nullptr},
+          {"shortest_proven", r.shortest_proven},
+          {"note", r.note}};
     }
-    o += "}}";
+    mutants.push_back(
+        {{"name", row.mutant->name},
+         {"encodings", row.mutant->encodings},
+         {"shortest", row.shortest >= 0 ? nlohmann::ordered_json(row.shortest) : nullptr},
+         {"shortest_proven", row.shortest_proven},
+         {"engines", std::move(engines)}});
   }
-  o += "],\"unmutated_failures\":[";
-  bool first = true;
-  for (const std::string& f : unmutated) {
-    if (!first) o += ",";
-    o += json_string(f);
-    first = false;
-  }
-  return o + "]," + summary + "}";
+  return {{"mutants", std::move(mutants)}, {"unmutated_failures", unmutated}};
 }
 
 }  // namespace
 
-int cmd_mutants(const Flags& flags) {
+Exit cmd_mutants(const Flags& flags) {
   if (!flags.args.empty()) return usage_error("mutants takes no positional arguments");
   const auto mutants = all_mutants();
-  if (flags.on(flags.list)) {
-    if (flags.on(flags.json)) {
-      std::string o = "[";
-      for (size_t i = 0; i < mutants.size(); i++)
-        o += std::string(i ? "," : "") + "{\"name\":" + json_string(mutants[i].name) +
-             ",\"encodings\":" + json_string(mutants[i].encodings) +
-             ",\"sentence\":" + json_string(mutants[i].sentence) + "}";
-      std::cout << o << "]\n";
+  if (flags.list) {
+    if (flags.json) {
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const MutantInfo& m : mutants)
+        list.push_back({{"name", m.name}, {"encodings", m.encodings}, {"sentence", m.sentence}});
+      print_json(std::cout, list);
     } else {
       for (const MutantInfo& m : mutants)
         std::cout << m.name << "\n    encodings: " << m.encodings << "\n    " << m.sentence << "\n";
     }
-    return kExitOk;
+    return Exit::ok;
   }
   std::vector<std::string> engines;
-  if (flags.engine == "all")
+  if (flags.engine == Engine::all)
     engines = {"explore", "rapidcheck", "libfuzzer"};
-  else if (flags.engine == "explore" || flags.engine == "rapidcheck" || flags.engine == "libfuzzer")
-    engines = {flags.engine};
   else
-    return usage_error("unknown --engine '" + flags.engine +
-                       "' (rapidcheck, libfuzzer, explore or all)");
-  const double budget = std::stod(flags.budget);
-  if (budget <= 0) return usage_error("--budget must be at least 1 second");
-  const uint32_t depth =
-      flags.depth.empty() ? kExploreDepth : static_cast<uint32_t>(std::stoul(flags.depth));
+    engines = {std::string(engine_name(flags.engine))};
+  const double budget = flags.budget;  // at least 1 (flags.def)
+  const uint32_t depth = flags.depth.value_or(kExploreDepth);
   if (depth > 12) return usage_error("--depth above 12 would not finish; the zoo's bound is 6");
 
   std::vector<const MutantInfo*> selected;
   if (flags.mutant.empty()) {
     for (const MutantInfo& m : mutants) selected.push_back(&m);
   } else {
-    std::stringstream in(flags.mutant);
-    for (std::string name; std::getline(in, name, ',');) {
-      if (name.empty()) continue;
+    for (const std::string& name : flags.mutant) {
       const MutantInfo* found = nullptr;
       for (const MutantInfo& m : mutants)
         if (m.name == name) found = &m;
@@ -361,7 +346,7 @@ int cmd_mutants(const Flags& flags) {
   const std::string fuzz_bin =
       std::find(engines.begin(), engines.end(), "libfuzzer") != engines.end() ? find_fuzz_binary()
                                                                               : "";
-  const bool json = flags.on(flags.json);
+  const bool json = flags.json;
   std::vector<Row> rows;
   std::set<std::string> unmutated;
   size_t survived = 0, runs = 0, skipped = 0, killed = 0;
@@ -391,13 +376,13 @@ int cmd_mutants(const Flags& flags) {
   if (tty) std::cerr << "\r\033[K" << std::flush;
 
   if (json) {
-    std::cout << rows_json(rows, unmutated,
-                           "\"summary\":{\"runs\":" + std::to_string(runs) +
-                               ",\"killed\":" + std::to_string(killed) +
-                               ",\"survived\":" + std::to_string(survived) +
-                               ",\"skipped\":" + std::to_string(skipped) +
-                               ",\"budget_seconds\":" + std::to_string(budget) + "}")
-              << "\n";
+    nlohmann::ordered_json report = rows_json(rows, unmutated);
+    report["summary"] = {{"runs", runs},
+                         {"killed", killed},
+                         {"survived", survived},
+                         {"skipped", skipped},
+                         {"budget_seconds", budget}};
+    print_json(std::cout, report);
   } else {
     print_table(rows);
     std::cout << "\n" << killed << " of " << (runs - skipped) << " engine runs killed their mutant";
@@ -414,7 +399,7 @@ int cmd_mutants(const Flags& flags) {
         if (r.status != EngineRun::killed)
           std::cout << "  " << row.mutant->name << " / " << r.engine << ": "
                     << status_name(r.status) << ": " << r.note << "\n";
-    if (flags.on(flags.verbose))
+    if (flags.verbose)
       for (const Row& row : rows)
         for (const EngineRun& r : row.runs)
           if (r.status == EngineRun::killed)
@@ -425,7 +410,7 @@ int cmd_mutants(const Flags& flags) {
       for (const std::string& f : unmutated) std::cout << "  " << f << "\n";
     }
   }
-  return survived ? kExitFinding : kExitOk;
+  return survived ? Exit::finding : Exit::ok;
 }
 
 }  // namespace foliocheck::cli

@@ -1,7 +1,6 @@
 // `foliocheck reduce`: shrinks a failing trace, keeping its failure signature, and writes it out.
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "impl/mutants.h"
 #include "trace/reduce.h"
@@ -9,7 +8,7 @@
 
 namespace foliocheck::cli {
 
-int cmd_reduce(const Flags& flags) {
+Exit cmd_reduce(const Flags& flags) {
   std::string input, out = flags.out;
   for (size_t i = 0; i < flags.args.size(); i++) {
     if (flags.args[i] == "-o") {
@@ -25,21 +24,17 @@ int cmd_reduce(const Flags& flags) {
   if (input.empty() || out.empty()) return usage_error("usage: foliocheck reduce TRACE -o OUT");
 
   std::string extra;
-  if (!select_mutant(flags, extra)) return kExitUsage;
+  if (!select_mutant(flags, extra)) return Exit::usage;
   ReduceOptions opt;
-  if (flags.impl != "all") {
-    std::stringstream list(flags.impl);
-    for (std::string item; std::getline(list, item, ',');)
-      if (!item.empty()) opt.impls.push_back(item);
-    extra += " --impl=" + flags.impl;
-  }
-  opt.sweep_every = static_cast<uint32_t>(std::stoul(flags.sweep_every));
-  if (flags.sweep_every != "0") extra += " --sweep-every=" + flags.sweep_every;
+  opt.impls = flags.impls();
+  if (!opt.impls.empty()) extra += " --impl=" + join_commas(flags.impl);
+  opt.sweep_every = flags.sweep_every;
+  if (opt.sweep_every != 0) extra += " --sweep-every=" + std::to_string(opt.sweep_every);
 
   ParseResult parsed = parse_trace_file(input);
   if (parsed.error) {
     std::cerr << parsed.error->describe() << "\n";
-    return kExitUsage;
+    return Exit::usage;
   }
   const ReduceResult r = reduce_trace(*parsed.trace, opt);
   if (!r.ok) return usage_error(input + ": cannot reduce: " + r.error);
@@ -57,7 +52,7 @@ int cmd_reduce(const Flags& flags) {
             << "signature " << r.signature << " kept through " << r.replays << " replays: "
             << r.report.message << "\n"
             << "reproduce: foliocheck replay" << extra << " " << out << "\n";
-  return kExitOk;
+  return Exit::ok;
 }
 
 }  // namespace foliocheck::cli

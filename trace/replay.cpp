@@ -18,18 +18,6 @@ std::string_view replay_result_name(ReplayReport::Result r) {
   return "error";
 }
 
-int replay_exit_code(const ReplayReport& r) {
-  switch (r.result) {
-    case ReplayReport::ok: return 0;
-    case ReplayReport::violation:
-      // A harness bug is foliocheck disagreeing with itself, never a finding about an encoding.
-      return r.found && r.found->kind == ViolationKind::harness ? 3 : 1;
-    case ReplayReport::invalid: return r.ran_invalid ? 0 : 2;
-    case ReplayReport::error: return 2;
-  }
-  return 2;
-}
-
 namespace {
 
 std::string counters_line(const ReferenceModel& m) {

@@ -20,6 +20,7 @@ struct ReplayOptions {
 };
 
 struct ReplayReport {
+  // How replay ended (the command line maps it to an exit status: tools/exit.h).
   enum Result : uint8_t { ok, violation, invalid, error } result = ok;
   size_t ops = 0;               // operation statements run to completion
   size_t expects = 0;           // expectations checked
@@ -38,9 +39,5 @@ struct ReplayReport {
 std::string_view replay_result_name(ReplayReport::Result r);
 
 ReplayReport replay_trace(const Trace& trace, const ReplayOptions& options);
-
-// Exit status of `foliocheck replay` for one report: 0 ok, 1 violation/failed expect, 2 invalid
-// input or usage, 3 a harness bug (the model's own recount failed).
-int replay_exit_code(const ReplayReport& report);
 
 }  // namespace foliocheck
