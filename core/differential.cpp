@@ -65,6 +65,13 @@ void Differential::step_unchecked(const Op& op) {
     for (auto& impl : m_impls) impl->apply(op);
 }
 
+void Differential::advance(const Op& op) {
+  for (uint32_t k = 0; k < op.repeat; k++) {
+    m_model.apply(op);
+    for (auto& impl : m_impls) impl->apply(op);
+  }
+}
+
 std::optional<Violation> Differential::finish() {
   m_since_sweep = 0;
   return check({0, 0}, true);

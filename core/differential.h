@@ -38,15 +38,19 @@ class Differential {
   // Applies `op` to the implementations only, without the model or any check: what replay
   // --allow-invalid does with the one invalid operation that ends it.
   void step_unchecked(const Op& op);
+  // Applies `op` (every repetition) to the model and the implementations without any check: a
+  // prefix that was checked before, as explore replays the path to a known state.
+  void advance(const Op& op);
   // Full sweep: every page, every recount, the model's own recount, free-path checks.
   std::optional<Violation> finish();
 
   const ReferenceModel& model() const { return m_model; }
   std::span<const std::unique_ptr<Implementation>> impls() const { return m_impls; }
   uint64_t operations() const { return m_operations; }
-  // 0: every max(64, nr_pages) operations, so that a sweep's O(nr_pages) cost stays within a
+  // 0: every max(64, nr_pages) operations; kNeverSweep: only finish() compares every page, so that a sweep's O(nr_pages) cost stays within a
   // constant factor of the operations it covers, whatever the folio size.
   uint32_t sweep_every = 0;
+  static constexpr uint32_t kNeverSweep = UINT32_MAX;
 
  private:
   std::optional<Violation> check(PageRange scope, bool full);

@@ -1,47 +1,13 @@
 // The reference model: stores the mappings themselves and derives every observable from them.
 #include "core/reference_model.h"
 
+#include "core/legality.h"
+
 #include <algorithm>
 #include <limits>
 
 namespace foliocheck {
 namespace {
-
-constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
-constexpr int64_t kGupPinCountingBias = 1024;
-
-bool is_anon_only(OpKind k) {
-  switch (k) {
-    case OpKind::add_new_anon:
-    case OpKind::add_anon_ptes:
-    case OpKind::add_anon_pmd:
-    case OpKind::try_dup_anon_ptes:
-    case OpKind::try_dup_anon_pmd:
-    case OpKind::try_share_anon_pte:
-    case OpKind::try_share_anon_pmd:
-    case OpKind::hugetlb_add_new_anon:
-    case OpKind::hugetlb_add_anon:
-    case OpKind::hugetlb_try_dup_anon:
-    case OpKind::hugetlb_try_share_anon:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool is_file_only(OpKind k) {
-  switch (k) {
-    case OpKind::add_file_ptes:
-    case OpKind::add_file_pmd:
-    case OpKind::add_file_pud:
-    case OpKind::dup_file_ptes:
-    case OpKind::dup_file_pmd:
-    case OpKind::hugetlb_add_file:
-      return true;
-    default:
-      return false;
-  }
-}
 
 std::string page_msg(const char* what, uint32_t page) {
   return std::string(what) + " (page " + std::to_string(page) + ")";
@@ -134,42 +100,19 @@ std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
     if (op.src == op.mm) return "fork: the child (mm) must be another mm than the parent (src)";
   }
   if (op.exclusive && !(info.args & kArgExclusive)) return "this helper takes no RMAP_EXCLUSIVE";
-
-  if (info.level == kHugetlb) {
-    if (!s.folio.hugetlb) return "VM_WARN: hugetlb rmap helper on a non-hugetlb folio";
-  } else if (info.level != kAux) {
-    if (s.folio.hugetlb) return "R1: hugetlb folio passed to a non-hugetlb rmap helper";
-  }
-  if (is_anon_only(op.kind) && !s.anon()) return "VM_WARN: !folio_test_anon(folio)";
-  if (is_file_only(op.kind) && s.anon()) return "VM_WARN: folio_test_anon(folio) in a file helper";
-
+  if (auto why = op_fits_setup(op.kind, s)) return why;
   if (info.args & kArgRange) {
     if (op.nr == 0) return "R3: nr_pages <= 0";
     if (op.page >= n) return "R4: first page not in the folio";
     if (uint64_t{op.page} + op.nr > n) return "R5: page+nr-1 outside the folio";
   }
   if ((info.args & kArgPage) && op.page >= n) return "R4: page not in the folio";
-  if ((info.level == kPmd || info.level == kPud) && s.config.semantics == Semantics::no_mm_id)
-    return "no-mm-id is CONFIG_TRANSPARENT_HUGEPAGE=n (since 6.15 THP selects MM_ID, mm/Kconfig): "
-           "every PMD/PUD-level rmap helper is a WARN stub";
-  if (info.level == kPmd && !s.pmd_sized())
-    return "R6: PMD-level rmap of a folio that is not PMD-sized (N != HPAGE_PMD_NR)";
-  if (info.level == kPud) {
-    if (s.config.semantics == Semantics::v6_12) return "no PUD-level rmap in 6.12";
-    if (!s.pud_sized()) return "R7: PUD-level rmap of a folio that is not PUD-sized";
-  }
+  if (auto why = overflow_reason(op, *this)) return why;
+  if (auto why = need_unmet(op, *this)) return why;
 
-  // Overflow of the 32-bit counters is not a kernel code path; keep traces clear of it.
-  const uint64_t added = mappings_added(op, s);
-  if (static_cast<int64_t>(m_total + added) >= kIntMax)
-    return "_large_mapcount would overflow INT_MAX";
-  if (static_cast<int64_t>(m_total + added) + kGupPinCountingBias * (m_pins + 1) >= kIntMax)
-    return "_refcount would overflow INT_MAX";
-
-  const MmMappings* dst = (info.args & kArgMm) ? mm(op.mm) : nullptr;
-  const MmMappings* src = (info.args & kArgSrc) ? mm(op.src) : nullptr;
-  // An exclusive anon page is mapped at most once: one PTE, or one PMD (plus one PTE while the
-  // PMD is being split); the add-anon VM_WARNs fire otherwise.
+  // The kernel's own warnings about the call, beyond what ops.def's Need says. An exclusive anon
+  // page is mapped at most once: one PTE, or one PMD (plus one PTE while the PMD is being split);
+  // the add-anon VM_WARNs fire otherwise.
   auto ae_range_ok = [&](uint32_t first, uint32_t nr) -> std::optional<std::string> {
     for (uint32_t i = first; i < first + nr; i++) {
       if (!(op.exclusive || m_ae[i])) continue;
@@ -180,14 +123,7 @@ std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
     }
     return std::nullopt;
   };
-
   switch (op.kind) {
-    case OpKind::add_new_anon:
-      // Plain sets are only right while every counter is at its initial value.
-      if (m_total != 0)
-        return "folio_add_new_anon_rmap wants a FRESH folio (it plain-sets the counters)";
-      if (s.folio.order > s.config.pmd_order) return "no anon folio is larger than a PMD";
-      return std::nullopt;
     case OpKind::add_anon_ptes:
       return ae_range_ok(op.page, op.nr);
     case OpKind::add_anon_pmd:
@@ -197,74 +133,17 @@ std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
       if (op.exclusive && m_page_pte[0] > 1)
         return "VM_WARN: RMAP_EXCLUSIVE PMD mapping of a head page mapped by several PTEs";
       return std::nullopt;
-    case OpKind::add_file_ptes:
-    case OpKind::add_file_pmd:
-    case OpKind::add_file_pud:
-      return std::nullopt;
-    case OpKind::remove_ptes:
-      for (uint32_t i = op.page; i < op.page + op.nr; i++)
-        if (!dst || dst->pte.empty() || dst->pte[i] == 0)
-          return page_msg("mm holds no PTE mapping of the page", i);
-      return std::nullopt;
-    case OpKind::remove_pmd:
-      if (!dst || dst->pmd == 0) return "mm holds no PMD mapping of the folio";
-      return std::nullopt;
-    case OpKind::remove_pud:
-      if (!dst || dst->pud == 0) return "mm holds no PUD mapping of the folio";
-      return std::nullopt;
-    case OpKind::dup_file_ptes:
-      // The kernel updates neither _nr_pages_mapped nor the statistics on dup.
-      for (uint32_t i = op.page; i < op.page + op.nr; i++)
-        if (m_page_pte[i] == 0) return page_msg("dup of a page that is not PTE-mapped", i);
-      return std::nullopt;
-    case OpKind::dup_file_pmd:
-      if (m_pages_mapped != n)
-        return "folio_dup_file_rmap_pmd dups HPAGE_PMD_NR PTEs (kernel behaviour): every page "
-               "must already be PTE-mapped";
-      return std::nullopt;
-    case OpKind::try_dup_anon_ptes:
-      for (uint32_t i = op.page; i < op.page + op.nr; i++)
-        if (!src || src->pte.empty() || src->pte[i] == 0)
-          return page_msg("src holds no PTE mapping of the page", i);
-      return std::nullopt;
     case OpKind::try_dup_anon_pmd:
-      if (!src || src->pmd == 0) return "src holds no PMD mapping of the folio";
       if (m_nr_ae > m_ae[0])
         return "VM_WARN: a PageAnonExclusive tail page would be mapped by two PMDs";
-      return std::nullopt;
-    case OpKind::try_share_anon_pte:
-      if (!m_ae[op.page]) return "VM_WARN: !PageAnonExclusive(page)";
-      return std::nullopt;
-    case OpKind::try_share_anon_pmd:
-      if (!m_ae[0]) return "VM_WARN: !PageAnonExclusive(head page)";
-      return std::nullopt;
-    case OpKind::hugetlb_add_new_anon:
-      if (m_total != 0)
-        return "hugetlb_add_new_anon_rmap wants a FRESH folio (it plain-sets the counters)";
       return std::nullopt;
     case OpKind::hugetlb_add_anon:
       if ((op.exclusive || m_ae[0]) && m_entire > 0)
         return "VM_WARN: PageAnonExclusive hugetlb folio with entire_mapcount > 1";
       return std::nullopt;
-    case OpKind::hugetlb_add_file:
-      return std::nullopt;
-    case OpKind::hugetlb_remove:
-      if (!dst || dst->hugetlb == 0) return "mm holds no hugetlb mapping of the folio";
-      return std::nullopt;
-    case OpKind::hugetlb_try_dup_anon:
-      if (!src || src->hugetlb == 0) return "src holds no hugetlb mapping of the folio";
-      return std::nullopt;
-    case OpKind::hugetlb_try_share_anon:
-      if (!m_ae[0]) return "VM_WARN: !PageAnonExclusive(head page)";
-      return std::nullopt;
-    case OpKind::gup_pin:
-      if (!dst || dst->total() == 0) return "gup_pin: the mm does not map the folio";
-      return std::nullopt;
-    case OpKind::gup_unpin:
-      if (m_pins == 0) return "gup_unpin: the folio is not pinned";
+    default:
       return std::nullopt;
   }
-  return std::nullopt;
 }
 
 MmMappings& ReferenceModel::mm_slot(uint32_t id) { return m_mms[id]; }

@@ -67,6 +67,7 @@ class ReferenceModel final : public Implementation {
   uint32_t pages_pte_mapped() const { return m_pages_mapped; }
   uint32_t page_pte(uint32_t page) const { return m_page_pte[page]; }
   bool page_anon_exclusive(uint32_t page) const { return m_ae[page] != 0; }
+  uint32_t nr_anon_exclusive() const { return m_nr_ae; }
   // Whether maybe_mapped_shared and the mm-id slots must be exact now (spec 5.2): at most two
   // mms mapped at once in this epoch and no slot can have overflowed.
   bool slots_exact() const;

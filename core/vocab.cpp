@@ -7,7 +7,8 @@ namespace foliocheck {
 namespace {
 
 constexpr std::array<OpInfo, kNumOpKinds> kOps = {{
-#define FOLIOCHECK_OP(e, name, args, level) {name, args, level},
+#define FOLIOCHECK_OP(e, name, args, level, folio, needs, adds) \
+  {name, args, level, folio, Need::needs, Adds::adds},
 #include "core/ops.def"
 #undef FOLIOCHECK_OP
 }};
@@ -58,28 +59,20 @@ std::optional<FolioType> folio_type_from_name(std::string_view name) {
 
 // How many page-table entries the operation adds (a successful dup included).
 uint64_t mappings_added(const Op& op, const Setup& s) {
-  switch (op.kind) {
-    case OpKind::add_new_anon:
-      return s.large() && s.folio.order < s.config.pmd_order ? s.nr_pages() : 1;
-    case OpKind::add_anon_ptes:
-    case OpKind::add_file_ptes:
-    case OpKind::dup_file_ptes:
-    case OpKind::try_dup_anon_ptes:
+  switch (op_info(op.kind).adds) {
+    case Adds::range:
       return op.nr;
-    case OpKind::dup_file_pmd:
-      return s.nr_pages();
-    case OpKind::add_anon_pmd:
-    case OpKind::add_file_pmd:
-    case OpKind::add_file_pud:
-    case OpKind::try_dup_anon_pmd:
-    case OpKind::hugetlb_add_new_anon:
-    case OpKind::hugetlb_add_anon:
-    case OpKind::hugetlb_add_file:
-    case OpKind::hugetlb_try_dup_anon:
+    case Adds::one:
       return 1;
-    default:
+    case Adds::all_pages:
+      return s.nr_pages();
+    case Adds::new_anon:
+      return s.large() && s.folio.order < s.config.pmd_order ? s.nr_pages() : 1;
+    case Adds::nothing:
+    case Adds::pin:
       return 0;
   }
+  return 0;
 }
 
 PageRange touched_pages(const Op& op, const Setup& setup) {
@@ -94,7 +87,8 @@ PageRange touched_pages(const Op& op, const Setup& setup) {
   if (args & kArgPage) return {op.page < n ? op.page : n, op.page < n ? op.page + 1 : n};
   // Whole-folio operations change per-page observables only through the head page (AE bit, and
   // folio_dup_file_rmap_pmd, which the kernel runs as a PTE-level dup of every page).
-  if (op.kind == OpKind::dup_file_pmd || op.kind == OpKind::add_new_anon) return {0, n};
+  const Adds adds = op_info(op.kind).adds;
+  if (adds == Adds::all_pages || adds == Adds::new_anon) return {0, n};
   return {0, 1};
 }
 

@@ -55,19 +55,51 @@ constexpr uint32_t mm_id_max(int bits) { return bits == 64 ? 0x7FFFFFFFu : 0x7FF
 constexpr int64_t mm_id_mapcount_max(int bits) { return bits == 64 ? 0x7FFFFFFF : 0x7FFF; }
 
 inline constexpr int kEBUSY = 16;
+// INT_MAX, which no atomic_t counter may reach, and GUP_PIN_COUNTING_BIAS (include/linux/mm.h).
+inline constexpr int64_t kIntMax = 2147483647;
+inline constexpr int64_t kGupPinCountingBias = 1024;
 
-// Argument shapes and levels used by ops.def.
+// Argument shapes, levels, folio kinds, needs and effects used by ops.def.
 enum : unsigned { kArgMm = 1, kArgSrc = 2, kArgRange = 4, kArgPage = 8, kArgExclusive = 16 };
 enum class Level : uint8_t { kPte, kPmd, kPud, kHugetlb, kAux };
 using enum Level;
+enum class FolioKind : uint8_t { kAnonFolio, kFileFolio, kAnyFolio };
+using enum FolioKind;
+// What the state must hold for a call to be legal: the caller's side of each helper's contract.
+enum class Need : uint8_t {
+  nothing,           // nothing beyond the setup
+  fresh,             // nothing maps the folio: the add_new helpers plain-set the counters
+  mm_ptes,           // the mm holds a PTE of every page of the range (an unmap)
+  mm_pmd,            // the mm holds a PMD mapping
+  mm_pud,            // the mm holds a PUD mapping
+  mm_hugetlb,        // the mm holds a hugetlb mapping
+  src_ptes,          // the parent (src) holds a PTE of every page of the range (fork)
+  src_pmd,           // the parent holds a PMD mapping
+  src_hugetlb,       // the parent holds a hugetlb mapping
+  pages_mapped,      // every page of the range is PTE-mapped (a dup)
+  all_pages_mapped,  // every page of the folio is PTE-mapped
+  ae_page,           // the page is PageAnonExclusive
+  ae_head,           // the head page is PageAnonExclusive
+  mm_maps,           // the mm maps the folio (GUP walks its page tables)
+  pinned,            // the folio is pinned
+};
+// What one successful call adds.
+enum class Adds : uint8_t {
+  nothing,    // an unmap, a share or an unpin
+  range,      // `nr` page-table entries, one per page of the range
+  one,        // one entry mapping the whole folio
+  all_pages,  // one PTE for every page of the folio
+  new_anon,   // a new anon folio: one entry per page below PMD size, else one PMD
+  pin,        // one FOLL_PIN
+};
 
 enum class OpKind : uint8_t {
-#define FOLIOCHECK_OP(e, name, args, level) e,
+#define FOLIOCHECK_OP(e, name, ...) e,
 #include "core/ops.def"
 #undef FOLIOCHECK_OP
 };
 inline constexpr int kNumOpKinds = 0
-#define FOLIOCHECK_OP(e, name, args, level) +1
+#define FOLIOCHECK_OP(e, name, ...) +1
 #include "core/ops.def"
 #undef FOLIOCHECK_OP
     ;
@@ -76,6 +108,9 @@ struct OpInfo {
   std::string_view name;  // the kernel function's name, as a trace spells it
   unsigned args;          // kArg* bits
   Level level;
+  FolioKind folio;
+  Need needs;
+  Adds adds;
 };
 const OpInfo& op_info(OpKind kind);
 std::optional<OpKind> op_from_name(std::string_view name);

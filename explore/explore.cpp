@@ -1,12 +1,13 @@
 // Bounded exhaustive search: every valid operation sequence up to a depth, breadth first.
 #include "explore/explore.h"
+
+#include "core/differential.h"
+#include "core/legality.h"
 #include "impl/registry.h"
 
 #include <algorithm>
 #include <chrono>
 
-#include "core/agreement.h"
-#include "trace/replay.h"
 
 namespace foliocheck {
 namespace {
@@ -16,26 +17,6 @@ using Clock = std::chrono::steady_clock;
 // Each op kind's own name says which folios it takes: the kernel names every anon-only helper
 // *_anon_* and every file-only one *_file_*, so the alphabet can drop them without asking the model
 // in every state.
-bool fits_folio_statically(OpKind kind, const Setup& s) {
-  const OpInfo& info = op_info(kind);
-  const std::string_view name = info.name;
-  if (name.find("_anon") != std::string_view::npos && !s.anon()) return false;
-  if (name.find("_file") != std::string_view::npos && s.anon()) return false;
-  switch (info.level) {
-    case kHugetlb:
-      return s.folio.hugetlb;
-    case kAux:
-      return true;
-    case kPmd:
-      return !s.folio.hugetlb && s.pmd_sized();
-    case kPud:
-      return !s.folio.hugetlb && s.pud_sized() && s.config.semantics != Semantics::v6_12;
-    case kPte:
-      return !s.folio.hugetlb;
-  }
-  return true;
-}
-
 struct Range {
   uint32_t page, nr;
   bool operator==(const Range&) const = default;
@@ -65,11 +46,6 @@ std::vector<uint32_t> pages_for(uint32_t n, uint32_t all_up_to) {
   for (uint32_t p : {0u, 1u, n / 2, n - 1})
     if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
   return out;
-}
-
-bool is_overflow_kind(OpKind k) {
-  return k == OpKind::add_anon_ptes || k == OpKind::add_file_ptes || k == OpKind::dup_file_ptes ||
-         k == OpKind::try_dup_anon_ptes || k == OpKind::remove_ptes;
 }
 
 uint64_t mix(uint64_t x) {
@@ -131,17 +107,6 @@ class KeySet {
   size_t m_count = 0;
 };
 
-std::optional<Violation> check_all(const ReferenceModel& model,
-                                   const std::vector<std::unique_ptr<Implementation>>& impls,
-                                   PageRange scope) {
-  // Every state is compared in full, as Differential does on its periodic sweeps: scaled folios
-  // are small, and a violation must be seen in the state where it first exists.
-  if (auto v = model.check_invariants(scope, true)) return v;
-  for (const auto& impl : impls)
-    if (auto v = check_agreement(model, *impl, scope, true)) return v;
-  return std::nullopt;
-}
-
 // Builds StateKeys, keeping its scratch vectors between calls.
 struct KeyBuilder {
   // What each implementation (the model first) models never changes within one setup, so it is
@@ -161,7 +126,7 @@ struct KeyBuilder {
   // renamed by sorted signature; also returns which mms are touched. Two mms with equal signatures
   // are interchangeable, so ties cannot make the key depend on the names.
   StateKey build(const ReferenceModel& model,
-                 const std::vector<std::unique_ptr<Implementation>>& impls,
+                 std::span<const std::unique_ptr<Implementation>> impls,
                  const std::vector<uint32_t>& ids, uint32_t& touched) {
     const uint32_t mms = static_cast<uint32_t>(ids.size());
     const Setup& s = model.setup();
@@ -248,7 +213,7 @@ struct KeyBuilder {
 }  // namespace
 
 StateKey explore_state_key(const ReferenceModel& model,
-                           const std::vector<std::unique_ptr<Implementation>>& impls,
+                           std::span<const std::unique_ptr<Implementation>> impls,
                            uint32_t mms) {
   KeyBuilder b;
   uint32_t touched = 0;
@@ -291,7 +256,7 @@ std::vector<Op> explore_alphabet(const ExploreOptions& o) {
   std::vector<Op> out;
   for (int k = 0; k < kNumOpKinds; k++) {
     const OpKind kind = static_cast<OpKind>(k);
-    if (!fits_folio_statically(kind, s)) continue;
+    if (op_fits_setup(kind, s)) continue;
     const unsigned args = op_info(kind).args;
     std::vector<Op> ops(1);
     ops[0].kind = kind;
@@ -341,7 +306,8 @@ std::vector<Op> explore_alphabet(const ExploreOptions& o) {
         x.exclusive = true;
         next.push_back(x);
       });
-    if (o.overflow && is_overflow_kind(kind)) {
+    // PTE-range calls are the ones that carry one mm's mappings past SHRT_MAX in a few steps.
+    if (o.overflow && (args & kArgRange)) {
       // Just below and just past SHRT_MAX + 1 logical mappings of one mm, in one statement each.
       const uint32_t below = 32768 / n;
       std::vector<Op> extra;
@@ -368,7 +334,7 @@ struct Explorer::State {
   };
   ReferenceModel root;
   std::vector<uint32_t> ids;  // the mm ids taking part
-  std::vector<std::unique_ptr<Implementation>> impls;
+  std::unique_ptr<Differential> diff;  // the model and the implementations, in lock step
   std::vector<Op> alphabet;
   std::vector<Node> nodes;
   std::vector<uint32_t> frontier;
@@ -421,21 +387,21 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     m_error = *why;
     return;
   }
-  st.impls = make_implementations(choice.names);
-  for (const auto& impl : st.impls) m_result.impls.emplace_back(impl->name());
+  st.diff = std::make_unique<Differential>(make_implementations(choice.names));
+  for (const auto& impl : st.diff->impls()) m_result.impls.emplace_back(impl->name());
   st.alphabet = explore_alphabet(m_options);
   st.root.reset(s);
-  for (auto& impl : st.impls) impl->reset(s);
+  st.diff->reset(s);
   st.start = st.last_progress = Clock::now();
   // The initial state is a state too: a wrong initial value is a violation of length zero.
-  if (auto v = check_all(st.root, st.impls, {0, s.nr_pages()})) {
+  if (auto v = st.diff->finish()) {
     m_result.outcome = ExploreResult::violation;
     m_result.found = std::move(v);
     m_result.seconds = st.elapsed();
     return;
   }
   uint32_t touched = 0;
-  st.visited.insert(st.keys.build(st.root, st.impls, st.ids, touched));
+  st.visited.insert(st.keys.build(st.root, st.diff->impls(), st.ids, touched));
   st.nodes.push_back({0, touched, Op{}});
   st.frontier.push_back(0);
   m_result.states = 1;
@@ -462,13 +428,8 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     st.seconds_before = m_result.seconds = st.elapsed();
     return false;
   };
-  auto apply_all = [&](const Op& op) {
-    for (uint32_t r = 0; r < op.repeat; r++)
-      for (auto& impl : st.impls) impl->apply(op);
-    m_result.applied += op.repeat;
-  };
-
-  ReferenceModel parent, model;
+  ReferenceModel parent;
+  Differential& diff = *st.diff;
   for (size_t fi = 0; fi < st.frontier.size(); fi++) {
     const uint32_t node = st.frontier[fi];
     const std::vector<Op> path = st.path_to(node);
@@ -493,29 +454,23 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       if ((args & kArgSrc) && !usable(cand.src)) continue;
       if (parent.precondition(cand)) continue;
 
-      model = parent;  // assignment keeps the scratch model's buffers
-      for (auto& impl : st.impls) impl->reset(s);
-      for (const Op& op : path) apply_all(op);
-      const PageRange scope = touched_pages(cand, s);
-      bool valid = true;
-      std::optional<Violation> found;
-      for (uint32_t r = 0; r < cand.repeat && !found; r++) {
-        if (r > 0 && model.precondition(cand)) {
-          valid = false;
-          break;
-        }
-        model.apply(cand);
-        for (auto& impl : st.impls) impl->apply(cand);
-        m_result.applied++;
-        // The states between the repetitions of `x=K` get no key of their own: check each.
-        if (r + 1 < cand.repeat) found = check_all(model, st.impls, scope);
+      diff.reset(s);
+      for (const Op& op : path) {
+        diff.advance(op);
+        m_result.applied += op.repeat;
       }
-      if (!valid) continue;
+      // Each state gets one full comparison when it is first reached (equal keys check alike);
+      // the states between the repetitions of `x=K` get no key of their own, so each is swept.
+      diff.sweep_every = cand.repeat > 1 ? 1 : Differential::kNeverSweep;
+      StepOutcome out = diff.step(cand);
+      m_result.applied += out.kind == StepOutcome::ok ? cand.repeat : out.repetition + 1;
+      if (out.kind == StepOutcome::invalid) continue;
+      std::optional<Violation> found = std::move(out.found);
       m_result.transitions++;
       uint32_t child_touched = 0;
-      // A state already known was checked when it was first reached, and equal keys check alike.
-      if (!found && st.visited.insert(st.keys.build(model, st.impls, st.ids, child_touched))) {
-        found = check_all(model, st.impls, scope);
+      if (!found &&
+          st.visited.insert(st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))) {
+        found = diff.finish();
         if (!found) {
           st.nodes.push_back({node, child_touched, cand});
           next.push_back(static_cast<uint32_t>(st.nodes.size() - 1));
@@ -564,197 +519,6 @@ const ExploreResult& Explorer::run(const std::function<void(const ExploreProgres
   while (expand_level(progress)) {
   }
   return m_result;
-}
-
-namespace {
-
-struct EncodingInfo {
-  Semantics semantics;
-  int bits;
-  std::string_view name;
-};
-constexpr EncodingInfo kEncodings[] = {
-#define FOLIOCHECK_ENCODING(sem, bits, name, sentence) {Semantics::sem, bits, name},
-#include "impl/encodings.def"
-#undef FOLIOCHECK_ENCODING
-};
-
-// The folio shapes a mutant hunt tries, cheapest and most telling first. Scaled geometry: order 2
-// is PMD-sized (4 pages), order 3 PUD-sized (8 pages, with the representative ranges only: all 36
-// ranges of 8 pages multiply the state space without reaching new code).
-struct HuntShape {
-  int order;
-  FolioType type;
-  bool hugetlb;
-  uint32_t mms;
-  bool overflow;  // only for 32-bit encodings, where short slot counts can wrap
-  uint32_t all_ranges_up_to;
-  bool high_ids;  // MM_ID_MAX and MM_ID_MAX - 1, for encodings that store ids (CONFIG_MM_ID)
-};
-constexpr HuntShape kHuntShapes[] = {
-    {2, FolioType::anon, false, 2, false, 8, false},
-    {2, FolioType::file, false, 2, false, 8, false},
-    {0, FolioType::anon, false, 2, false, 8, false},
-    {1, FolioType::anon, false, 2, false, 8, false},
-    {2, FolioType::shmem, false, 2, false, 8, false},
-    {3, FolioType::file, false, 2, false, 4, false},
-    {2, FolioType::anon, true, 2, false, 8, false},
-    {2, FolioType::file, true, 2, false, 8, false},
-    {2, FolioType::file, false, 3, false, 8, false},
-    {2, FolioType::file, false, 2, true, 8, false},
-    {2, FolioType::file, false, 2, false, 8, true},
-    {2, FolioType::anon, false, 3, false, 8, false},
-};
-
-}  // namespace
-
-std::vector<ExploreOptions> mutant_setups(const MutantInfo& mutant, uint32_t max_depth) {
-  std::vector<const EncodingInfo*> listed;
-  std::string_view rest = mutant.encodings;
-  while (!rest.empty()) {
-    const size_t comma = rest.find(',');
-    const std::string_view name = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    for (const EncodingInfo& e : kEncodings)
-      if (e.name == name) listed.push_back(&e);
-  }
-  // One encoding per variant: a mistake in shared code shows on both word sizes, and 64-bit ids
-  // keep the alphabet the same; 32-bit only where the mutant lives there alone.
-  std::vector<const EncodingInfo*> chosen;
-  for (const EncodingInfo* e : listed) {
-    auto same = std::find_if(chosen.begin(), chosen.end(),
-                             [&](const EncodingInfo* c) { return c->semantics == e->semantics; });
-    if (same == chosen.end())
-      chosen.push_back(e);
-    else if ((*same)->bits == 32 && e->bits == 64)
-      *same = e;
-  }
-  std::vector<ExploreOptions> out;
-  for (const EncodingInfo* e : chosen) {
-    for (const HuntShape& shape : kHuntShapes) {
-      if (shape.overflow && e->bits != 32) continue;
-      const bool stores_ids =
-          e->semantics == Semantics::mm_id || e->semantics == Semantics::no_page_mapcount;
-      if (shape.high_ids && !stores_ids) continue;
-      ExploreOptions o;
-      o.setup.config.semantics = e->semantics;
-      o.setup.config.bits = e->bits;
-      o.setup.config.pmd_order = 2;
-      o.setup.config.pud_order = 3;
-      o.setup.folio = {shape.order, shape.type, shape.hugetlb};
-      if (ReferenceModel::setup_error(o.setup)) continue;
-      o.mms = shape.mms;
-      o.depth = max_depth;
-      o.overflow = shape.overflow;
-      o.all_ranges_up_to = shape.all_ranges_up_to;
-      if (shape.high_ids) o.mm_ids = {mm_id_max(e->bits), mm_id_max(e->bits) - 1};
-      o.impls = {std::string(e->name)};
-      out.push_back(std::move(o));
-    }
-  }
-  return out;
-}
-
-MutantSearch explore_mutant(const MutantInfo& mutant, uint32_t max_depth, double budget_seconds) {
-  const Mutant before = active_mutant();
-  set_active_mutant(mutant.mutant);
-  const auto start = Clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  MutantSearch hunt;
-
-  // A kill counts only if the unmutated encoding passes the same trace; otherwise the violation is
-  // someone else's bug, and counting it would make a dead mutant of a live one.
-  auto take_violation = [&](const Explorer& e) {
-    const ExploreResult& r = e.result();
-    set_active_mutant(Mutant::none);
-    ReplayOptions ro;
-    ro.impls = e.options().impls;
-    ro.sweep_every = 1;
-    const ReplayReport baseline = replay_trace(r.as_trace(e.options().setup), ro);
-    set_active_mutant(mutant.mutant);
-    if (baseline.result != ReplayReport::ok) {
-      std::string text = print_setup(e.options().setup);
-      std::replace(text.begin(), text.end(), '\n', ' ');
-      for (const Op& op : r.trace) text += "| " + print_op(op) + " ";
-      hunt.unmutated_failures.push_back(text + "=> " + r.found->describe());
-      return false;
-    }
-    hunt.killed = true;
-    hunt.where = e.options();
-    hunt.encoding = e.options().impls.front();
-    hunt.trace = r.trace;
-    hunt.found = r.found;
-    return true;
-  };
-
-  // Searches `setups` up to `depth`, all advanced one level at a time; true on a kill.
-  auto search = [&](std::vector<ExploreOptions> setups, uint32_t depth) {
-    std::vector<std::unique_ptr<Explorer>> explorers;
-    bool killed = false;
-    for (ExploreOptions& o : setups) {
-      o.depth = depth;
-      auto e = std::make_unique<Explorer>(std::move(o));
-      if (e->error()) continue;
-      hunt.setups++;
-      if (e->result().outcome == ExploreResult::violation && !killed) killed = take_violation(*e);
-      explorers.push_back(std::move(e));
-    }
-    uint32_t searched = depth;
-    for (uint32_t level = 1; level <= depth && !killed && !hunt.limited; level++) {
-      for (auto& e : explorers) {
-        if (e->result().outcome != ExploreResult::running) continue;
-        const double left = budget_seconds - elapsed();
-        if (budget_seconds > 0 && left <= 0) {
-          hunt.limited = true;
-          break;
-        }
-        if (budget_seconds > 0) e->set_max_seconds(e->result().seconds + left);
-        e->expand_level();
-        if (e->result().outcome == ExploreResult::violation && take_violation(*e)) {
-          killed = true;
-          break;
-        }
-        if (e->result().outcome == ExploreResult::limit) hunt.limited = true;
-      }
-    }
-    for (const auto& e : explorers) {
-      const ExploreResult& r = e->result();
-      hunt.transitions += r.transitions;
-      hunt.states += r.states;
-      if (r.outcome != ExploreResult::closed && r.outcome != ExploreResult::violation)
-        searched = std::min(searched, r.depth);
-    }
-    if (!killed) hunt.depth = std::min(hunt.depth, searched);
-    return killed;
-  };
-
-  // Phase 1: the first encoding the mutant names. Phase 2: the other encodings, only as deep as a
-  // kill could still be shorter than the one phase 1 found.
-  std::vector<ExploreOptions> first, others;
-  for (ExploreOptions& o : mutant_setups(mutant, max_depth))
-    (first.empty() || o.impls == first.front().impls ? first : others).push_back(std::move(o));
-  hunt.depth = max_depth;
-  search(std::move(first), max_depth);
-  const uint32_t bound = hunt.killed ? static_cast<uint32_t>(hunt.trace.size()) : max_depth + 1;
-  if (bound > 1 && !others.empty() && !hunt.limited) {
-    const MutantSearch phase1 = hunt;
-    hunt.killed = false;
-    if (search(std::move(others), bound - 1) || !phase1.killed) {
-      // A shorter kill, or the only one.
-    } else {
-      hunt.killed = true;
-      hunt.where = phase1.where;
-      hunt.encoding = phase1.encoding;
-      hunt.trace = phase1.trace;
-      hunt.found = phase1.found;
-    }
-  }
-  // The kill is a shortest one over every setup unless the budget cut a search short.
-  hunt.shortest_proven = hunt.killed && !hunt.limited;
-  if (hunt.killed) hunt.depth = static_cast<uint32_t>(hunt.trace.size());
-  hunt.seconds = elapsed();
-  set_active_mutant(before);
-  return hunt;
 }
 
 }  // namespace foliocheck

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -102,7 +103,7 @@ struct StateKey {
   bool operator==(const StateKey&) const = default;
 };
 StateKey explore_state_key(const ReferenceModel& model,
-                           const std::vector<std::unique_ptr<Implementation>>& impls, uint32_t mms);
+                           std::span<const std::unique_ptr<Implementation>> impls, uint32_t mms);
 
 // The mm ids a search uses: options.mm_ids, or 1..options.mms.
 std::vector<uint32_t> explore_mm_ids(const ExploreOptions& options);

@@ -1,6 +1,8 @@
 // Decodes fuzz inputs into operations that are valid by construction (layout in decoder.h).
 #include "fuzz/decoder.h"
 
+#include "core/legality.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -8,9 +10,6 @@
 
 namespace foliocheck {
 namespace {
-
-constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
-constexpr int64_t kGupPinCountingBias = 1024;
 
 struct Record {
   uint8_t kind;   // index into the operations that can be legal now
@@ -104,39 +103,7 @@ class Step {
   const Record& r;
 };
 
-bool Step::possible(OpKind k) const {
-  const bool huge = s.folio.hugetlb, anon = s.anon();
-  // The add_new helpers plain-set the counters: legal while nothing maps the folio.
-  const bool fresh = m.total_mappings() == 0;
-  switch (k) {
-    case OpKind::add_new_anon:
-      return !huge && anon && fresh && s.folio.order <= s.config.pmd_order;
-    case OpKind::add_anon_ptes: return !huge && anon;
-    case OpKind::add_anon_pmd: return !huge && anon && s.pmd_sized();
-    case OpKind::add_file_ptes: return !huge && !anon;
-    case OpKind::add_file_pmd: return !huge && !anon && s.pmd_sized();
-    case OpKind::add_file_pud:
-      return !huge && !anon && s.pud_sized() && s.config.semantics != Semantics::v6_12;
-    case OpKind::remove_ptes: return !huge && m.pages_pte_mapped() > 0;
-    case OpKind::remove_pmd: return !huge && s.pmd_sized() && m.entire() > 0;
-    case OpKind::remove_pud: return !huge && s.pud_sized() && m.entire() > 0;
-    case OpKind::dup_file_ptes: return !huge && !anon && m.pages_pte_mapped() > 0;
-    case OpKind::dup_file_pmd: return !huge && !anon && s.pmd_sized() && m.pages_pte_mapped() == n;
-    case OpKind::try_dup_anon_ptes: return !huge && anon && m.pages_pte_mapped() > 0;
-    case OpKind::try_dup_anon_pmd: return !huge && anon && s.pmd_sized() && m.entire() > 0;
-    case OpKind::try_share_anon_pte: return !huge && anon;
-    case OpKind::try_share_anon_pmd: return !huge && anon && s.pmd_sized() && m.page_anon_exclusive(0);
-    case OpKind::hugetlb_add_new_anon: return huge && anon && fresh;
-    case OpKind::hugetlb_add_anon: return huge && anon;
-    case OpKind::hugetlb_add_file: return huge && !anon;
-    case OpKind::hugetlb_remove: return huge && m.entire() > 0;
-    case OpKind::hugetlb_try_dup_anon: return huge && anon && m.entire() > 0;
-    case OpKind::hugetlb_try_share_anon: return huge && anon && m.page_anon_exclusive(0);
-    case OpKind::gup_pin: return m.total_mappings() > 0;
-    case OpKind::gup_unpin: return m.pins() > 0;
-  }
-  return false;
-}
+bool Step::possible(OpKind k) const { return op_enabled(k, m); }
 
 template <class Pred>
 std::optional<uint32_t> Step::pick_holder(uint8_t b, Pred pred, uint32_t except) const {
@@ -172,150 +139,95 @@ bool Step::range_where(Pred ok, Op& op, bool single) const {
   return true;
 }
 
+// Every call is built from ops.def's columns alone: the mm is a holder where the Need names one
+// (an unmap, a pin), the parent of a fork is a holder and the child `who`'s mm, and a range runs
+// over the pages the Need (or, for anon adds, PageAnonExclusive) allows.
 std::optional<Op> Step::build(OpKind k, bool exclusive) const {
+  const OpInfo& info = op_info(k);
   Op op;
   op.kind = k;
-  const unsigned args = op_info(k).args;
-  // Canonical form, as the parser leaves what a statement does not name.
   op.mm = 0;
   op.src = 0;
   op.page = 0;
   op.nr = 1;
-  op.exclusive = exclusive && (args & kArgExclusive);
-  if (args & kArgMm) op.mm = pick_mm(r.who);
-  auto any_page = [](uint32_t) { return true; };
-  auto holder_ptes = [&](uint32_t id) {
-    const MmMappings* mm = m.mm(id);
-    return [mm](uint32_t i) { return mm->pte[i] > 0; };
-  };
-  auto has_ptes = [](const MmMappings& mm) { return mm.pte_total > 0; };
-  // A dup's child is `who`'s mm; the parent is a holder other than the child.
-  auto pick_src = [&](auto pred) -> bool {
+  op.exclusive = exclusive && (info.args & kArgExclusive);
+  const Need need = info.needs;
+  if (info.args & kArgMm) op.mm = pick_mm(r.who);
+  if (need_is_mm(need)) {
+    auto id = pick_holder(r.who, [need](const MmMappings& mm) { return mm_holds(mm, need); });
+    if (!id) return std::nullopt;
+    op.mm = *id;
+  }
+  if (need_is_src(need)) {
+    // A dup's child is `who`'s mm; the parent is a holder other than the child.
+    auto pred = [need](const MmMappings& mm) { return mm_holds(mm, need); };
     auto src = pick_holder(static_cast<uint8_t>(r.who >> 4), pred, op.mm);
     if (!src) {
       src = pick_holder(0, pred);
-      if (!src) return false;
+      if (!src) return std::nullopt;
       op.mm = *src % 6 + 1;
     }
     op.src = *src;
-    return true;
-  };
-
-  switch (k) {
-    case OpKind::add_new_anon:
-    case OpKind::add_anon_pmd:
-    case OpKind::add_file_pmd:
-    case OpKind::add_file_pud:
-    case OpKind::dup_file_pmd:
-    case OpKind::hugetlb_add_new_anon:
-    case OpKind::hugetlb_add_anon:
-    case OpKind::hugetlb_add_file:
-    case OpKind::try_share_anon_pmd:
-    case OpKind::hugetlb_try_share_anon:
-    case OpKind::gup_unpin:
-      return op;
-    case OpKind::add_anon_ptes:
-      if (!range_where([&](uint32_t i) { return ae_add_ok(i, op.exclusive); }, op)) return std::nullopt;
-      return op;
-    case OpKind::add_file_ptes:
-      range_where(any_page, op);
-      return op;
-    case OpKind::remove_ptes: {
-      auto id = pick_holder(r.who, has_ptes);
-      if (!id) return std::nullopt;
-      op.mm = *id;
-      if (!range_where(holder_ptes(*id), op)) return std::nullopt;
-      return op;
-    }
-    case OpKind::remove_pmd:
-    case OpKind::remove_pud:
-    case OpKind::hugetlb_remove: {
-      auto id = pick_holder(r.who, [k](const MmMappings& mm) {
-        return k == OpKind::remove_pmd ? mm.pmd > 0 : k == OpKind::remove_pud ? mm.pud > 0 : mm.hugetlb > 0;
-      });
-      if (!id) return std::nullopt;
-      op.mm = *id;
-      return op;
-    }
-    case OpKind::dup_file_ptes:
-      if (!range_where([&](uint32_t i) { return m.page_pte(i) > 0; }, op)) return std::nullopt;
-      return op;
-    case OpKind::try_dup_anon_ptes:
-      if (!pick_src(has_ptes)) return std::nullopt;
-      if (!range_where(holder_ptes(op.src), op)) return std::nullopt;
-      return op;
-    case OpKind::try_dup_anon_pmd:
-      if (!pick_src([](const MmMappings& mm) { return mm.pmd > 0; })) return std::nullopt;
-      return op;
-    case OpKind::hugetlb_try_dup_anon:
-      if (!pick_src([](const MmMappings& mm) { return mm.hugetlb > 0; })) return std::nullopt;
-      return op;
-    case OpKind::try_share_anon_pte:
-      if (!range_where([&](uint32_t i) { return m.page_anon_exclusive(i); }, op, true))
-        return std::nullopt;
-      return op;
-    case OpKind::gup_pin: {
-      auto id = pick_holder(r.who, [](const MmMappings& mm) { return mm.total() > 0; });
-      if (!id) return std::nullopt;
-      op.mm = *id;
-      return op;
-    }
   }
-  return std::nullopt;
+  if (!(info.args & (kArgRange | kArgPage))) return op;
+  const MmMappings* holder = need == Need::mm_ptes   ? m.mm(op.mm)
+                             : need == Need::src_ptes ? m.mm(op.src)
+                                                      : nullptr;
+  auto page_ok = [&](uint32_t i) {
+    switch (need) {
+      case Need::mm_ptes:
+      case Need::src_ptes:
+        return holder->pte[i] > 0;
+      case Need::pages_mapped:
+        return m.page_pte(i) > 0;
+      case Need::ae_page:
+        return m.page_anon_exclusive(i);
+      default:
+        // Anon adds keep PageAnonExclusive pages mapped at most once.
+        return info.folio != kAnonFolio || info.adds != Adds::range || ae_add_ok(i, op.exclusive);
+    }
+  };
+  if (!range_where(page_ok, op, !(info.args & kArgRange))) return std::nullopt;
+  return op;
 }
 
 
 // How many times `op` may run in a row with every repetition valid (spec "(a)": what each helper
 // assumes of its caller, and no counter overflow).
 uint32_t Step::safe_repeat(const Op& op) const {
-  const int64_t total = static_cast<int64_t>(m.total_mappings());
-  const int64_t pins = m.pins();
-  int64_t cap = std::numeric_limits<int32_t>::max();
-  if (const uint64_t added = mappings_added(op, s))
-    cap = (kIntMax - 1 - total - kGupPinCountingBias * (pins + 1)) / static_cast<int64_t>(added);
-  auto any_ae = [&](uint32_t first, uint32_t last) {
-    for (uint32_t i = first; i < last; i++)
-      if (m.page_anon_exclusive(i)) return true;
-    return false;
-  };
-  const MmMappings* mm = (op_info(op.kind).args & kArgMm) ? m.mm(op.mm) : nullptr;
-  switch (op.kind) {
-    case OpKind::add_new_anon:
-    case OpKind::hugetlb_add_new_anon:
-    case OpKind::try_share_anon_pte:
-    case OpKind::try_share_anon_pmd:
-    case OpKind::hugetlb_try_share_anon:
+  const OpInfo& info = op_info(op.kind);
+  int64_t cap = static_cast<int64_t>(repeats_before_overflow(op, m));
+  // The Needs a call uses up, and PageAnonExclusive, which a second call would map twice.
+  switch (info.needs) {
+    case Need::fresh:
+    case Need::ae_page:
+    case Need::ae_head:
       return 1;
-    case OpKind::add_anon_ptes:
-      if (op.exclusive || any_ae(op.page, op.page + op.nr)) return 1;
-      break;
-    case OpKind::add_anon_pmd:
-      if (op.exclusive || any_ae(0, n)) return 1;
-      break;
-    case OpKind::hugetlb_add_anon:
-      if (op.exclusive || m.page_anon_exclusive(0)) return 1;
-      break;
-    case OpKind::remove_ptes: {
+    case Need::mm_ptes: {
+      const MmMappings* mm = m.mm(op.mm);
       uint32_t least = std::numeric_limits<uint32_t>::max();
       for (uint32_t i = op.page; i < op.page + op.nr; i++) least = std::min(least, mm->pte[i]);
-      cap = least;
+      cap = std::min<int64_t>(cap, least);
       break;
     }
-    case OpKind::remove_pmd: cap = mm->pmd; break;
-    case OpKind::remove_pud: cap = mm->pud; break;
-    case OpKind::hugetlb_remove: cap = mm->hugetlb; break;
-    case OpKind::gup_unpin: cap = pins; break;
-    case OpKind::gup_pin: cap = (kIntMax - 1 - total) / kGupPinCountingBias - pins; break;
-    case OpKind::add_file_ptes:
-    case OpKind::add_file_pmd:
-    case OpKind::add_file_pud:
-    case OpKind::dup_file_ptes:
-    case OpKind::dup_file_pmd:
-    case OpKind::try_dup_anon_ptes:
-    case OpKind::try_dup_anon_pmd:
-    case OpKind::hugetlb_add_file:
-    case OpKind::hugetlb_try_dup_anon:
+    case Need::mm_pmd:
+    case Need::mm_pud:
+    case Need::mm_hugetlb: {
+      const MmMappings* mm = m.mm(op.mm);
+      cap = std::min<int64_t>(cap, mm_held(*mm, info.needs));
       break;
+    }
+    case Need::pinned:
+      cap = std::min<int64_t>(cap, m.pins());
+      break;
+    default:
+      break;
+  }
+  if (info.folio == kAnonFolio && info.adds != Adds::nothing && !need_is_src(info.needs)) {
+    const PageRange r = touched_pages(op, s);
+    bool any_ae = info.adds == Adds::one && m.nr_anon_exclusive() > 0;
+    for (uint32_t i = r.first; i < r.last && !any_ae; i++) any_ae = m.page_anon_exclusive(i);
+    if (op.exclusive || any_ae) return 1;
   }
   return static_cast<uint32_t>(std::clamp<int64_t>(cap, 1, kMaxRepeat));
 }

@@ -38,12 +38,18 @@ const Implementation* probe(std::string_view name) {
 
 }  // namespace
 
-std::vector<std::string_view> implementation_names() {
-  std::vector<std::string_view> names = {
-#define FOLIOCHECK_ENCODING(sem, bits, name, sentence) name,
+std::span<const EncodingInfo> encodings() {
+  static constexpr EncodingInfo kEncodings[] = {
+#define FOLIOCHECK_ENCODING(sem, bits, name, sentence) {Semantics::sem, bits, name, sentence},
 #include "impl/encodings.def"
 #undef FOLIOCHECK_ENCODING
   };
+  return kEncodings;
+}
+
+std::vector<std::string_view> implementation_names() {
+  std::vector<std::string_view> names;
+  for (const EncodingInfo& e : encodings()) names.push_back(e.name);
   if (kernel_available()) names.push_back(kKernelName);
   return names;
 }

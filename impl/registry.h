@@ -12,6 +12,15 @@
 
 namespace foliocheck {
 
+// One line of encodings.def, for engines that pick encodings by semantics and word size.
+struct EncodingInfo {
+  Semantics semantics;
+  int bits;
+  std::string_view name;
+  std::string_view sentence;
+};
+std::span<const EncodingInfo> encodings();
+
 // Names of all encodings (encodings.def) plus the kernel implementations built in.
 std::vector<std::string_view> implementation_names();
 // nullptr if no implementation has that name.

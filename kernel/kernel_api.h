@@ -11,7 +11,7 @@ extern "C" {
 
 /* Operations and observables are numbered as core/ops.def and core/observables.def list them. */
 enum fc_op {
-#define FOLIOCHECK_OP(e, name, args, level) FC_OP_##e,
+#define FOLIOCHECK_OP(e, name, ...) FC_OP_##e,
 #include "core/ops.def"
 #undef FOLIOCHECK_OP
 	FC_NR_OPS

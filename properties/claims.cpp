@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/legality.h"
 #include "trace/replay.h"
 #include "impl/registry.h"
 #include "trace/trace.h"
@@ -332,7 +333,7 @@ void Sut::unmap_everything() {
     op.page = page;
     op.nr = nr;
     op.repeat = times;
-    ops.push_back(canonical(op));
+    ops.push_back(canonical_op(op));
   };
   for (const auto& [id, mm] : m_shadow.mms()) {
     // Batched like zap_pte_range: the longest runs first, as often as the least-mapped page allows.

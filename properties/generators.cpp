@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/legality.h"
 #include "trace/trace.h"
 #include "impl/registry.h"
 
@@ -127,6 +128,7 @@ class OpMaker {
       : m_model(m), m_sc(sc), m_filter(f), m_setup(m.setup()), m_nr(m_setup.nr_pages()) {}
 
   std::vector<Candidate> candidates() const;
+  unsigned weight(const OpInfo& info) const;
   Op make(const Candidate& c) const;
 
  private:
@@ -141,26 +143,8 @@ class OpMaker {
       if (mine(id) && pred(mm)) out.push_back(id);
     return out;
   }
-  std::vector<uint32_t> pte_holders() const {
-    return holders([](const MmMappings& mm) { return mm.pte_total > 0; });
-  }
-  std::vector<uint32_t> pmd_holders() const {
-    return holders([](const MmMappings& mm) { return mm.pmd > 0; });
-  }
-  std::vector<uint32_t> pud_holders() const {
-    return holders([](const MmMappings& mm) { return mm.pud > 0; });
-  }
-  std::vector<uint32_t> hugetlb_holders() const {
-    return holders([](const MmMappings& mm) { return mm.hugetlb > 0; });
-  }
-  std::vector<uint32_t> mapping_mms() const {
-    return holders([](const MmMappings& mm) { return mm.total() > 0; });
-  }
-  std::vector<uint32_t> ae_pages_mapped() const {
-    std::vector<uint32_t> out;
-    for (uint32_t i = 0; i < m_nr; i++)
-      if (m_model.page_anon_exclusive(i) && m_model.page_pte(i) > 0) out.push_back(i);
-    return out;
+  std::vector<uint32_t> holders(Need need) const {
+    return holders([need](const MmMappings& mm) { return mm_holds(mm, need); });
   }
   bool has_other(uint32_t id) const {
     for (uint32_t o : m_sc.mms)
@@ -186,102 +170,63 @@ class OpMaker {
   const uint32_t m_nr;
 };
 
+// How often each kind is picked, from its ops.def Need and effect: so that a new operation is
+// generated without a line here. Forks and shares weigh more while the folio is pinned: that is
+// where -EBUSY lives.
+unsigned OpMaker::weight(const OpInfo& info) const {
+  const unsigned pin_boost = m_model.pins() > 0 ? 2 : 1;
+  switch (info.needs) {
+    case Need::fresh:
+      return 8;
+    case Need::nothing:
+      if (info.adds == Adds::range) return 6;
+      return info.level == kPud ? 3 : info.level == kHugetlb ? 5 : 4;
+    case Need::mm_ptes:
+      return 7;
+    case Need::mm_pmd:
+      return 4;
+    case Need::mm_pud:
+      return 3;
+    case Need::mm_hugetlb:
+      return 5;
+    case Need::pages_mapped:
+    case Need::all_pages_mapped:
+      return 2;
+    case Need::src_ptes:
+      return 3 * pin_boost;
+    case Need::src_pmd:
+    case Need::src_hugetlb:
+      return 2 * pin_boost;
+    case Need::ae_page:
+    case Need::ae_head:
+      return 2 * pin_boost;
+    case Need::mm_maps:
+      return m_sc.pins ? 4 : 1;
+    case Need::pinned:
+      return 2;
+  }
+  return 1;
+}
+
 std::vector<Candidate> OpMaker::candidates() const {
   const bool hug = m_setup.folio.hugetlb;
-  const bool anon = m_setup.anon();
-  const bool pmd = m_setup.pmd_sized();
-  const bool pud = m_setup.pud_sized() && m_setup.config.semantics != Semantics::v6_12;
-  const bool fresh = !m_model.history().ever_mapped;
   const bool indep = m_filter.independent;
-  const bool forks = !indep && m_sc.mms.size() >= 2;
-  const unsigned pin_boost = m_model.pins() > 0 ? 2 : 1;
   std::vector<Candidate> out;
   for (int k = 0; k < kNumOpKinds; k++) {
     const OpKind kind = static_cast<OpKind>(k);
-    unsigned w = 0;
-    switch (kind) {
-      case OpKind::add_new_anon:
-        w = !hug && anon && fresh && !indep && m_setup.folio.order <= m_setup.config.pmd_order ? 8
-                                                                                               : 0;
-        break;
-      case OpKind::add_anon_ptes:
-        w = !hug && anon ? 6 : 0;
-        break;
-      case OpKind::add_anon_pmd:
-        w = !hug && anon && pmd ? 4 : 0;
-        break;
-      case OpKind::add_file_ptes:
-        w = !hug && !anon ? 6 : 0;
-        break;
-      case OpKind::add_file_pmd:
-        w = !hug && !anon && pmd ? 4 : 0;
-        break;
-      case OpKind::add_file_pud:
-        w = !hug && !anon && pud ? 3 : 0;
-        break;
-      case OpKind::remove_ptes:
-        w = !pte_holders().empty() ? 7 : 0;
-        break;
-      case OpKind::remove_pmd:
-        w = !pmd_holders().empty() ? 4 : 0;
-        break;
-      case OpKind::remove_pud:
-        w = !pud_holders().empty() ? 3 : 0;
-        break;
-      case OpKind::dup_file_ptes:
-        w = !hug && !anon && !indep && m_model.pages_pte_mapped() > 0 ? 2 : 0;
-        break;
-      case OpKind::dup_file_pmd:
-        w = !hug && !anon && !indep && pmd && m_model.pages_pte_mapped() == m_nr ? 2 : 0;
-        break;
-      case OpKind::try_dup_anon_ptes:
-        w = !hug && anon && forks && !pte_holders().empty() ? 3 * pin_boost : 0;
-        break;
-      case OpKind::try_dup_anon_pmd:
-        w = !hug && anon && forks && pmd && !pmd_holders().empty() ? 2 * pin_boost : 0;
-        break;
-      case OpKind::try_share_anon_pte:
-        w = !hug && anon && !indep && !ae_pages_mapped().empty() ? 2 * pin_boost : 0;
-        break;
-      case OpKind::try_share_anon_pmd:
-        w = !hug && anon && !indep && pmd && m_model.page_anon_exclusive(0) && m_model.entire() > 0
-                ? 2 * pin_boost
-                : 0;
-        break;
-      case OpKind::hugetlb_add_new_anon:
-        w = hug && anon && fresh && !indep ? 8 : 0;
-        break;
-      case OpKind::hugetlb_add_anon:
-        w = hug && anon ? 4 : 0;
-        break;
-      case OpKind::hugetlb_add_file:
-        w = hug && !anon ? 6 : 0;
-        break;
-      case OpKind::hugetlb_remove:
-        w = !hugetlb_holders().empty() ? 5 : 0;
-        break;
-      case OpKind::hugetlb_try_dup_anon:
-        w = hug && anon && forks && !hugetlb_holders().empty() ? 3 * pin_boost : 0;
-        break;
-      case OpKind::hugetlb_try_share_anon:
-        w = hug && anon && !indep && m_model.page_anon_exclusive(0) && m_model.entire() > 0
-                ? 2 * pin_boost
-                : 0;
-        break;
-      case OpKind::gup_pin:
-        w = !mapping_mms().empty() ? (m_sc.pins ? 4 : 1) : 0;
-        break;
-      case OpKind::gup_unpin:
-        w = !indep && m_model.pins() > 0 ? 2 : 0;
-        break;
-    }
-    if (w) out.push_back({w, kind, false});
+    const OpInfo& info = op_info(kind);
+    if (!op_enabled(kind, m_model)) continue;
+    if (indep && !op_is_per_mm(kind)) continue;
+    if (need_is_src(info.needs) && m_sc.mms.size() < 2) continue;
+    if ((need_is_mm(info.needs) || need_is_src(info.needs)) && holders(info.needs).empty())
+      continue;
+    out.push_back({weight(info), kind, false});
   }
   if (m_sc.bulk && !indep && m_setup.large() && !hug) {
     // One wrap per case is the point; each bulk map costs ~33000 checked steps.
     bool overflowed = false;
     for (const auto& [id, mm] : m_model.mms()) overflowed |= mm.total() > 32768;
-    if (!overflowed) out.push_back({4, anon ? OpKind::add_anon_ptes : OpKind::add_file_ptes, true});
+    if (!overflowed) out.push_back({4, m_setup.anon() ? OpKind::add_anon_ptes : OpKind::add_file_ptes, true});
   }
   return out;
 }
@@ -388,94 +333,57 @@ Op OpMaker::make(const Candidate& c) const {
     bulk(op);
     return op;
   }
+  const OpInfo& info = op_info(c.kind);
+  const Need need = info.needs;
   auto own_count = [&](uint32_t id) {
     const MmMappings* mm = m_model.mm(id);
     return [mm](uint32_t page) -> uint32_t { return mm->pte[page]; };
   };
   auto down_to_zero = [&](uint32_t held) { return chance(1, 3) ? held : 1; };
-  switch (c.kind) {
-    case OpKind::add_new_anon:
-      op.mm = choose_mm();
-      op.exclusive = !chance(1, 4);
-      break;
-    case OpKind::add_anon_ptes:
-      op.mm = choose_mm();
+  if (info.args & kArgMm) op.mm = need_is_mm(need) ? pick_from(holders(need)) : choose_mm();
+  if (need_is_src(need)) {
+    op.src = choose_src(holders(need));
+    op.mm = choose_child(op.src);
+  }
+  if (info.args & kArgRange) {
+    if (need == Need::mm_ptes || need == Need::src_ptes)
+      run_range(op, own_count(need == Need::mm_ptes ? op.mm : op.src));
+    else if (need == Need::pages_mapped)
+      run_range(op, [&](uint32_t page) { return m_model.page_pte(page); });
+    else
       add_range(op);
-      op.exclusive = chance(1, 3);
+  }
+  if ((info.args & kArgPage) && need == Need::ae_page) {
+    std::vector<uint32_t> pages;
+    for (uint32_t i = 0; i < m_nr; i++)
+      if (m_model.page_anon_exclusive(i)) pages.push_back(i);
+    op.page = pick_from(pages);
+  }
+  if (info.args & kArgExclusive) op.exclusive = need == Need::fresh ? !chance(1, 4) : chance(1, 3);
+  switch (need) {
+    case Need::nothing:
       op.repeat = small_repeat();
       break;
-    case OpKind::add_file_ptes:
-      op.mm = choose_mm();
-      add_range(op);
-      op.repeat = small_repeat();
-      break;
-    case OpKind::add_anon_pmd:
-    case OpKind::hugetlb_add_anon:
-      op.mm = choose_mm();
-      op.exclusive = chance(1, 3);
-      op.repeat = small_repeat();
-      break;
-    case OpKind::add_file_pmd:
-    case OpKind::add_file_pud:
-    case OpKind::hugetlb_add_file:
-      op.mm = choose_mm();
-      op.repeat = small_repeat();
-      break;
-    case OpKind::hugetlb_add_new_anon:
-      op.mm = choose_mm();
-      break;
-    case OpKind::remove_ptes: {
-      op.mm = pick_from(pte_holders());
+    case Need::mm_ptes: {
       const auto count = own_count(op.mm);
-      run_range(op, count);
       uint32_t least = UINT32_MAX;
       for (uint32_t i = op.page; i < op.page + op.nr; i++) least = std::min(least, count(i));
       op.repeat = down_to_zero(least);
       break;
     }
-    case OpKind::remove_pmd:
-      op.mm = pick_from(pmd_holders());
+    case Need::mm_pmd:
       op.repeat = down_to_zero(m_model.mm(op.mm)->pmd);
       break;
-    case OpKind::remove_pud:
-      op.mm = pick_from(pud_holders());
+    case Need::mm_pud:
       op.repeat = down_to_zero(m_model.mm(op.mm)->pud);
       break;
-    case OpKind::hugetlb_remove:
-      op.mm = pick_from(hugetlb_holders());
+    case Need::mm_hugetlb:
       op.repeat = down_to_zero(m_model.mm(op.mm)->hugetlb);
       break;
-    case OpKind::dup_file_ptes:
-      op.mm = choose_mm();
-      run_range(op, [&](uint32_t page) { return m_model.page_pte(page); });
-      break;
-    case OpKind::dup_file_pmd:
-      op.mm = choose_mm();
-      break;
-    case OpKind::try_dup_anon_ptes:
-      op.src = choose_src(pte_holders());
-      op.mm = choose_child(op.src);
-      run_range(op, own_count(op.src));
-      break;
-    case OpKind::try_dup_anon_pmd:
-      op.src = choose_src(pmd_holders());
-      op.mm = choose_child(op.src);
-      break;
-    case OpKind::hugetlb_try_dup_anon:
-      op.src = choose_src(hugetlb_holders());
-      op.mm = choose_child(op.src);
-      break;
-    case OpKind::try_share_anon_pte:
-      op.page = pick_from(ae_pages_mapped());
-      break;
-    case OpKind::try_share_anon_pmd:
-    case OpKind::hugetlb_try_share_anon:
-      break;
-    case OpKind::gup_pin:
-      op.mm = pick_from(mapping_mms());
-      break;
-    case OpKind::gup_unpin:
+    case Need::pinned:
       op.repeat = down_to_zero(m_model.pins());
+      break;
+    default:
       break;
   }
   return op;
@@ -523,17 +431,6 @@ rc::Gen<Scenario> gen_scenario(const ScenarioOptions& o) {
   return rc::gen::suchThat(std::move(gen), [](const Scenario& sc) { return !sc.impls.empty(); });
 }
 
-Op canonical(Op op) {
-  const unsigned args = op_info(op.kind).args;
-  if (!(args & kArgMm)) op.mm = 0;
-  if (!(args & kArgSrc)) op.src = 0;
-  if (!(args & (kArgRange | kArgPage))) op.page = 0;
-  if (!(args & kArgRange)) op.nr = 1;
-  if (!(args & kArgExclusive)) op.exclusive = false;
-  if (op.repeat == 0) op.repeat = 1;
-  return op;
-}
-
 rc::Gen<Op> gen_op(GenContext ctx) {
   return rc::gen::exec([ctx] {
     const OpMaker maker(*ctx.model, *ctx.scenario, ctx.filter);
@@ -541,7 +438,7 @@ rc::Gen<Op> gen_op(GenContext ctx) {
     if (cands.empty()) throw rc::GenerationFailure("no operation applies to this folio");
     std::vector<unsigned> weights;
     for (const Candidate& c : cands) weights.push_back(c.weight);
-    Op op = canonical(maker.make(cands[pick_weighted(weights)]));
+    Op op = canonical_op(maker.make(cands[pick_weighted(weights)]));
     // PageAnonExclusive ties an mm's mappings to every other mm's.
     if (ctx.filter.independent) op.exclusive = false;
     // RMAP_EXCLUSIVE is what most often makes an add invalid; without it the add usually is not.

@@ -70,7 +70,6 @@ rc::Gen<Op> gen_op(GenContext ctx);
 
 // Fields an operation does not take set to what the trace parser gives them, so that a generated
 // operation prints and parses back to itself.
-Op canonical(Op op);
 
 // Why `op` (every one of its x=K repetitions) would be invalid on `model` now, or nullopt.
 std::optional<std::string> invalid_reason(const ReferenceModel& model, const Op& op);

@@ -11,7 +11,6 @@
 namespace foliocheck {
 namespace {
 
-constexpr int64_t kIntMax = 2147483647;
 
 struct Token {
   std::string_view text;

@@ -1,0 +1,230 @@
+// Which operations are legal now, derived from ops.def's columns and the model's state.
+#include "core/legality.h"
+
+#include <algorithm>
+
+namespace foliocheck {
+namespace {
+
+std::string page_msg(const char* what, uint32_t page) {
+  return std::string(what) + " (page " + std::to_string(page) + ")";
+}
+
+bool any_holder(const ReferenceModel& m, uint32_t MmMappings::*level) {
+  for (const auto& [id, mm] : m.mms())
+    if (mm.*level > 0) return true;
+  return false;
+}
+
+// The level member a Need about one mm's whole-folio mappings names.
+uint32_t MmMappings::*need_level(Need need) {
+  switch (need) {
+    case Need::mm_pmd:
+    case Need::src_pmd:
+      return &MmMappings::pmd;
+    case Need::mm_pud:
+      return &MmMappings::pud;
+    case Need::mm_hugetlb:
+    case Need::src_hugetlb:
+      return &MmMappings::hugetlb;
+    default:
+      return nullptr;
+  }
+}
+
+const char* level_name(Need need) {
+  switch (need) {
+    case Need::mm_pmd:
+    case Need::src_pmd:
+      return "PMD";
+    case Need::mm_pud:
+      return "PUD";
+    default:
+      return "hugetlb";
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> op_fits_setup(OpKind kind, const Setup& s) {
+  const OpInfo& info = op_info(kind);
+  if (info.level == kHugetlb) {
+    if (!s.folio.hugetlb) return "VM_WARN: hugetlb rmap helper on a non-hugetlb folio";
+  } else if (info.level != kAux) {
+    if (s.folio.hugetlb) return "R1: hugetlb folio passed to a non-hugetlb rmap helper";
+  }
+  if (info.folio == kAnonFolio && !s.anon()) return "VM_WARN: !folio_test_anon(folio)";
+  if (info.folio == kFileFolio && s.anon())
+    return "VM_WARN: folio_test_anon(folio) in a file helper";
+  if ((info.level == kPmd || info.level == kPud) && s.config.semantics == Semantics::no_mm_id)
+    return "no-mm-id is CONFIG_TRANSPARENT_HUGEPAGE=n (since 6.15 THP selects MM_ID, mm/Kconfig): "
+           "every PMD/PUD-level rmap helper is a WARN stub";
+  if (info.level == kPmd && !s.pmd_sized())
+    return "R6: PMD-level rmap of a folio that is not PMD-sized (N != HPAGE_PMD_NR)";
+  if (info.level == kPud) {
+    if (s.config.semantics == Semantics::v6_12) return "no PUD-level rmap in 6.12";
+    if (!s.pud_sized()) return "R7: PUD-level rmap of a folio that is not PUD-sized";
+  }
+  if (info.adds == Adds::new_anon && s.folio.order > s.config.pmd_order)
+    return "no anon folio is larger than a PMD";
+  return std::nullopt;
+}
+
+bool op_enabled(OpKind kind, const ReferenceModel& m) {
+  if (op_fits_setup(kind, m.setup())) return false;
+  const Need need = op_info(kind).needs;
+  switch (need) {
+    case Need::nothing:
+      return true;
+    case Need::fresh:
+      return m.total_mappings() == 0;
+    case Need::mm_ptes:
+    case Need::src_ptes:
+    case Need::pages_mapped:
+      return m.pages_pte_mapped() > 0;
+    case Need::all_pages_mapped:
+      return m.pages_pte_mapped() == m.setup().nr_pages();
+    case Need::mm_pmd:
+    case Need::mm_pud:
+    case Need::mm_hugetlb:
+    case Need::src_pmd:
+    case Need::src_hugetlb:
+      return any_holder(m, need_level(need));
+    case Need::ae_page:
+      return m.nr_anon_exclusive() > 0;
+    case Need::ae_head:
+      return m.page_anon_exclusive(0);
+    case Need::mm_maps:
+      return m.total_mappings() > 0;
+    case Need::pinned:
+      return m.pins() > 0;
+  }
+  return false;
+}
+
+std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
+  const OpInfo& info = op_info(op.kind);
+  const MmMappings* dst = (info.args & kArgMm) ? m.mm(op.mm) : nullptr;
+  const MmMappings* src = (info.args & kArgSrc) ? m.mm(op.src) : nullptr;
+  auto each_page = [&](auto holds, const char* what) -> std::optional<std::string> {
+    for (uint32_t i = op.page; i < op.page + op.nr; i++)
+      if (!holds(i)) return page_msg(what, i);
+    return std::nullopt;
+  };
+  auto holds_ptes = [](const MmMappings* mm) {
+    return [mm](uint32_t i) { return mm && !mm->pte.empty() && mm->pte[i] > 0; };
+  };
+  switch (info.needs) {
+    case Need::nothing:
+      return std::nullopt;
+    case Need::fresh:
+      if (m.total_mappings() != 0)
+        return std::string(info.name) + " wants a FRESH folio (it plain-sets the counters)";
+      return std::nullopt;
+    case Need::mm_ptes:
+      return each_page(holds_ptes(dst), "mm holds no PTE mapping of the page");
+    case Need::src_ptes:
+      return each_page(holds_ptes(src), "src holds no PTE mapping of the page");
+    case Need::pages_mapped:
+      return each_page([&](uint32_t i) { return m.page_pte(i) > 0; },
+                       "dup of a page that is not PTE-mapped");
+    case Need::all_pages_mapped:
+      if (m.pages_pte_mapped() != m.setup().nr_pages())
+        return std::string(info.name) +
+               " dups HPAGE_PMD_NR PTEs (kernel behaviour): every page must already be PTE-mapped";
+      return std::nullopt;
+    case Need::mm_pmd:
+    case Need::mm_pud:
+    case Need::mm_hugetlb:
+      if (!dst || dst->*need_level(info.needs) == 0)
+        return std::string("mm holds no ") + level_name(info.needs) + " mapping of the folio";
+      return std::nullopt;
+    case Need::src_pmd:
+    case Need::src_hugetlb:
+      if (!src || src->*need_level(info.needs) == 0)
+        return std::string("src holds no ") + level_name(info.needs) + " mapping of the folio";
+      return std::nullopt;
+    case Need::ae_page:
+      if (!m.page_anon_exclusive(op.page)) return "VM_WARN: !PageAnonExclusive(page)";
+      return std::nullopt;
+    case Need::ae_head:
+      if (!m.page_anon_exclusive(0)) return "VM_WARN: !PageAnonExclusive(head page)";
+      return std::nullopt;
+    case Need::mm_maps:
+      if (!dst || dst->total() == 0) return std::string(info.name) + ": the mm does not map the folio";
+      return std::nullopt;
+    case Need::pinned:
+      if (m.pins() == 0) return std::string(info.name) + ": the folio is not pinned";
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> overflow_reason(const Op& op, const ReferenceModel& m) {
+  const int64_t total = static_cast<int64_t>(m.total_mappings() + mappings_added(op, m.setup()));
+  if (total >= kIntMax) return "_large_mapcount would overflow INT_MAX";
+  if (total + kGupPinCountingBias * (int64_t{m.pins()} + 1) >= kIntMax)
+    return "_refcount would overflow INT_MAX";
+  return std::nullopt;
+}
+
+uint64_t repeats_before_overflow(const Op& op, const ReferenceModel& m) {
+  const int64_t total = static_cast<int64_t>(m.total_mappings());
+  const int64_t pins = m.pins();
+  int64_t cap = static_cast<int64_t>(kMaxRepeatCap);
+  if (const uint64_t added = mappings_added(op, m.setup()))
+    cap = (kIntMax - 1 - total - kGupPinCountingBias * (pins + 1)) / static_cast<int64_t>(added);
+  if (op_info(op.kind).adds == Adds::pin)
+    cap = (kIntMax - 1 - total) / kGupPinCountingBias - pins;
+  return static_cast<uint64_t>(std::clamp<int64_t>(cap, 1, static_cast<int64_t>(kMaxRepeatCap)));
+}
+
+bool need_is_mm(Need n) {
+  return n == Need::mm_ptes || n == Need::mm_pmd || n == Need::mm_pud || n == Need::mm_hugetlb ||
+         n == Need::mm_maps;
+}
+
+bool need_is_src(Need n) {
+  return n == Need::src_ptes || n == Need::src_pmd || n == Need::src_hugetlb;
+}
+
+bool mm_holds(const MmMappings& mm, Need need) {
+  if (need == Need::mm_ptes || need == Need::src_ptes) return mm.pte_total > 0;
+  if (need == Need::mm_maps) return mm.total() > 0;
+  const auto level = need_level(need);
+  return level && mm.*level > 0;
+}
+
+uint32_t mm_held(const MmMappings& mm, Need need) {
+  const auto level = need_level(need);
+  return level ? mm.*level : 0;
+}
+
+Op canonical_op(Op op) {
+  const unsigned args = op_info(op.kind).args;
+  if (!(args & kArgMm)) op.mm = 0;
+  if (!(args & kArgSrc)) op.src = 0;
+  if (!(args & (kArgRange | kArgPage))) op.page = 0;
+  if (!(args & kArgRange)) op.nr = 1;
+  if (!(args & kArgExclusive)) op.exclusive = false;
+  if (op.repeat == 0) op.repeat = 1;
+  return op;
+}
+
+bool op_is_per_mm(OpKind kind) {
+  const OpInfo& info = op_info(kind);
+  if (!(info.args & kArgMm) || (info.args & kArgSrc)) return false;
+  switch (info.needs) {
+    case Need::nothing:
+    case Need::mm_ptes:
+    case Need::mm_pmd:
+    case Need::mm_pud:
+    case Need::mm_hugetlb:
+    case Need::mm_maps:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace foliocheck

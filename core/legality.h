@@ -1,0 +1,48 @@
+// Which operations are legal now: the one definition the model's precondition, explore, the fuzz decoder and the generators share.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/reference_model.h"
+#include "core/vocab.h"
+
+namespace foliocheck {
+
+// Whether an operation of this kind can ever be called on a folio of this setup (its folio kind,
+// level and geometry), from ops.def's columns; why not, in kernel terms, or nullopt.
+std::optional<std::string> op_fits_setup(OpKind kind, const Setup& setup);
+
+// Whether some operation of this kind is legal in the model's current state as far as its Need
+// goes (ops.def): e.g. an unmap needs a mapping to remove. The model's precondition may still
+// refuse a particular call (ranges, RMAP_EXCLUSIVE rules); engines use this to skip dead kinds.
+bool op_enabled(OpKind kind, const ReferenceModel& model);
+
+// Why this call's Need is not met now (e.g. "mm holds no PMD mapping of the folio"), or nullopt.
+std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& model);
+
+// The overflow rule: a call must not carry _large_mapcount or _refcount (mappings plus
+// GUP_PIN_COUNTING_BIAS per pin) to INT_MAX, which is no kernel code path.
+std::optional<std::string> overflow_reason(const Op& op, const ReferenceModel& model);
+// How many calls of `op` in a row stay clear of that overflow (at least 1; kMaxRepeatCap if no
+// limit).
+inline constexpr uint64_t kMaxRepeatCap = 1000000;
+uint64_t repeats_before_overflow(const Op& op, const ReferenceModel& model);
+
+// The canonical form of a call: the keys ops.def says it does not take are at their defaults, as
+// the parser leaves them, so that equal calls compare and print equal.
+Op canonical_op(Op op);
+
+// Needs about the mm that calls (an unmap, a pin) and about a fork's parent (src).
+bool need_is_mm(Need need);
+bool need_is_src(Need need);
+// Whether `mm` holds the mappings `need` is about, and how many of them (whole-folio levels).
+bool mm_holds(const MmMappings& mm, Need need);
+uint32_t mm_held(const MmMappings& mm, Need need);
+
+// Whether the engines may treat this kind as touching one mm's mappings only (it takes an mm and
+// its Need is about that mm alone), so that operations of different mms commute.
+bool op_is_per_mm(OpKind kind);
+
+}  // namespace foliocheck
