@@ -214,17 +214,7 @@ Op canonical_op(Op op) {
 bool op_is_per_mm(OpKind kind) {
   const OpInfo& info = op_info(kind);
   if (!(info.args & kArgMm) || (info.args & kArgSrc)) return false;
-  switch (info.needs) {
-    case Need::nothing:
-    case Need::mm_ptes:
-    case Need::mm_pmd:
-    case Need::mm_pud:
-    case Need::mm_hugetlb:
-    case Need::mm_maps:
-      return true;
-    default:
-      return false;
-  }
+  return info.needs == Need::nothing || need_is_mm(info.needs);
 }
 
 }  // namespace foliocheck

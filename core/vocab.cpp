@@ -57,6 +57,19 @@ std::optional<FolioType> folio_type_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+Op make_op(OpKind kind, uint32_t mm, uint32_t page, uint32_t nr, bool exclusive, uint32_t src,
+           uint32_t repeat) {
+  Op o;
+  o.kind = kind;
+  o.mm = mm;
+  o.page = page;
+  o.nr = nr;
+  o.exclusive = exclusive;
+  o.src = src;
+  o.repeat = repeat;
+  return o;
+}
+
 // How many page-table entries the operation adds (a successful dup included).
 uint64_t mappings_added(const Op& op, const Setup& s) {
   switch (op_info(op.kind).adds) {

@@ -128,6 +128,10 @@ struct Op {
   bool operator==(const Op&) const = default;
 };
 
+// A call spelled out, the way tests and engines write them by hand.
+Op make_op(OpKind kind, uint32_t mm = 1, uint32_t page = 0, uint32_t nr = 1, bool exclusive = false,
+           uint32_t src = 0, uint32_t repeat = 1);
+
 // Pages [first, last) an operation touches; PMD/PUD/hugetlb operations touch none per page but
 // may change per-page observables of the head page (PageAnonExclusive), hence the head.
 struct PageRange {

@@ -223,19 +223,8 @@ StateKey explore_state_key(const ReferenceModel& model,
 }
 
 std::string_view explore_outcome_name(ExploreResult::Outcome o) {
-  switch (o) {
-    case ExploreResult::running:
-      return "running";
-    case ExploreResult::bounded:
-      return "bounded";
-    case ExploreResult::closed:
-      return "closed";
-    case ExploreResult::violation:
-      return "violation";
-    case ExploreResult::limit:
-      return "limit";
-  }
-  return "running";
+  constexpr std::string_view kNames[] = {"running", "bounded", "closed", "violation", "limit"};
+  return kNames[o];
 }
 
 Trace ExploreResult::as_trace(const Setup& setup) const { return make_trace(setup, trace); }

@@ -327,13 +327,7 @@ void Sut::check_maybe_mapped_shared() {
 void Sut::unmap_everything() {
   std::vector<Op> ops;
   auto add = [&](OpKind kind, uint32_t mm, uint32_t page, uint32_t nr, uint32_t times) {
-    Op op;
-    op.kind = kind;
-    op.mm = mm;
-    op.page = page;
-    op.nr = nr;
-    op.repeat = times;
-    ops.push_back(canonical_op(op));
+    ops.push_back(canonical_op(make_op(kind, mm, page, nr, false, 0, times)));
   };
   for (const auto& [id, mm] : m_shadow.mms()) {
     // Batched like zap_pte_range: the longest runs first, as often as the least-mapped page allows.

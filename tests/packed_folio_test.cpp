@@ -49,16 +49,9 @@ Setup setup_for(std::string_view encoding, const Shape& shape) {
   return setup;
 }
 
-Op op(OpKind kind, uint32_t mm = 1, uint32_t page = 0, uint32_t nr = 1, bool exclusive = false,
+Op op(OpKind k, uint32_t mm = 1, uint32_t page = 0, uint32_t nr = 1, bool excl = false,
       uint32_t src = 0) {
-  Op o;
-  o.kind = kind;
-  o.mm = mm;
-  o.page = page;
-  o.nr = nr;
-  o.exclusive = exclusive;
-  o.src = src;
-  return o;
+  return make_op(k, mm, page, nr, excl, src);
 }
 
 std::unique_ptr<Implementation> run(std::string_view encoding, const Shape& shape,

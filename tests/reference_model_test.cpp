@@ -17,14 +17,9 @@ Setup setup(Semantics s, int order, FolioType t = FolioType::anon, int pmd_order
   return st;
 }
 
-Op op(OpKind k, uint32_t mm = 1, uint32_t page = 0, uint32_t nr = 1, bool excl = false) {
-  Op o;
-  o.kind = k;
-  o.mm = mm;
-  o.page = page;
-  o.nr = nr;
-  o.exclusive = excl;
-  return o;
+Op op(OpKind k, uint32_t mm = 1, uint32_t page = 0, uint32_t nr = 1, bool excl = false,
+      uint32_t src = 0) {
+  return make_op(k, mm, page, nr, excl, src);
 }
 
 void run(ReferenceModel& m, const Op& o) {

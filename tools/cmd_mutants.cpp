@@ -46,17 +46,8 @@ struct EngineRun {
 };
 
 std::string_view status_name(EngineRun::Status s) {
-  switch (s) {
-    case EngineRun::killed:
-      return "killed";
-    case EngineRun::survived:
-      return "SURVIVED";
-    case EngineRun::skipped:
-      return "skipped";
-    case EngineRun::failed:
-      return "ERROR";
-  }
-  return "ERROR";
+  constexpr std::string_view kNames[] = {"killed", "SURVIVED", "skipped", "ERROR"};
+  return kNames[s];
 }
 
 EngineRun run_explore(const MutantInfo& m, double budget, uint32_t depth) {

@@ -115,13 +115,17 @@ ReplayReport replay_trace(const Trace& trace, const ReplayOptions& opt) {
     const Op& op = st.operation;
     op_index++;
     StepOutcome out = diff.step(op);
-    if (out.kind == StepOutcome::invalid) {
-      rep.result = ReplayReport::invalid;
+    // Where replay stops: the statement, and which repetition of `x=K`.
+    auto stop = [&](ReplayReport::Result result, std::string message) {
+      rep.result = result;
       rep.line = st.line;
       rep.column = 1;
       rep.op_index = op_index;
-      rep.message = out.invalid_reason;
+      rep.message = std::move(message);
       if (op.repeat > 1) rep.message += " (repetition " + std::to_string(out.repetition + 1) + ")";
+    };
+    if (out.kind == StepOutcome::invalid) {
+      stop(ReplayReport::invalid, out.invalid_reason);
       if (opt.allow_invalid) {
         Op rest = op;
         rest.repeat = op.repeat - out.repetition;
@@ -137,13 +141,8 @@ ReplayReport replay_trace(const Trace& trace, const ReplayOptions& opt) {
       return rep;
     }
     if (out.kind == StepOutcome::violation) {
-      rep.result = ReplayReport::violation;
-      rep.line = st.line;
-      rep.column = 1;
-      rep.op_index = op_index;
+      stop(ReplayReport::violation, out.found->describe());
       rep.found = out.found;
-      rep.message = out.found->describe();
-      if (op.repeat > 1) rep.message += " (repetition " + std::to_string(out.repetition + 1) + ")";
       collect_final();
       return rep;
     }
