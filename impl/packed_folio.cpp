@@ -1,6 +1,8 @@
 // The kernel's folio mapcount code, transcribed onto PackedFolio's fields for each configuration.
 #include "impl/packed_folio.h"
 
+#include "impl/folio_checks.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -1251,119 +1253,42 @@ Violation PackedFolio<S, Bits>::violation(ViolationKind kind, std::string field,
 }
 
 template <Semantics S, int Bits>
+struct PackedFolio<S, Bits>::Words {
+  const PackedFolio& f;
+  bool large() const { return f.folio_test_large(); }
+  bool hugetlb() const { return f.hugetlb_; }
+  bool mm_id() const { return kMmId; }
+  bool page_mapcount() const { return kPageMapcount; }
+  bool v6_12_layout() const { return !kNext; }
+  int bits() const { return Bits; }
+  bool has_entire_storage() const { return f.has_entire_storage(); }
+  bool has_pincount() const { return f.folio_has_pincount(); }
+  uint32_t nr_pages() const { return f.nr_pages_; }
+  int64_t raw_large_mapcount() const { return f._large_mapcount; }
+  int64_t raw_entire_mapcount() const { return f._entire_mapcount; }
+  int64_t raw_nr_pages_mapped() const { return f._nr_pages_mapped; }
+  int64_t pincount() const { return f._pincount; }
+  int64_t entirely_mapped() const { return ENTIRELY_MAPPED; }
+  bool mm_ids_locked() const {
+    return f._mm_ids & (mm_ids_t{1} << MmIdLayout<Bits>::FOLIO_MM_IDS_LOCK_BITNUM);
+  }
+  bool shared_bit() const { return f.folio_test_shared_bit(); }
+  bool slots_pristine() const {
+    return f._mm_ids == 0 && f._mm_id_mapcount[0] == -1 && f._mm_id_mapcount[1] == -1;
+  }
+  uint32_t slot_mm_id(int slot) const { return f.folio_mm_id(slot); }
+  int64_t raw_slot_mapcount(int slot) const { return f._mm_id_mapcount[static_cast<size_t>(slot)]; }
+  int64_t raw_page_mapcount(uint32_t page) const { return f._mapcount[page]; }
+  bool head_keeps_hugetlb_type() const { return f._mapcount[0] == kHugetlbPageType; }
+};
+
+template <Semantics S, int Bits>
 std::optional<Violation> PackedFolio<S, Bits>::check_invariants(PageRange scope, bool full) const {
-  using L = MmIdLayout<Bits>;
-  const auto bad = [&](std::string field, int64_t expected, int64_t actual, std::string detail) {
-    return std::optional<Violation>(
-        violation(ViolationKind::invariant, std::move(field), expected, actual, std::move(detail)));
-  };
-  const bool large = folio_test_large();
-  const bool ordinary_large = large && !hugetlb_;
-  const mm_ids_t lock = mm_ids_t{1} << L::FOLIO_MM_IDS_LOCK_BITNUM;
-
-  if (kMmId && (_mm_ids & lock))
-    return bad("mm_ids_lock_bit", 0, 1, "the _mm_ids bit lock is held between operations");
-
-  if (large) {
-    if (_large_mapcount < -1)
-      return bad("raw_large_mapcount", -1, _large_mapcount, "_large_mapcount below its -1 bias");
-    if (has_entire_storage() && _entire_mapcount < -1)
-      return bad("raw_entire_mapcount", -1, _entire_mapcount, "_entire_mapcount below its -1 bias");
-    if (folio_has_pincount() && _pincount < 0)
-      return bad("pincount", 0, _pincount, "_pincount is negative");
-    if (folio_entire_mapcount() > folio_large_mapcount())
-      return bad("entire_vs_large", folio_large_mapcount(), folio_entire_mapcount(),
-                 "more entire mappings than mappings");
-    if (hugetlb_) {
-      if (has_entire_storage() && _entire_mapcount != _large_mapcount)
-        return bad("hugetlb_entire_eq_large", _large_mapcount, _entire_mapcount,
-                   "hugetlb raw _entire_mapcount differs from raw _large_mapcount");
-      if (_nr_pages_mapped != 0)
-        return bad("hugetlb_nr_pages_mapped", 0, _nr_pages_mapped,
-                   "hugetlb must leave _nr_pages_mapped at 0");
-    } else if (kPageMapcount) {
-      if (_nr_pages_mapped < 0)
-        return bad("nr_pages_mapped", 0, _nr_pages_mapped, "_nr_pages_mapped is negative");
-    } else if (_nr_pages_mapped != 0) {
-      return bad("nr_pages_mapped_untouched", 0, _nr_pages_mapped,
-                 "NO_PAGE_MAPCOUNT must never touch _nr_pages_mapped");
-    }
-  }
-
-  if (kMmId && ordinary_large) {
-    const unsigned id0 = folio_mm_id(0), id1 = folio_mm_id(1);
-    const int64_t c0 = _mm_id_mapcount[0], c1 = _mm_id_mapcount[1];
-    if ((id0 == MM_ID_DUMMY) != (c0 == -1))
-      return bad("slot_free_iff_minus_one", -1, c0, "slot 0: id is DUMMY iff its count is -1");
-    if ((id1 == MM_ID_DUMMY) != (c1 == -1))
-      return bad("slot_free_iff_minus_one", -1, c1, "slot 1: id is DUMMY iff its count is -1");
-    if ((id0 != MM_ID_DUMMY && c0 < 0) || (id1 != MM_ID_DUMMY && c1 < 0))
-      return bad("slot_count_nonnegative", 0, std::min(c0, c1),
-                 "an owned slot's count is negative");
-    if (id0 != MM_ID_DUMMY && id0 == id1)
-      return bad("slot_ids_distinct", 0, id0, "both slots are owned by the same mm");
-    const int64_t large_mapcount = folio_large_mapcount();
-    if ((c0 + 1) + (c1 + 1) > large_mapcount)
-      return bad("slot_sum_le_large", large_mapcount, (c0 + 1) + (c1 + 1),
-                 "the slots count more mappings than the folio has");
-    const bool shared = folio_test_shared_bit();
-    if (large_mapcount == 0 && (id0 != MM_ID_DUMMY || id1 != MM_ID_DUMMY || shared))
-      return bad("unmapped_slots_reset", 0, shared ? 1 : 2,
-                 "an unmapped folio must have both slots free and the shared bit clear");
-    if (!shared && large_mapcount >= 1) {
-      const int owners = (id0 != MM_ID_DUMMY) + (id1 != MM_ID_DUMMY);
-      if (owners != 1)
-        return bad("exclusive_one_owner", 1, owners,
-                   "shared bit clear on a mapped folio but not exactly one slot owned");
-      const int64_t c = id0 != MM_ID_DUMMY ? c0 : c1;
-      if (c != _large_mapcount)
-        return bad("exclusive_owner_has_all", _large_mapcount, c,
-                   "shared bit clear but the owner's count is not the raw large mapcount");
-    }
-  } else if (large) {
-    if (_mm_ids != 0 || _mm_id_mapcount[0] != -1 || _mm_id_mapcount[1] != -1)
-      return bad("slots_untouched", 0, static_cast<int64_t>(_mm_ids),
-                 "MM slots must stay untouched here");
-  }
-
-  uint32_t first = std::min(scope.first, nr_pages_);
-  uint32_t last = std::min(scope.last, nr_pages_);
-  if (full) {
-    first = 0;
-    last = nr_pages_;
-  }
-  for (uint32_t p = first; p < last; p++) {
-    const int32_t raw = _mapcount[p];
-    if (hugetlb_ && p == 0) {
-      if (raw != kHugetlbPageType)
-        return bad("hugetlb_head_page_type", kHugetlbPageType, raw,
-                   "the hugetlb head's word must keep its page type");
-      continue;
-    }
-    if (raw < -1) return bad("raw_mapcount", -1, raw, "a page's _mapcount below its -1 bias");
-    if ((hugetlb_ || (!kPageMapcount && ordinary_large)) && raw != -1)
-      return bad("page_mapcount_untouched", -1, raw, "this folio must not use per-page mapcounts");
-  }
-
+  if (auto bad = check_folio_words(Words{*this}, scope, full))
+    return violation(ViolationKind::invariant, std::move(bad->field), bad->expected, bad->actual,
+                     std::move(bad->detail));
   if (!full) return std::nullopt;
-
-  if (kPageMapcount && ordinary_large) {
-    int64_t pages = 0, sum = 0;
-    for (uint32_t p = 0; p < nr_pages_; p++) {
-      if (_mapcount[p] < 0) continue;
-      pages++;
-      sum += int64_t{_mapcount[p]} + 1;
-    }
-    const int64_t entire = folio_entire_mapcount();
-    const int64_t npm = pages + (entire >= 1 ? ENTIRELY_MAPPED : 0);
-    if (npm != _nr_pages_mapped)
-      return bad("nr_pages_mapped_recount", npm, _nr_pages_mapped,
-                 "_nr_pages_mapped differs from the pages mapped plus ENTIRELY_MAPPED");
-    if (sum + entire != folio_large_mapcount())
-      return bad("large_mapcount_recount", sum + entire, folio_large_mapcount(),
-                 "large mapcount differs from the per-page counts plus the entire mapcount");
-  }
-
+  // The cached PageAnonExclusive tallies are foliocheck's, not the kernel's: a drift is ours.
   uint32_t ae = 0, ae_remapped = 0;
   for (uint32_t p = 0; p < nr_pages_; p++) {
     if (!PageAnonExclusive(p)) continue;
@@ -1377,53 +1302,13 @@ std::optional<Violation> PackedFolio<S, Bits>::check_invariants(PageRange scope,
 }
 
 // mm/page_alloc.c free_tail_page_prepare() and free_page_is_bad(), in the order free_pages_prepare
-// runs them: page 1's fields, page 1's mapcount, page 2, ..., the head page last.
+// runs them (impl/folio_checks.h).
 template <Semantics S, int Bits>
 std::optional<Violation> PackedFolio<S, Bits>::check_free() const {
-  const auto bad = [&](std::string reason, int64_t expected, int64_t actual) {
-    std::string detail = "free_pages_prepare: bad_page(\"" + reason + "\")";
-    return std::optional<Violation>(violation(ViolationKind::invariant, std::move(reason), expected,
-                                              actual, std::move(detail)));
-  };
-  const auto page_is_bad = [&](uint32_t p) -> std::optional<Violation> {
-    // hugetlb clears the head's page type before the folio reaches the page allocator.
-    if (hugetlb_ && p == 0) return std::nullopt;
-    if (_mapcount[p] != -1)
-      return bad("nonzero mapcount[" + std::to_string(p) + "]", 0, int64_t{_mapcount[p]} + 1);
-    return std::nullopt;
-  };
-
-  if (folio_test_large()) {
-    const int64_t entire = int64_t{_entire_mapcount} + 1;
-    const int64_t large = int64_t{_large_mapcount} + 1;
-    if constexpr (!kNext) {
-      if (entire) return bad("nonzero entire_mapcount", 0, entire);
-      if (large) return bad("nonzero large_mapcount", 0, large);
-      if (_nr_pages_mapped) return bad("nonzero nr_pages_mapped", 0, _nr_pages_mapped);
-      if (_pincount) return bad("nonzero pincount", 0, _pincount);
-    } else {
-      if (large) return bad("nonzero large_mapcount", 0, large);
-      if (kPageMapcount && _nr_pages_mapped)
-        return bad("nonzero nr_pages_mapped", 0, _nr_pages_mapped);
-      if (kMmId && _mm_id_mapcount[0] != -1)
-        return bad("nonzero mm mapcount 0", 0, int64_t{_mm_id_mapcount[0]} + 1);
-      if (kMmId && _mm_id_mapcount[1] != -1)
-        return bad("nonzero mm mapcount 1", 0, int64_t{_mm_id_mapcount[1]} + 1);
-      if (Bits == 64) {
-        if (entire) return bad("nonzero entire_mapcount", 0, entire);
-        if (_pincount) return bad("nonzero pincount", 0, _pincount);
-      }
-    }
-    for (uint32_t p = 1; p < nr_pages_; p++) {
-      // 32-bit next keeps them in page 2, checked after "on deferred list" (not ours).
-      if (kNext && Bits == 32 && p == 2) {
-        if (entire) return bad("nonzero entire_mapcount", 0, entire);
-        if (_pincount) return bad("nonzero pincount", 0, _pincount);
-      }
-      if (auto v = page_is_bad(p)) return v;
-    }
-  }
-  return page_is_bad(0);
+  if (auto bad = check_free_words(Words{*this}))
+    return violation(ViolationKind::invariant, std::move(bad->field), bad->expected, bad->actual,
+                     std::move(bad->detail));
+  return std::nullopt;
 }
 
 template class PackedFolio<Semantics::v6_12, 64>;

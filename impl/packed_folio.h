@@ -15,9 +15,12 @@
 // page range past its end, page-1 fields of a small folio, page-2 fields of a 32-bit order-1
 // folio), the write is dropped and recorded as a warning too.
 //
-// NOTE: `no-mm-id` is CONFIG_PAGE_MAPCOUNT without CONFIG_MM_ID, which the kernel only builds with
-// TRANSPARENT_HUGEPAGE=n, where the PMD/PUD wrappers are WARN_ON_ONCE stubs. Like the reference
-// notes, this encoding runs the PMD/PUD code paths anyway, as the generic code would with THP.
+// NOTE: `no-mm-id` is CONFIG_PAGE_MAPCOUNT without CONFIG_MM_ID, which 7.x only builds with
+// TRANSPARENT_HUGEPAGE=n, where the PMD/PUD wrappers are WARN_ON_ONCE stubs: the legality rules
+// (core/legality.cpp) refuse PMD/PUD calls and large anon/shmem folios there, so these code paths
+// only run under replay --allow-invalid.
+//
+// Own invariants and free-path checks: impl/folio_checks.h, shared with the kernel implementations.
 #pragma once
 
 #include <array>
@@ -140,6 +143,8 @@ class PackedFolio final : public Implementation {
   bool folio_needs_cow_for_dma(uint32_t mm) const;
   bool folio_test_shared_bit() const;
 
+  // The raw words as impl/folio_checks.h reads them (defined in packed_folio.cpp).
+  struct Words;
   void warn(std::string_view line);
   Violation violation(ViolationKind kind, std::string field, int64_t expected, int64_t actual,
                       std::string detail) const;
