@@ -104,8 +104,9 @@ bool op_enabled(OpKind kind, const ReferenceModel& m) {
 
 std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
   const OpInfo& info = op_info(op.kind);
-  const MmMappings* dst = (info.args & kArgMm) ? m.mm(op.mm) : nullptr;
-  const MmMappings* src = (info.args & kArgSrc) ? m.mm(op.src) : nullptr;
+  if (info.needs == Need::nothing) return std::nullopt;
+  const MmMappings* dst = need_is_mm(info.needs) ? m.mm(op.mm) : nullptr;
+  const MmMappings* src = need_is_src(info.needs) ? m.mm(op.src) : nullptr;
   auto each_page = [&](auto holds, const char* what) -> std::optional<std::string> {
     for (uint32_t i = op.page; i < op.page + op.nr; i++)
       if (!holds(i)) return page_msg(what, i);

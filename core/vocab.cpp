@@ -6,13 +6,6 @@
 namespace foliocheck {
 namespace {
 
-constexpr std::array<OpInfo, kNumOpKinds> kOps = {{
-#define FOLIOCHECK_OP(e, name, args, level, folio, needs, adds) \
-  {name, args, level, folio, Need::needs, Adds::adds},
-#include "core/ops.def"
-#undef FOLIOCHECK_OP
-}};
-
 constexpr std::array<ObsInfo, kNumObs> kObs = {{
 #define FOLIOCHECK_OBS(e, name, indexed, agreement) {name, indexed, agreement},
 #include "core/observables.def"
@@ -25,11 +18,10 @@ constexpr std::array<std::string_view, 3> kTypes = {"anon", "file", "shmem"};
 
 }  // namespace
 
-const OpInfo& op_info(OpKind kind) { return kOps[static_cast<size_t>(kind)]; }
 
 std::optional<OpKind> op_from_name(std::string_view name) {
-  for (size_t i = 0; i < kOps.size(); i++)
-    if (kOps[i].name == name) return static_cast<OpKind>(i);
+  for (size_t i = 0; i < kOpInfo.size(); i++)
+    if (kOpInfo[i].name == name) return static_cast<OpKind>(i);
   return std::nullopt;
 }
 

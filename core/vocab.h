@@ -1,6 +1,7 @@
 // The words every part of foliocheck speaks: variants, folio shapes, operations and observables.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -112,7 +113,14 @@ struct OpInfo {
   Need needs;
   Adds adds;
 };
-const OpInfo& op_info(OpKind kind);
+// In the header: every precondition and decoder step asks, and the call would cost more than the read.
+inline constexpr std::array<OpInfo, kNumOpKinds> kOpInfo = {{
+#define FOLIOCHECK_OP(e, name, args, level, folio, needs, adds) \
+  {name, args, level, folio, Need::needs, Adds::adds},
+#include "core/ops.def"
+#undef FOLIOCHECK_OP
+}};
+inline const OpInfo& op_info(OpKind kind) { return kOpInfo[static_cast<size_t>(kind)]; }
 std::optional<OpKind> op_from_name(std::string_view name);
 
 // One call of a kernel rmap helper (or of a pin helper). `page`/`nr` are meaningful for PTE-range
