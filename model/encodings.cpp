@@ -1,5 +1,6 @@
-// The registry of implementations: every encodings.def line, plus `kernel` when one is linked in.
+// The registry of implementations: every encodings.def line, plus each kernel tree linked in.
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -9,21 +10,11 @@
 
 namespace foliocheck {
 
-// Weak, so that a kernel-backed build can supply the real one without touching this file.
-__attribute__((weak)) std::unique_ptr<Implementation> make_kernel_implementation() {
+// Weak, so that a kernel-backed build can supply the real ones without touching this file.
+__attribute__((weak)) std::vector<std::string_view> kernel_implementation_names() { return {}; }
+__attribute__((weak)) std::unique_ptr<Implementation> make_kernel_implementation(std::string_view) {
   return nullptr;
 }
-
-namespace {
-
-constexpr std::string_view kKernelName = "kernel";
-
-bool kernel_available() {
-  static const bool available = make_kernel_implementation() != nullptr;
-  return available;
-}
-
-}  // namespace
 
 std::vector<std::string_view> implementation_names() {
   std::vector<std::string_view> names = {
@@ -31,7 +22,7 @@ std::vector<std::string_view> implementation_names() {
 #include "model/encodings.def"
 #undef FOLIOCHECK_ENCODING
   };
-  if (kernel_available()) names.push_back(kKernelName);
+  for (std::string_view tree : kernel_implementation_names()) names.push_back(tree);
   return names;
 }
 
@@ -40,9 +31,17 @@ std::unique_ptr<Implementation> make_implementation(std::string_view name) {
   if (name == encoding) return std::make_unique<PackedFolio<Semantics::sem, bits>>();
 #include "model/encodings.def"
 #undef FOLIOCHECK_ENCODING
-  // KERNEL HOOK: the `kernel` implementation is the kernel's own rmap code (kernel_hook.h).
-  if (name == kKernelName) return make_kernel_implementation();
-  return nullptr;
+  // KERNEL HOOK: a kernel tree's own rmap code, or `kernel` for any of them (kernel_hook.h).
+  return make_kernel_implementation(name);
+}
+
+std::vector<std::string> expand_implementation_name(std::string_view name) {
+  std::vector<std::string> out;
+  if (name == kKernelAlias)
+    for (std::string_view tree : kernel_implementation_names()) out.emplace_back(tree);
+  else
+    out.emplace_back(name);
+  return out;
 }
 
 }  // namespace foliocheck

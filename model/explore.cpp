@@ -422,18 +422,29 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     }
   } else {
     for (const std::string& name : m_options.impls) {
-      auto impl = make_implementation(name);
-      if (!impl) {
+      // `kernel` is every kernel tree built in that supports the setup (at least one must).
+      const std::vector<std::string> names = expand_implementation_name(name);
+      if (names.empty()) {
         m_error = "unknown implementation '" + name + "'";
         return;
       }
-      if (!impl->supports(s)) {
+      size_t supported = 0;
+      for (const std::string& each : names) {
+        auto impl = make_implementation(each);
+        if (!impl) {
+          m_error = "unknown implementation '" + each + "'";
+          return;
+        }
+        if (!impl->supports(s)) continue;
+        st.impls.push_back(std::move(impl));
+        supported++;
+      }
+      if (!supported) {
         m_error = "implementation '" + name + "' does not support semantics=" +
                   std::string(semantics_name(s.config.semantics)) +
                   " bits=" + std::to_string(s.config.bits);
         return;
       }
-      st.impls.push_back(std::move(impl));
     }
   }
   for (const auto& impl : st.impls) m_result.impls.emplace_back(impl->name());

@@ -72,9 +72,13 @@ class Implementation {
   virtual std::span<const std::string> warning_log() const = 0;
 };
 
-// Names of all encodings (encodings.def) plus `kernel` when built with a kernel tree.
+// Names of all encodings (encodings.def) plus one per kernel tree built in (model/kernel_hook.h).
 std::vector<std::string_view> implementation_names();
-// nullptr if no implementation has that name.
+// nullptr if no implementation has that name. `kernel` makes one that runs whichever kernel tree
+// supports the setup.
 std::unique_ptr<Implementation> make_implementation(std::string_view name);
+// What a name given on a command line stands for: `kernel` is every kernel tree built in (none
+// without one), any other name is itself.
+std::vector<std::string> expand_implementation_name(std::string_view name);
 
 }  // namespace foliocheck

@@ -74,13 +74,21 @@ ReplayReport replay_trace(const Trace& trace, const ReplayOptions& opt) {
     }
   } else {
     for (const std::string& name : opt.impls) {
-      auto impl = make_implementation(name);
-      if (!impl) return error("unknown implementation '" + name + "'");
-      if (!impl->supports(setup))
+      // `kernel` is every kernel tree built in that supports the setup (at least one must).
+      const std::vector<std::string> names = expand_implementation_name(name);
+      if (names.empty()) return error("unknown implementation '" + name + "'");
+      size_t supported = 0;
+      for (const std::string& each : names) {
+        auto impl = make_implementation(each);
+        if (!impl) return error("unknown implementation '" + each + "'");
+        if (!impl->supports(setup)) continue;
+        impls.push_back(std::move(impl));
+        supported++;
+      }
+      if (!supported)
         return error("implementation '" + name + "' does not support semantics=" +
                      std::string(semantics_name(setup.config.semantics)) +
                      " bits=" + std::to_string(setup.config.bits));
-      impls.push_back(std::move(impl));
     }
   }
   Differential diff(std::move(impls));
