@@ -27,6 +27,7 @@
 
 #include "model/decoder.h"
 #include "model/differential.h"
+#include "model/kernel_hook.h"
 #include "model/mutants.h"
 
 namespace {
@@ -42,6 +43,17 @@ class Engines {
       m_names.emplace_back(name);
       m_probes.push_back(make_implementation(name));
     }
+    // FOLIOCHECK_ONLY_KERNEL_SETUPS=1: spend the campaign on setups a kernel tree built in runs.
+    if (const char* only = std::getenv("FOLIOCHECK_ONLY_KERNEL_SETUPS"); only && *only == '1')
+      for (std::string_view name : kernel_implementation_names())
+        m_kernels.push_back(make_implementation(name));
+    m_only_kernel = !m_kernels.empty();
+  }
+  bool wanted(const Setup& setup) const {
+    if (!m_only_kernel) return true;
+    for (const auto& k : m_kernels)
+      if (k->supports(setup)) return true;
+    return false;
   }
   Differential& for_setup(const Setup& setup) {
     uint64_t mask = 0;
@@ -61,6 +73,8 @@ class Engines {
  private:
   std::vector<std::string> m_names;
   std::vector<std::unique_ptr<Implementation>> m_probes;
+  std::vector<std::unique_ptr<Implementation>> m_kernels;
+  bool m_only_kernel = false;
   std::map<uint64_t, std::unique_ptr<Differential>> m_by_mask;
 };
 
@@ -148,6 +162,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!decoder) return -1;
   Engines& e = engines();
   const Setup& setup = decoder->setup();
+  if (!e.wanted(setup)) return -1;
   Differential& diff = e.for_setup(setup);
   diff.reset(setup);
   e.ops.clear();

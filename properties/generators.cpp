@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <ostream>
 #include <stdexcept>
 #include <utility>
 
+#include "model/kernel_hook.h"
 #include "model/trace.h"
 
 namespace foliocheck::props {
@@ -38,6 +40,19 @@ const T& pick_from(const std::vector<T>& v) {
   return v[pick(static_cast<uint32_t>(v.size()))];
 }
 
+// FOLIOCHECK_ONLY_KERNEL_SETUPS=1 (docs/kernel.md): only configurations some kernel tree built in
+// supports, so that a kernel-backed run spends its cases where the kernel takes part.
+bool kernel_supports(const Setup& probe) {
+  static const bool only = [] {
+    const char* env = std::getenv("FOLIOCHECK_ONLY_KERNEL_SETUPS");
+    return env && *env == '1' && !kernel_implementation_names().empty();
+  }();
+  if (!only) return true;
+  for (std::string_view name : kernel_implementation_names())
+    if (make_implementation(name)->supports(probe)) return true;
+  return false;
+}
+
 // (semantics, bits) pairs some selected implementation supports, found by asking each one about a
 // small folio of that configuration.
 std::vector<std::pair<Semantics, int>> supported_configs(const ScenarioOptions& o) {
@@ -51,7 +66,8 @@ std::vector<std::pair<Semantics, int>> supported_configs(const ScenarioOptions& 
       Setup probe;
       probe.config = {sem, bits, 3, 5};
       probe.folio = {3, FolioType::file, false};
-      if (!supporting_impls(probe, o.impls).empty()) out.emplace_back(sem, bits);
+      if (!supporting_impls(probe, o.impls).empty() && kernel_supports(probe))
+        out.emplace_back(sem, bits);
     }
   }
   return out;
