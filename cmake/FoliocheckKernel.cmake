@@ -125,14 +125,15 @@ function(foliocheck_kernel_object_libraries name variants_dir libraries_var)
     set_target_properties(${name}_${i} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON)
     target_include_directories(${name}_${i} PRIVATE ${gen} ${dir} ${PROJECT_SOURCE_DIR})
     target_link_libraries(${name}_${i} PRIVATE foliocheck_flags)
-    # The kernel's own C dialect: wrapping signed arithmetic and no strict aliasing (its
-    # Makefile's -fno-strict-overflow -fno-strict-aliasing), and the warnings its build leaves off.
-    target_compile_options(${name}_${i} PRIVATE -fwrapv -fno-strict-aliasing
-      -Wno-unused-parameter -Wno-sign-compare -Wno-unused-function
-      ${FOLIOCHECK_KERNEL_EXTRA_OPTIONS})
+    target_compile_options(${name}_${i} PRIVATE ${FOLIOCHECK_KERNEL_EXTRA_OPTIONS})
     list(APPEND libraries ${name}_${i})
     math(EXPR i "${i} + 1")
   endforeach()
+  # The kernel's own C dialect: wrapping signed arithmetic and no strict aliasing (its
+  # Makefile's -fno-strict-overflow -fno-strict-aliasing), and the warnings its build leaves off.
+  # A source file's options come after the target's (-Wall -Wextra), which clang needs.
+  set_source_files_properties(${dir}/kernel_rmap.c TARGET_DIRECTORY ${name} PROPERTIES
+    COMPILE_OPTIONS "-fwrapv;-fno-strict-aliasing;-Wno-unused-parameter;-Wno-sign-compare;-Wno-unused-function")
   set(${libraries_var} ${libraries} PARENT_SCOPE)
 endfunction()
 
