@@ -18,9 +18,14 @@
 #include "kernel_api.h"
 
 /* Beyond this many pages past the head, an --allow-invalid range is not simulated. */
+#if ULONG_MAX > 0xffffffffUL
 #define FC_MAX_MEMMAP_PAGES (1UL << 21)
+#else
+/* A real 32-bit build (kernel/m32_check.c): the whole range must fit below 4 GiB. */
+#define FC_MAX_MEMMAP_PAGES (1UL << 18)
+#endif
 /* Every VMA maps the folio's first page here; vm_end leaves room for any range we simulate. */
-#define FC_VM_START (1UL << 32)
+#define FC_VM_START (FC_MAX_MEMMAP_PAGES << PAGE_SHIFT)
 #define FC_VM_END (FC_VM_START + (FC_MAX_MEMMAP_PAGES << PAGE_SHIFT))
 
 

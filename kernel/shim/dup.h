@@ -201,8 +201,9 @@ struct vm_area_struct {
 };
 
 /*
- * The host's words are 64 bits even when the code is compiled as a 32-bit kernel: every long
- * below is 8 bytes, so struct page keeps its 64-bit size. What 32 bits change (mm_id_t,
+ * On a 64-bit host the words are 64 bits even when the code is compiled as a 32-bit kernel: every
+ * long below is 8 bytes, so struct page keeps its 64-bit size (kernel/m32_check.c compiles the
+ * same code with -m32 and compares). What 32 bits change (mm_id_t,
  * mm_id_mapcount_t, the page the entire mapcount and pincount live in) the tree's #ifdefs and the
  * #ifdefs mirrored here decide, and the fields stay inside the struct page they belong to.
  */
@@ -326,7 +327,8 @@ struct folio {
 };
 
 /* The overlay the kernel asserts with FOLIO_MATCH, asserted for ours. */
-_Static_assert(sizeof(struct page) == 64, "struct page is 8 host words");
+_Static_assert(sizeof(struct page) == (sizeof(long) == 8 ? 64 : 36),
+	       "struct page is the kernel's size with CONFIG_MEMCG: 64 bytes, or 36 with -m32");
 _Static_assert(offsetof(struct folio, _mapcount) == offsetof(struct page, _mapcount),
 	       "head _mapcount overlays page 0");
 _Static_assert(offsetof(struct folio, _flags_1) == sizeof(struct page) + offsetof(struct page, flags),
