@@ -4,6 +4,7 @@
 #include <new>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,8 +30,6 @@ const fc_kernel_ops* const kVariants[] = {
 #undef FOLIOCHECK_KERNEL_VARIANT
 };
 
-constexpr std::string_view kAllTrees = "kernel";
-
 // The C side numbers operations and observables by the same .def files; keep them in step.
 static_assert(FC_NR_OPS == kNumOpKinds, "kernel_api.h and model/ops.def disagree");
 static_assert(FC_NR_OBS == kNumObs, "kernel_api.h and model/observables.def disagree");
@@ -55,7 +54,7 @@ class KernelImplementation final : public Implementation {
 
   // `kernel` answers under the name of the tree it runs, so that a finding names the tree.
   std::string_view name() const override {
-    return m_name == kAllTrees && m_ops ? std::string_view(m_ops->tree_name) : m_name;
+    return m_name == kKernelAlias && m_ops ? std::string_view(m_ops->tree_name) : m_name;
   }
 
   bool supports(const Setup& setup) const override {
@@ -308,11 +307,11 @@ std::vector<std::string_view> kernel_implementation_names() { return tree_names(
 std::unique_ptr<Implementation> make_kernel_implementation(std::string_view name) {
   std::vector<const fc_kernel_ops*> variants;
   for (const fc_kernel_ops* ops : kVariants)
-    if (name == kAllTrees || name == ops->tree_name) variants.push_back(ops);
+    if (name == kKernelAlias || name == ops->tree_name) variants.push_back(ops);
   if (variants.empty()) return nullptr;
   const auto& names = tree_names();
   const auto it = std::find(names.begin(), names.end(), name);
-  return std::make_unique<KernelImplementation>(it != names.end() ? *it : kAllTrees,
+  return std::make_unique<KernelImplementation>(it != names.end() ? *it : kKernelAlias,
                                                 std::move(variants));
 }
 
