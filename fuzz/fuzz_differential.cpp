@@ -137,6 +137,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!decoder) return -1;
   Engines& e = engines();
   const Setup& setup = decoder->setup();
+  if (!setup_in_scope(setup)) return -1;
   Differential& diff = e.for_setup(setup);
   diff.reset(setup);
   e.ops.clear();

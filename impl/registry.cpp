@@ -1,6 +1,7 @@
 // The registry of implementations: every encodings.def line, plus the kernel trees linked in.
 #include "impl/registry.h"
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include "impl/kernel_hook.h"
@@ -8,19 +9,13 @@
 
 namespace foliocheck {
 
-// Weak, so that a kernel-backed build can supply the real one without touching this file.
-__attribute__((weak)) std::unique_ptr<Implementation> make_kernel_implementation() {
+// Weak, so that a kernel-backed build can supply the real ones without touching this file.
+__attribute__((weak)) std::vector<std::string_view> kernel_implementation_names() { return {}; }
+__attribute__((weak)) std::unique_ptr<Implementation> make_kernel_implementation(std::string_view) {
   return nullptr;
 }
 
 namespace {
-
-constexpr std::string_view kKernelName = "kernel";
-
-bool kernel_available() {
-  static const bool available = make_kernel_implementation() != nullptr;
-  return available;
-}
 
 // One instance per name, only ever asked supports(): building implementations allocates, and
 // engines ask for every setup they generate.
@@ -50,7 +45,7 @@ std::span<const EncodingInfo> encodings() {
 std::vector<std::string_view> implementation_names() {
   std::vector<std::string_view> names;
   for (const EncodingInfo& e : encodings()) names.push_back(e.name);
-  if (kernel_available()) names.push_back(kKernelName);
+  for (std::string_view tree : kernel_implementation_names()) names.push_back(tree);
   return names;
 }
 
@@ -59,9 +54,8 @@ std::unique_ptr<Implementation> make_implementation(std::string_view name) {
   if (name == encoding) return std::make_unique<PackedFolio<Semantics::sem, bits>>();
 #include "impl/encodings.def"
 #undef FOLIOCHECK_ENCODING
-  // KERNEL HOOK: the `kernel` implementation is the kernel's own rmap code (kernel_hook.h).
-  if (name == kKernelName) return make_kernel_implementation();
-  return nullptr;
+  // KERNEL HOOK: a kernel tree's own rmap code, or `kernel` for any of them (kernel_hook.h).
+  return make_kernel_implementation(name);
 }
 
 std::optional<std::string> ImplementationChoice::error(const Setup& setup) const {
@@ -90,9 +84,30 @@ ImplementationChoice choose_implementations(const Setup& setup,
     for (std::string_view name : implementation_names()) consider(name);
     out.unsupported.clear();  // nobody asked for them
   } else {
-    for (const std::string& name : wanted) consider(name);
+    for (const std::string& name : wanted) {
+      // `kernel` is every kernel tree built in that supports the setup (at least one must).
+      if (name != kKernelAlias || kernel_implementation_names().empty()) {
+        consider(name);
+        continue;
+      }
+      const size_t before = out.names.size();
+      for (std::string_view tree : kernel_implementation_names())
+        if (probe(tree)->supports(setup)) out.names.emplace_back(tree);
+      if (out.names.size() == before) out.unsupported.emplace_back(name);
+    }
   }
   return out;
+}
+
+bool setup_in_scope(const Setup& setup) {
+  static const bool kernel_only = [] {
+    const char* env = std::getenv("FOLIOCHECK_ONLY_KERNEL_SETUPS");
+    return env && *env == '1' && !kernel_implementation_names().empty();
+  }();
+  if (!kernel_only) return true;
+  for (std::string_view tree : kernel_implementation_names())
+    if (probe(tree)->supports(setup)) return true;
+  return false;
 }
 
 std::vector<std::unique_ptr<Implementation>> make_implementations(

@@ -37,6 +37,11 @@ struct ImplementationChoice {
 };
 ImplementationChoice choose_implementations(const Setup& setup,
                                             std::span<const std::string> wanted = {});
+// Whether an engine should spend time on `setup`: always, except that with the environment variable
+// FOLIOCHECK_ONLY_KERNEL_SETUPS=1 (docs/kernel.md) and a kernel tree built in, only setups some
+// kernel implementation supports, so a run against a patched tree spends no time elsewhere.
+bool setup_in_scope(const Setup& setup);
+
 // Fresh implementations by name, in order; a name no implementation has is a logic error.
 std::vector<std::unique_ptr<Implementation>> make_implementations(
     std::span<const std::string> names);

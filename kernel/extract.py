@@ -6,12 +6,18 @@ brace depth for functions and enums, by line continuation for macros), prefixed 
 directive so that compiler errors and recorded warnings name the kernel file and line, and
 written into four generated files that kernel/kernel_rmap.c includes around our shim:
 
-  kernel_tree.h     what the tree is (version, style, the CONFIG_* it is built with, FC_HAVE_*)
+  kernel_tree.h     what the tree is (name, version, style, configuration, word size, the CONFIG_*
+                    it is built with, FC_HAVE_*, the name of the variant's one exported symbol)
   kernel_decls.inc  macros, enums and typedefs
   kernel_protos.inc a prototype of every function taken (so the order of symbols.def is free)
   kernel_bodies.inc the function definitions
 
-Usage: extract.py --tree DIR --symbols kernel/symbols.def --out DIR [--config NAME]
+Every function is made `static`: one build links several trees and configurations, each a
+separate compilation of kernel/kernel_rmap.c, and only its table of entry points is exported.
+
+Usage: extract.py --tree DIR --symbols kernel/symbols.def --out DIR [--config NAME] [--bits 64|32]
+                  [--name NAME]
+       extract.py --tree DIR --print-style    prints `style version config...`
 Exit status 2 with `file:line: error: ...` when the tree lacks something this style needs.
 """
 
@@ -33,20 +39,30 @@ STYLE_CONFIGS = {
         "no-mm-id": ["CONFIG_PAGE_MAPCOUNT"],
     },
 }
-# Tree styles kernel/shim/ mirrors the declarations of (struct folio's layout, call signatures).
-SHIM_STYLES = ["v6.12"]
-# On in every build: a 64-bit MMU kernel with hugetlb, swap, KSM and memcg, as distributions ship.
-COMMON_CONFIGS = ["__KERNEL__", "CONFIG_MMU", "CONFIG_64BIT", "CONFIG_HUGETLB_PAGE",
+# Word sizes every configuration is built for. 32 compiles the code with CONFIG_64BIT off, so that
+# the tree's own #ifdefs choose the 32-bit types and field placement (docs/kernel.md, "32-bit").
+BITS = [64, 32]
+# On in every build: an MMU kernel with hugetlb, swap, KSM and memcg, as distributions ship.
+COMMON_CONFIGS = ["__KERNEL__", "CONFIG_MMU", "CONFIG_HUGETLB_PAGE",
                   "CONFIG_SWAP", "CONFIG_KSM", "CONFIG_MEMCG", "CONFIG_NUMA",
                   "CONFIG_HAVE_GUP_FAST", "CONFIG_SPARSEMEM", "CONFIG_SPARSEMEM_VMEMMAP",
                   "CONFIG_DEBUG_VM"]
+# Per style, on in every configuration: next trees keep the folio size in _nr_pages when there is
+# room after _refcount_1, which CONFIG_MEMCG makes (include/linux/mm_types.h).
+STYLE_COMMON = {"v6.12": [], "next": ["NR_PAGES_IN_LARGE_FOLIO"]}
+# On with THP: x86-64's PUD-level THP, which folio_add_file_rmap_pud() also needs. It is kept on
+# at 32 bits too (no 32-bit architecture has it) so that the 32-bit builds answer PUD operations
+# the way the model's 32-bit semantics do; docs/kernel.md says so.
+THP_EXTRAS = ["CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD"]
 # Every CONFIG_* the shim answers IS_ENABLED() for; the extracted code may test no other.
 KNOWN_CONFIGS = sorted(set(c for c in COMMON_CONFIGS if c.startswith("CONFIG_")) | {
-    "CONFIG_TRANSPARENT_HUGEPAGE", "CONFIG_MM_ID", "CONFIG_PAGE_MAPCOUNT",
-    "CONFIG_NO_PAGE_MAPCOUNT"})
+    "CONFIG_64BIT", "CONFIG_TRANSPARENT_HUGEPAGE", "CONFIG_MM_ID", "CONFIG_PAGE_MAPCOUNT",
+    "CONFIG_NO_PAGE_MAPCOUNT", "CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD"})
 
 SYMBOL_LINE = re.compile(r'^FOLIOCHECK_KSYM\(\s*(\w+)\s*,\s*"([^"]+)"\s*,\s*(\w+)\s*,\s*(\w+)\s*\)')
-KINDS = {"function", "macro", "enum", "typedef"}
+# function_or_macro: one configuration defines the name as a function, another as a macro
+# (folio_add_large_mapcount with and without CONFIG_MM_ID).
+KINDS = {"function", "macro", "enum", "typedef", "function_or_macro"}
 TREES = {"any", "v6_12", "next"}
 
 
@@ -287,9 +303,23 @@ def choose(src, name, kind, found):
     unknown = [f for f in found if src.active[f[3] - 1] is None]
     if len(unknown) == 1:
         return unknown[0]
+    if not unknown:
+        return INACTIVE  # the configuration does not compile it (e.g. the lock without MM_ID)
     lines = ", ".join(str(f[3]) for f in found)
     raise ExtractError(f"{src.rel}:{found[0][3]}: error: {kind} {name} is defined at lines "
                        f"{lines}, none of them certainly compiled in this configuration")
+
+
+INACTIVE = "inactive"
+
+
+def make_static(signature):
+    """The declaration part of a function, with internal linkage: `extern` dropped, `static`
+    added where the tree has none (the out-of-line functions of mm/rmap.c and mm/gup.c)."""
+    sig = re.sub(r"^(\s*)extern\s+", r"\1", signature)
+    if re.match(r"\s*static\b", sig):
+        return sig
+    return "static " + sig.lstrip()
 
 
 def read_symbols(path):
@@ -347,35 +377,42 @@ def write_if_changed(path, content):
         f.write(content)
 
 
+def c_ident(s):
+    return re.sub(r"[^A-Za-z0-9_]", "_", s)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tree", required=True)
-    ap.add_argument("--symbols", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--symbols")
+    ap.add_argument("--out")
     ap.add_argument("--config", default="")
+    ap.add_argument("--bits", type=int, default=64, choices=BITS)
+    ap.add_argument("--name", default="", help="the tree's name (default linux-VERSION)")
     ap.add_argument("--print-style", action="store_true",
-                    help="print `style semantics version` and exit")
+                    help="print `style version config...` and exit")
     args = ap.parse_args()
     tree = os.path.abspath(args.tree)
 
     try:
         style = detect_style(tree)
         configs = STYLE_CONFIGS[style]
+        version = tree_version(tree)
+        if args.print_style:
+            print(style, version, *configs)
+            return 0
+        if not args.symbols or not args.out:
+            ap.error("--symbols and --out are required")
         config = args.config or next(iter(configs))
         if config not in configs:
             raise ExtractError(
                 f"{os.path.join(tree, 'include/linux/rmap.h')}:0: error: a {style}-style tree "
-                f"builds as FOLIOCHECK_KERNEL_CONFIG={'|'.join(configs)}, not '{config}'")
-        version = tree_version(tree)
-        if style not in SHIM_STYLES:
-            raise ExtractError(
-                f"{os.path.join(tree, 'include/linux/rmap.h')}:0: error: a {style}-style tree "
-                f"(Linux {version}, with the mm-id helpers): kernel/shim/ only mirrors "
-                f"{'/'.join(SHIM_STYLES)}-style trees so far (docs/kernel.md, \"Not done\")")
-        if args.print_style:
-            print(style, config, version)
-            return 0
-        enabled = set(COMMON_CONFIGS) | set(configs[config])
+                f"builds as {'|'.join(configs)}, not '{config}'")
+        enabled = set(COMMON_CONFIGS) | set(STYLE_COMMON[style]) | set(configs[config])
+        if args.bits == 64:
+            enabled.add("CONFIG_64BIT")
+        if "CONFIG_TRANSPARENT_HUGEPAGE" in enabled:
+            enabled |= set(THP_EXTRAS)
         tree_key = "v6_12" if style == "v6.12" else "next"
 
         sources = {}
@@ -386,19 +423,30 @@ def main():
             if rel not in sources:
                 sources[rel] = Source(tree, rel, enabled)
             src = sources[rel]
-            found = choose(src, name, kind, FINDERS[kind](src, name))
+            if kind == "function_or_macro":
+                found = choose(src, name, "function", find_function(src, name))
+                if found is None or found == INACTIVE:
+                    kind = "macro"
+                    found = choose(src, name, kind, find_macro(src, name)) or found
+                else:
+                    kind = "function"
+            else:
+                found = choose(src, name, kind, FINDERS[kind](src, name))
             if found is None:
                 raise ExtractError(
                     f"{os.path.join(tree, rel)}:0: error: {kind} {name} not found (needed by "
                     f"{args.symbols}:{number} for a {style}-style tree)")
+            if found == INACTIVE:
+                continue
             start, end, brace, line = found
             directive = f'#line {line} {c_string(os.path.join(tree, rel))}\n'
             text = src.text[start:end]
             have.append(name)
             if kind == "function":
-                signature = src.text[start:brace].rstrip()
+                signature = make_static(src.text[start:brace].rstrip())
                 protos.append(directive + signature + ";\n")
-                bodies.append(directive + text + "\n")
+                body = make_static(src.text[start:brace]) + src.text[brace:end]
+                bodies.append(directive + body + "\n")
             else:
                 decls.append(directive + text + "\n")
     except ExtractError as e:
@@ -406,22 +454,31 @@ def main():
         return 2
 
     os.makedirs(args.out, exist_ok=True)
+    name = args.name or f"linux-{version}"
     head = "/* Generated by kernel/extract.py from {} ({}): do not edit. */\n".format(
         tree, version)
     semantics = config
+    variant = f"{name}/{config}-{args.bits}"
     tree_h = [head, "#pragma once\n",
+              f"#define FC_TREE_NAME {c_string(name)}\n",
               f"#define FC_TREE_DIR {c_string(tree)}\n",
               f"#define FC_TREE_VERSION {c_string(version)}\n",
               f"#define FC_TREE_STYLE {c_string(style)}\n",
               f"#define FC_TREE_STYLE_{tree_key.upper()} 1\n",
-              f"#define FC_SEMANTICS {c_string(semantics)}\n"]
+              f"#define FC_SEMANTICS {c_string(semantics)}\n",
+              f"#define FC_BITS {args.bits}\n",
+              f"#define FC_VARIANT {c_string(variant)}\n",
+              f"#define FC_OPS_SYMBOL fc_kernel_ops_{c_ident(name)}_{c_ident(config)}_{args.bits}\n"]
+    for c in sorted(enabled - set(KNOWN_CONFIGS)):
+        if not c.startswith("CONFIG_") and c != "__KERNEL__":
+            tree_h.append(f"#define {c} 1\n")
     for c in KNOWN_CONFIGS:
         on = c in enabled
         if on:
             tree_h.append(f"#define {c} 1\n")
         tree_h.append(f"#define FC_IS_ENABLED_{c} {int(on)}\n")
-    for name in have:
-        tree_h.append(f"#define FC_HAVE_{name} 1\n")
+    for name_ in have:
+        tree_h.append(f"#define FC_HAVE_{name_} 1\n")
     write_if_changed(os.path.join(args.out, "kernel_tree.h"), "".join(tree_h))
     write_if_changed(os.path.join(args.out, "kernel_decls.inc"), head + "".join(decls))
     write_if_changed(os.path.join(args.out, "kernel_protos.inc"), head + "".join(protos))

@@ -45,40 +45,54 @@ enum fc_raw {
 	FC_RAW_refcount,
 	FC_RAW_entirely_mapped_bit, /* ENTIRELY_MAPPED, the tree's constant */
 	FC_RAW_read_warnings,       /* checks that fired inside a read helper */
+	/* CONFIG_MM_ID (next): the slots, raw (-1 = free), the ids without the flag bits, the bits */
+	FC_RAW_mm_id_mapcount,      /* _mm_id_mapcount[index] */
+	FC_RAW_mm_id,               /* _mm_id[index] & MM_ID_MASK */
+	FC_RAW_shared_bit,          /* FOLIO_MM_IDS_SHARED_BIT of _mm_ids */
+	FC_RAW_lock_bit,            /* FOLIO_MM_IDS_LOCK_BIT of _mm_ids */
+	FC_RAW_mm_id_max,           /* MM_ID_MAX, the tree's constant (0 without CONFIG_MM_ID) */
 };
 
 struct fc_state;
 
-/* What tree this was built from: its version, style and the semantics= it implements. */
-const char *fc_kernel_tree_version(void);
-const char *fc_kernel_tree_dir(void);
-const char *fc_kernel_semantics(void);
-/* The tree's style as kernel/extract.py detected it: "v6.12" or "next". */
-const char *fc_kernel_style(void);
-
-struct fc_state *fc_kernel_create(void);
-void fc_kernel_destroy(struct fc_state *st);
-/* Builds a fresh folio with the tree's prep_compound_page(); false if out of memory. */
-bool fc_kernel_reset(struct fc_state *st, const struct fc_setup *setup);
 /*
- * Calls the tree's helper once. Returns false without calling it when the operation would reach
- * further past the folio than the simulated memmap goes (an absurd --allow-invalid range).
+ * One compilation of kernel_rmap.c: one tree, one configuration, one word size. Everything in that
+ * translation unit is static except its table, so that one binary links several of them; the
+ * build lists the tables in kernel_variants.inc (FOLIOCHECK_KERNEL_VARIANT(symbol, "tree name")).
  */
-bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm, uint32_t src, uint32_t page,
-		     uint32_t nr, bool exclusive);
-bool fc_kernel_models(const struct fc_state *st, enum fc_obs obs);
-/* Logical values through the tree's read helpers (folio_mapcount(), ...). */
-int64_t fc_kernel_read(struct fc_state *st, enum fc_obs obs, uint32_t index);
-int64_t fc_kernel_raw(const struct fc_state *st, enum fc_raw field, uint32_t index);
-/* The tree's free_tail_page_prepare() plus the "nonzero mapcount" check of every page, without
- * changing anything: the first reason and the page it names, or NULL. */
-const char *fc_kernel_check_free(struct fc_state *st, uint32_t *page);
+struct fc_kernel_ops {
+	const char *tree_name;    /* linux-7.3.4, or the NAME of FOLIOCHECK_LINUX_DIRS' NAME=DIR */
+	const char *tree_version; /* from the tree's Makefile */
+	const char *tree_dir;
+	const char *style;        /* as kernel/extract.py detected it: "v6.12" or "next" */
+	const char *semantics;    /* the trace's semantics= this variant implements */
+	int bits;                 /* 64, or 32: compiled with CONFIG_64BIT off */
 
-/* Warnings since the last call, oldest first: file (relative to the tree), line, macro, condition.
- * Returns how many entries were written to the arrays (at most max). */
-unsigned long fc_kernel_warnings(const struct fc_state *st);
-unsigned fc_kernel_take_log(struct fc_state *st, unsigned max, const char **file, int *line,
-			    const char **macro, const char **cond);
+	struct fc_state *(*create)(void);
+	void (*destroy)(struct fc_state *st);
+	/* Builds a fresh folio with the tree's prep_compound_page(); false if out of memory. */
+	bool (*reset)(struct fc_state *st, const struct fc_setup *setup);
+	/*
+	 * Calls the tree's helper once. Returns false without calling it when the operation would
+	 * reach further past the folio than the simulated memmap goes (an absurd --allow-invalid
+	 * range).
+	 */
+	bool (*apply)(struct fc_state *st, enum fc_op op, uint32_t mm, uint32_t src, uint32_t page,
+		      uint32_t nr, bool exclusive);
+	bool (*models)(const struct fc_state *st, enum fc_obs obs);
+	/* Logical values through the tree's read helpers (folio_mapcount(), ...). */
+	int64_t (*read)(struct fc_state *st, enum fc_obs obs, uint32_t index);
+	int64_t (*raw)(const struct fc_state *st, enum fc_raw field, uint32_t index);
+	/* The tree's free_tail_page_prepare() plus the "nonzero mapcount" check of every page,
+	 * without changing anything: the first reason and the page it names, or NULL. */
+	const char *(*check_free)(struct fc_state *st, uint32_t *page);
+	/* Warnings counted since the last reset. */
+	unsigned long (*warnings)(const struct fc_state *st);
+	/* The logged warnings since the last call, oldest first: file (relative to the tree), line,
+	 * macro, condition. Returns how many entries were written (at most max). */
+	unsigned (*take_log)(struct fc_state *st, unsigned max, const char **file, int *line,
+			     const char **macro, const char **cond);
+};
 
 #ifdef __cplusplus
 }

@@ -1,20 +1,35 @@
-// The `kernel` implementation: a kernel tree's own rmap code (kernel_rmap.c) behind foliocheck's Implementation.
+// The kernel implementations: each tree's own rmap code (kernel_rmap.c, once per configuration and word size) behind foliocheck's Implementation.
 #include <algorithm>
 #include <memory>
 #include <new>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "kernel_api.h"
+#include "impl/folio_checks.h"
 #include "core/implementation.h"
 #include "impl/kernel_hook.h"
 #include "core/reference_model.h"
 
+// Every compilation of kernel_rmap.c the build made: FOLIOCHECK_KERNEL_VARIANT(symbol, "tree").
+extern "C" {
+#define FOLIOCHECK_KERNEL_VARIANT(symbol, tree) extern const struct fc_kernel_ops symbol;
+#include "kernel_variants.inc"
+#undef FOLIOCHECK_KERNEL_VARIANT
+}
+
 namespace foliocheck {
 namespace {
+
+const fc_kernel_ops* const kVariants[] = {
+#define FOLIOCHECK_KERNEL_VARIANT(symbol, tree) &symbol,
+#include "kernel_variants.inc"
+#undef FOLIOCHECK_KERNEL_VARIANT
+};
 
 // The C side numbers operations and observables by the same .def files; keep them in step.
 static_assert(FC_NR_OPS == kNumOpKinds, "kernel_api.h and core/ops.def disagree");
@@ -24,44 +39,55 @@ static_assert(FC_NR_OBS == kNumObs, "kernel_api.h and core/observables.def disag
 // operation of a long fuzz run must not grow the log without bound.
 constexpr size_t kMaxLog = 64;
 
+// One tree (its variants: every configuration at 64 and 32 bits), or `kernel`: every tree built
+// in, the first whose variant matches the setup. Each variant keeps its own state, made on first
+// use, so that switching between setups costs no allocation after the first.
 class KernelImplementation final : public Implementation {
  public:
-  KernelImplementation() : m_st(fc_kernel_create()) {
-    if (!m_st) throw std::bad_alloc();
-    m_semantics = semantics_from_name(fc_kernel_semantics());
+  KernelImplementation(std::string_view name, std::vector<const fc_kernel_ops*> variants)
+      : m_name(name), m_variants(std::move(variants)), m_states(m_variants.size(), nullptr) {}
+  ~KernelImplementation() override {
+    for (size_t i = 0; i < m_variants.size(); i++)
+      if (m_states[i]) m_variants[i]->destroy(m_states[i]);
   }
-  ~KernelImplementation() override { fc_kernel_destroy(m_st); }
   KernelImplementation(const KernelImplementation&) = delete;
   KernelImplementation& operator=(const KernelImplementation&) = delete;
 
-  std::string_view name() const override { return "kernel"; }
+  // `kernel` answers under the name of the tree it runs, so that a finding names the tree.
+  std::string_view name() const override {
+    return m_name == kKernelAlias && m_ops ? std::string_view(m_ops->tree_name) : m_name;
+  }
 
-  // The tree implements one configuration (6.12, or the FOLIOCHECK_KERNEL_CONFIG of a newer
-  // tree), compiled for 64-bit; the PMD/PUD geometry is the trace's.
   bool supports(const Setup& setup) const override {
-    return m_semantics && setup.config.semantics == *m_semantics && setup.config.bits == 64 &&
-           !ReferenceModel::setup_error(setup);
+    return find(setup) != nullptr && !ReferenceModel::setup_error(setup);
   }
 
   void reset(const Setup& setup) override {
+    const fc_kernel_ops* ops = find(setup);
+    if (!ops) throw std::logic_error(std::string(m_name) + ": reset() with a setup it does not support");
+    const size_t i = static_cast<size_t>(
+        std::find(m_variants.begin(), m_variants.end(), ops) - m_variants.begin());
+    if (!m_states[i] && !(m_states[i] = ops->create())) throw std::bad_alloc();
+    m_ops = ops;
+    m_st = m_states[i];
     m_setup = setup;
     const fc_setup s{setup.folio.order, static_cast<fc_folio_type>(setup.folio.type),
                      setup.folio.hugetlb, setup.config.pmd_order, setup.config.pud_order};
-    if (!fc_kernel_reset(m_st, &s)) throw std::bad_alloc();
+    if (!m_ops->reset(m_st, &s)) throw std::bad_alloc();
     m_log.clear();
     m_dropped = 0;
   }
 
   void apply(const Op& op) override {
-    fc_kernel_apply(m_st, static_cast<fc_op>(op.kind), op.mm,
-                    (op_info(op.kind).args & kArgSrc) ? op.src : 0, op.page, op.nr, op.exclusive);
+    m_ops->apply(m_st, static_cast<fc_op>(op.kind), op.mm,
+                 (op_info(op.kind).args & kArgSrc) ? op.src : 0, op.page, op.nr, op.exclusive);
     take_log();
   }
 
-  bool models(Obs obs) const override { return fc_kernel_models(m_st, static_cast<fc_obs>(obs)); }
+  bool models(Obs obs) const override { return m_ops->models(m_st, static_cast<fc_obs>(obs)); }
 
   int64_t read(Obs obs, uint32_t index) const override {
-    return fc_kernel_read(m_st, static_cast<fc_obs>(obs), index);
+    return m_ops->read(m_st, static_cast<fc_obs>(obs), index);
   }
 
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
@@ -69,15 +95,25 @@ class KernelImplementation final : public Implementation {
   std::span<const std::string> warning_log() const override { return m_log; }
 
  private:
-  int64_t raw(fc_raw field, uint32_t index = 0) const { return fc_kernel_raw(m_st, field, index); }
+  const fc_kernel_ops* find(const Setup& setup) const {
+    const std::string_view sem = semantics_name(setup.config.semantics);
+    for (const fc_kernel_ops* ops : m_variants)
+      if (ops->semantics == sem && ops->bits == setup.config.bits) return ops;
+    return nullptr;
+  }
+  int64_t raw(fc_raw field, uint32_t index = 0) const { return m_ops->raw(m_st, field, index); }
   Violation bad(std::string field, int64_t expected, int64_t actual, std::string detail) const {
-    return Violation{ViolationKind::invariant, "kernel", std::move(field), expected, actual,
-                     std::move(detail)};
+    return Violation{ViolationKind::invariant, std::string(name()), std::move(field), expected,
+                     actual, std::move(detail)};
   }
   void take_log();
+  struct Words;
 
-  fc_state* m_st;
-  std::optional<Semantics> m_semantics;
+  std::string_view m_name;
+  std::vector<const fc_kernel_ops*> m_variants;
+  std::vector<fc_state*> m_states;
+  const fc_kernel_ops* m_ops = nullptr;  // the variant reset() chose
+  fc_state* m_st = nullptr;
   Setup m_setup;
   std::vector<std::string> m_log;
   size_t m_dropped = 0;
@@ -89,7 +125,7 @@ void KernelImplementation::take_log() {
   int line[kBatch];
   const char* macro[kBatch];
   const char* cond[kBatch];
-  const unsigned n = fc_kernel_take_log(m_st, kBatch, file, line, macro, cond);
+  const unsigned n = m_ops->take_log(m_st, kBatch, file, line, macro, cond);
   for (unsigned i = 0; i < n; i++) {
     if (m_log.size() >= kMaxLog) {
       m_dropped++;
@@ -103,66 +139,75 @@ void KernelImplementation::take_log() {
   }
 }
 
+// The tree's raw words as impl/folio_checks.h reads them: the same invariants and free-path checks
+// the encodings run on their own words, as far as the configuration has the words (per-page counts
+// and _nr_pages_mapped only with CONFIG_PAGE_MAPCOUNT, _entire_mapcount/_pincount not for a 32-bit
+// 7.x order-1 folio, whose page 2 is not part of it, the mm-id slots only with CONFIG_MM_ID).
+struct KernelImplementation::Words {
+  const KernelImplementation& k;
+  bool next() const { return std::string_view(k.m_ops->style) == "next"; }
+  bool large() const { return k.m_setup.large(); }
+  bool hugetlb() const { return k.m_setup.folio.hugetlb; }
+  bool mm_id() const { return next() && k.m_setup.has_mm_id(); }
+  bool page_mapcount() const { return k.m_setup.has_page_mapcount(); }
+  bool v6_12_layout() const { return !next(); }
+  int bits() const { return k.m_ops->bits; }
+  bool has_entire_storage() const {
+    return large() && (!next() || k.m_ops->bits == 64 || k.m_setup.folio.order > 1);
+  }
+  bool has_pincount() const { return has_entire_storage(); }
+  uint32_t nr_pages() const { return k.m_setup.nr_pages(); }
+  int64_t raw_large_mapcount() const { return k.raw(FC_RAW_large_mapcount); }
+  int64_t raw_entire_mapcount() const { return k.raw(FC_RAW_entire_mapcount); }
+  int64_t raw_nr_pages_mapped() const { return k.raw(FC_RAW_nr_pages_mapped); }
+  int64_t pincount() const { return k.raw(FC_RAW_pincount); }
+  int64_t entirely_mapped() const { return k.raw(FC_RAW_entirely_mapped_bit); }
+  bool mm_ids_locked() const { return k.raw(FC_RAW_lock_bit) != 0; }
+  bool shared_bit() const { return k.raw(FC_RAW_shared_bit) != 0; }
+  // Without CONFIG_MM_ID the words are not the slots'; on hugetlb they stay as
+  // prep_compound_head() made them.
+  bool slots_pristine() const {
+    if (!k.m_setup.has_mm_id() || !next()) return true;
+    return k.raw(FC_RAW_mm_id_mapcount, 0) == -1 && k.raw(FC_RAW_mm_id_mapcount, 1) == -1 &&
+           k.raw(FC_RAW_mm_id, 0) == 0 && k.raw(FC_RAW_mm_id, 1) == 0 && !shared_bit() &&
+           !mm_ids_locked();
+  }
+  uint32_t slot_mm_id(int slot) const {
+    return static_cast<uint32_t>(k.raw(FC_RAW_mm_id, static_cast<uint32_t>(slot)));
+  }
+  int64_t raw_slot_mapcount(int slot) const {
+    return k.raw(FC_RAW_mm_id_mapcount, static_cast<uint32_t>(slot));
+  }
+  int64_t raw_page_mapcount(uint32_t page) const { return k.raw(FC_RAW_page_mapcount, page); }
+  // The head's word is the tree's own page type, which only the tree's helpers read.
+  bool head_keeps_hugetlb_type() const { return true; }
+};
+
 // Spec "(b)", on the tree's raw words: what must hold whatever the operations were, so that a
 // change to the tree that breaks an invariant is reported even where no observable shows it yet.
+// impl/folio_checks.h first, then what only the tree's own code can be asked.
 std::optional<Violation> KernelImplementation::check_invariants(PageRange scope, bool full) const {
   const Setup& s = m_setup;
   const uint32_t n = s.nr_pages();
-  const bool large = s.large(), hugetlb = s.folio.hugetlb;
   if (const int64_t w = raw(FC_RAW_read_warnings))
     return bad("read_helper_warned", 0, w, "a read helper's own sanity check fired");
-  const int64_t em = raw(FC_RAW_entirely_mapped_bit);
-  const int64_t large_raw = raw(FC_RAW_large_mapcount), entire_raw = raw(FC_RAW_entire_mapcount);
-  const int64_t npm = raw(FC_RAW_nr_pages_mapped);
-  if (large) {
-    if (large_raw < -1)
-      return bad("raw_large_mapcount", -1, large_raw, "_large_mapcount below its -1 bias");
-    if (entire_raw < -1)
-      return bad("raw_entire_mapcount", -1, entire_raw, "_entire_mapcount below its -1 bias");
-    if (const int64_t pins = raw(FC_RAW_pincount); pins < 0)
-      return bad("pincount", 0, pins, "_pincount is negative");
-    if (entire_raw > large_raw)
-      return bad("entire_vs_large", large_raw + 1, entire_raw + 1,
-                 "more entire mappings than mappings");
-    if (hugetlb && entire_raw != large_raw)
-      return bad("hugetlb_entire_eq_large", large_raw, entire_raw,
-                 "hugetlb raw _entire_mapcount differs from raw _large_mapcount");
-    if (hugetlb && npm != 0)
-      return bad("hugetlb_nr_pages_mapped", 0, npm, "hugetlb must leave _nr_pages_mapped at 0");
-    if (npm < 0) return bad("nr_pages_mapped", 0, npm, "_nr_pages_mapped is negative");
-  }
+  if (auto f = check_folio_words(Words{*this}, scope, full))
+    return bad(std::move(f->field), f->expected, f->actual, std::move(f->detail));
   if (read(Obs::partially_mapped, 0) && !(s.anon() && s.folio.order >= 2))
     return bad("partially_mapped", 0, 1, "PG_partially_mapped on a folio deferred_split ignores");
 
-  uint32_t first = full ? 0 : std::min(scope.first, n), last = full ? n : std::min(scope.last, n);
-  for (uint32_t p = first; p < last; p++) {
-    if (hugetlb && p == 0) continue;  // the head's word is the hugetlb page type
+  const Words w{*this};
+  const int64_t entire = w.has_entire_storage() ? w.raw_entire_mapcount() + 1 : 0;
+  const uint32_t first = full ? 0 : std::min(scope.first, n), last = full ? n : std::min(scope.last, n);
+  for (uint32_t p = first; p < last && s.anon() && !s.folio.hugetlb; p++) {
     const int64_t m = raw(FC_RAW_page_mapcount, p);
-    const std::string at = "[" + std::to_string(p) + "]";
-    if (m < -1) return bad("raw_mapcount" + at, -1, m, "a page's _mapcount below its -1 bias");
-    if (hugetlb && m != -1)
-      return bad("page_mapcount_untouched" + at, -1, m, "hugetlb must not use per-page mapcounts");
-    if (s.anon() && !hugetlb && raw(FC_RAW_anon_exclusive, p) &&
-        (m > 0 || (large && entire_raw > 0)))
-      return bad("anon_exclusive_mapped_once" + at, 0, m + 1,
+    if (raw(FC_RAW_anon_exclusive, p) && (m > 0 || (s.large() && entire > 1)))
+      return bad("anon_exclusive_mapped_once[" + std::to_string(p) + "]", 0, m + 1,
                  "a PageAnonExclusive page is mapped more than once");
   }
-  if (!full || !large || hugetlb) return std::nullopt;
-
-  int64_t pages = 0, sum = 0;
-  for (uint32_t p = 0; p < n; p++) {
-    const int64_t m = raw(FC_RAW_page_mapcount, p);
-    if (m < 0) continue;
-    pages++;
-    sum += m + 1;
-  }
-  const int64_t entire = entire_raw + 1;
-  if (const int64_t want = pages + (entire >= 1 ? em : 0); want != npm)
-    return bad("nr_pages_mapped_recount", want, npm,
-               "_nr_pages_mapped differs from the pages mapped plus ENTIRELY_MAPPED");
-  if (sum + entire != large_raw + 1)
-    return bad("large_mapcount_recount", sum + entire, large_raw + 1,
-               "large mapcount differs from the per-page counts plus the entire mapcount");
+  if (!full || !s.large() || s.folio.hugetlb || !s.has_page_mapcount()) return std::nullopt;
+  int64_t pages = 0;
+  for (uint32_t p = 0; p < n; p++) pages += raw(FC_RAW_page_mapcount, p) >= 0;
   const int64_t mapped_stat = read(s.anon() ? Obs::nr_anon_mapped : Obs::nr_file_mapped, 0);
   if (const int64_t want = entire >= 1 ? int64_t{n} : pages; want != mapped_stat)
     return bad("mapped_stat_recount", want, mapped_stat,
@@ -172,8 +217,13 @@ std::optional<Violation> KernelImplementation::check_invariants(PageRange scope,
 
 std::optional<Violation> KernelImplementation::check_free() const {
   uint32_t page = 0;
-  const char* reason = fc_kernel_check_free(m_st, &page);
-  if (!reason) return std::nullopt;
+  const char* reason = m_ops->check_free(m_st, &page);
+  if (!reason) {
+    // The tree's own free_tail_page_prepare() found nothing: the shared transcription must agree.
+    if (auto f = check_free_words(Words{*this}))
+      return bad(std::move(f->field), f->expected, f->actual, std::move(f->detail));
+    return std::nullopt;
+  }
   const std::string r = reason;
   int64_t actual = 1;
   std::string field = r;
@@ -181,6 +231,8 @@ std::optional<Violation> KernelImplementation::check_free() const {
   if (r == "nonzero large_mapcount") actual = raw(FC_RAW_large_mapcount) + 1;
   if (r == "nonzero nr_pages_mapped") actual = raw(FC_RAW_nr_pages_mapped);
   if (r == "nonzero pincount") actual = raw(FC_RAW_pincount);
+  if (r == "nonzero mm mapcount 0") actual = raw(FC_RAW_mm_id_mapcount, 0) + 1;
+  if (r == "nonzero mm mapcount 1") actual = raw(FC_RAW_mm_id_mapcount, 1) + 1;
   if (r == "nonzero mapcount") {
     actual = raw(FC_RAW_page_mapcount, page) + 1;
     field += "[" + std::to_string(page) + "]";
@@ -188,11 +240,32 @@ std::optional<Violation> KernelImplementation::check_free() const {
   return bad(std::move(field), 0, actual, "free_pages_prepare: bad_page(\"" + r + "\")");
 }
 
+// The tree names, in the order the build lists them (FOLIOCHECK_LINUX_DIRS).
+const std::vector<std::string_view>& tree_names() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> out;
+    for (const fc_kernel_ops* ops : kVariants)
+      if (std::find(out.begin(), out.end(), std::string_view(ops->tree_name)) == out.end())
+        out.emplace_back(ops->tree_name);
+    return out;
+  }();
+  return names;
+}
+
 }  // namespace
 
-// The strong definition that replaces the weak default of impl/registry.cpp.
-std::unique_ptr<Implementation> make_kernel_implementation() {
-  return std::make_unique<KernelImplementation>();
+// The strong definitions that replace the weak defaults of impl/registry.cpp.
+std::vector<std::string_view> kernel_implementation_names() { return tree_names(); }
+
+std::unique_ptr<Implementation> make_kernel_implementation(std::string_view name) {
+  std::vector<const fc_kernel_ops*> variants;
+  for (const fc_kernel_ops* ops : kVariants)
+    if (name == kKernelAlias || name == ops->tree_name) variants.push_back(ops);
+  if (variants.empty()) return nullptr;
+  const auto& names = tree_names();
+  const auto it = std::find(names.begin(), names.end(), name);
+  return std::make_unique<KernelImplementation>(it != names.end() ? *it : kKernelAlias,
+                                                std::move(variants));
 }
 
 }  // namespace foliocheck

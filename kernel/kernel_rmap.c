@@ -17,24 +17,24 @@
 
 #include "kernel_api.h"
 
-_Thread_local struct fc_state *fc_current;
-
 /* Beyond this many pages past the head, an --allow-invalid range is not simulated. */
+#if ULONG_MAX > 0xffffffffUL
 #define FC_MAX_MEMMAP_PAGES (1UL << 21)
+#else
+/* A real 32-bit build (kernel/m32_check.c): the whole range must fit below 4 GiB. */
+#define FC_MAX_MEMMAP_PAGES (1UL << 18)
+#endif
 /* Every VMA maps the folio's first page here; vm_end leaves room for any range we simulate. */
-#define FC_VM_START (1UL << 32)
+#define FC_VM_START (FC_MAX_MEMMAP_PAGES << PAGE_SHIFT)
 #define FC_VM_END (FC_VM_START + (FC_MAX_MEMMAP_PAGES << PAGE_SHIFT))
 
-const char *fc_kernel_tree_version(void) { return FC_TREE_VERSION; }
-const char *fc_kernel_tree_dir(void) { return FC_TREE_DIR; }
-const char *fc_kernel_semantics(void) { return FC_SEMANTICS; }
-const char *fc_kernel_style(void) { return FC_TREE_STYLE; }
 
 /* A struct page as the memmap holds it before anyone allocates it. */
 static void fc_init_page(struct page *page)
 {
 	memset(page, 0, sizeof(*page));
 	page->page_type = UINT_MAX; /* _mapcount == -1 */
+	atomic_set(&page->_refcount, 0);
 }
 
 /*
@@ -74,17 +74,21 @@ static bool fc_ensure_memmap(struct fc_state *st, size_t pages)
 	return true;
 }
 
-struct fc_state *fc_kernel_create(void)
+static struct fc_state *fc_kernel_create(void)
 {
 	struct fc_state *st = calloc(1, sizeof(*st));
 
 	if (!st)
 		return NULL;
 	st->anon_vma.root = &st->anon_vma;
+#ifdef FC_TREE_STYLE_NEXT
+	/* A live anon_vma: __folio_rmap_sanity_checks() warns about one whose refcount is 0. */
+	atomic_set(&st->anon_vma.refcount, 1);
+#endif
 	return st;
 }
 
-void fc_kernel_destroy(struct fc_state *st)
+static void fc_kernel_destroy(struct fc_state *st)
 {
 	if (!st)
 		return;
@@ -95,7 +99,7 @@ void fc_kernel_destroy(struct fc_state *st)
 
 static size_t fc_max(size_t a, size_t b) { return a > b ? a : b; }
 
-bool fc_kernel_reset(struct fc_state *st, const struct fc_setup *s)
+static bool fc_kernel_reset(struct fc_state *st, const struct fc_setup *s)
 {
 	struct folio *folio;
 	size_t nr = (size_t)1 << s->order;
@@ -118,7 +122,7 @@ bool fc_kernel_reset(struct fc_state *st, const struct fc_setup *s)
 	if (s->hugetlb)
 		__folio_set_hugetlb(folio);
 	if (s->type == FC_ANON) {
-		folio->mapping = (struct address_space *)((unsigned long)&st->anon_vma + PAGE_MAPPING_ANON);
+		folio->mapping = (struct address_space *)((unsigned long)&st->anon_vma + FC_MAPPING_ANON);
 		__folio_set_swapbacked(folio);
 	} else {
 		folio->mapping = &st->file_mapping;
@@ -204,7 +208,7 @@ static size_t fc_reach(const struct fc_state *st, enum fc_op op, uint32_t page, 
 static void fc_get(struct folio *folio, long n) { folio_ref_add(folio, (int)n); }
 static void fc_put(struct folio *folio, long n) { folio_put_refs(folio, (int)n); }
 
-bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, uint32_t src_id,
+static bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, uint32_t src_id,
 		     uint32_t page_idx, uint32_t nr, bool exclusive)
 {
 	struct fc_mm *dst_mm, *src_mm = NULL;
@@ -354,7 +358,11 @@ bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, uint32_
 		break;
 	case FC_OP_gup_pin:
 		/* pin_user_pages(): MMF_HAS_PINNED on the mm, then FOLL_PIN on the folio. */
+#ifdef FC_TREE_STYLE_NEXT
+		mm_set_has_pinned_flag(&dst_mm->mm);
+#else
 		mm_set_has_pinned_flag(&dst_mm->mm.flags);
+#endif
 		ret = try_grab_folio(folio, 1, FOLL_PIN);
 		break;
 	case FC_OP_gup_unpin:
@@ -369,15 +377,26 @@ bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, uint32_
 	return true;
 }
 
-bool fc_kernel_models(const struct fc_state *st, enum fc_obs obs)
+static bool fc_kernel_models(const struct fc_state *st, enum fc_obs obs)
 {
+	const struct folio *folio = st->folio;
 	bool large = st->order >= 1;
+	bool ordinary_large = large && !folio_test_hugetlb(folio);
 
 	switch (obs) {
 	case FC_OBS_nr_pages_mapped:
-	case FC_OBS_entirely_mapped:
-	case FC_OBS_pincount:
 		return large;
+	case FC_OBS_entirely_mapped:
+		/* Without per-page mapcounts _nr_pages_mapped is not maintained. */
+		return large && !(FC_IS_ENABLED_CONFIG_NO_PAGE_MAPCOUNT && ordinary_large);
+	case FC_OBS_pincount:
+#ifdef FC_HAVE_folio_has_pincount
+		return folio_has_pincount(folio);
+#else
+		return large;
+#endif
+	case FC_OBS_page_mapcount:
+		return !FC_IS_ENABLED_CONFIG_NO_PAGE_MAPCOUNT;
 	case FC_OBS_likely_mapped_shared:
 #ifdef FC_HAVE_folio_likely_mapped_shared
 		return true;
@@ -399,7 +418,7 @@ bool fc_kernel_models(const struct fc_state *st, enum fc_obs obs)
 	case FC_OBS_shared_bit:
 	case FC_OBS_mm_id:
 	case FC_OBS_mm_id_mapcount:
-		return FC_IS_ENABLED_CONFIG_MM_ID && large;
+		return FC_IS_ENABLED_CONFIG_MM_ID && ordinary_large;
 	case FC_OBS_mm_mapcount: /* the kernel does not know which mm holds which mapping */
 	case FC_NR_OBS:
 		return false;
@@ -408,7 +427,7 @@ bool fc_kernel_models(const struct fc_state *st, enum fc_obs obs)
 	}
 }
 
-int64_t fc_kernel_read(struct fc_state *st, enum fc_obs obs, uint32_t index)
+static int64_t fc_kernel_read(struct fc_state *st, enum fc_obs obs, uint32_t index)
 {
 	struct folio *folio = st->folio;
 	bool large = folio_test_large(folio);
@@ -430,7 +449,8 @@ int64_t fc_kernel_read(struct fc_state *st, enum fc_obs obs, uint32_t index)
 		v = folio_nr_pages_mapped(folio);
 		break;
 	case FC_OBS_entirely_mapped:
-		v = (atomic_read(&folio->_nr_pages_mapped) & ENTIRELY_MAPPED) != 0;
+		/* No reader: the bit itself. */
+		v = large && (atomic_read(&folio->_nr_pages_mapped) & ENTIRELY_MAPPED) != 0;
 		break;
 	case FC_OBS_likely_mapped_shared:
 #ifdef FC_HAVE_folio_likely_mapped_shared
@@ -448,6 +468,7 @@ int64_t fc_kernel_read(struct fc_state *st, enum fc_obs obs, uint32_t index)
 #endif
 		break;
 	case FC_OBS_pincount:
+		/* No reader either (folio_maybe_dma_pinned() only compares it with 0). */
 		v = atomic_read(&folio->_pincount);
 		break;
 	case FC_OBS_maybe_dma_pinned:
@@ -478,12 +499,34 @@ int64_t fc_kernel_read(struct fc_state *st, enum fc_obs obs, uint32_t index)
 		v = st->stats[NR_FILE_PMDMAPPED];
 		break;
 	case FC_OBS_page_mapcount:
+#if !FC_IS_ENABLED_CONFIG_NO_PAGE_MAPCOUNT
 		v = folio_precise_page_mapcount(folio, folio_page(folio, index));
+#endif
 		break;
 	case FC_OBS_anon_exclusive:
-		/* The per-page bit itself: PageAnonExclusive() answers for the head on hugetlb. */
-		v = test_bit(PG_anon_exclusive, &folio_page(folio, index)->flags);
+		/*
+		 * The kernel's answer: PageAnonExclusive() reads the head's bit for every page of a
+		 * hugetlb folio. It must not be asked about a page that is not anon (a VM_BUG_ON under
+		 * CONFIG_DEBUG_VM_PGFLAGS); nothing sets the bit there, so the bit answers.
+		 */
+		if (folio_test_anon(folio))
+			v = PageAnonExclusive(folio_page(folio, index));
+		else
+			v = test_bit(PG_anon_exclusive, FC_PAGE_FLAGS(folio_page(folio, index)));
 		break;
+#if FC_IS_ENABLED_CONFIG_MM_ID
+	/* No readers outside the rmap code: the slots and the bit as folio_mm_id() and
+	 * folio_maybe_mapped_shared() see them. */
+	case FC_OBS_mm_id:
+		v = folio_mm_id(folio, (int)(index & 1));
+		break;
+	case FC_OBS_mm_id_mapcount:
+		v = (int64_t)folio->_mm_id_mapcount[index & 1] + 1;
+		break;
+	case FC_OBS_shared_bit:
+		v = test_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio->_mm_ids);
+		break;
+#endif
 	default:
 		break;
 	}
@@ -491,7 +534,7 @@ int64_t fc_kernel_read(struct fc_state *st, enum fc_obs obs, uint32_t index)
 	return v;
 }
 
-int64_t fc_kernel_raw(const struct fc_state *st, enum fc_raw field, uint32_t index)
+static int64_t fc_kernel_raw(const struct fc_state *st, enum fc_raw field, uint32_t index)
 {
 	const struct folio *folio = st->folio;
 
@@ -499,7 +542,7 @@ int64_t fc_kernel_raw(const struct fc_state *st, enum fc_raw field, uint32_t ind
 	case FC_RAW_page_mapcount:
 		return atomic_read(&folio_page(folio, index)->_mapcount);
 	case FC_RAW_anon_exclusive:
-		return test_bit(PG_anon_exclusive, &folio_page(folio, index)->flags);
+		return test_bit(PG_anon_exclusive, FC_PAGE_FLAGS(folio_page(folio, index)));
 	case FC_RAW_large_mapcount:
 		return atomic_read(&folio->_large_mapcount);
 	case FC_RAW_entire_mapcount:
@@ -514,6 +557,25 @@ int64_t fc_kernel_raw(const struct fc_state *st, enum fc_raw field, uint32_t ind
 		return ENTIRELY_MAPPED;
 	case FC_RAW_read_warnings:
 		return (int64_t)st->read_warnings;
+#if FC_IS_ENABLED_CONFIG_MM_ID
+	case FC_RAW_mm_id_mapcount:
+		return folio->_mm_id_mapcount[index & 1];
+	case FC_RAW_mm_id:
+		return folio->_mm_id[index & 1] & MM_ID_MASK;
+	case FC_RAW_shared_bit:
+		return test_bit(FOLIO_MM_IDS_SHARED_BITNUM, &folio->_mm_ids);
+	case FC_RAW_lock_bit:
+		return test_bit(FOLIO_MM_IDS_LOCK_BITNUM, &folio->_mm_ids);
+	case FC_RAW_mm_id_max:
+		return MM_ID_MAX;
+#else
+	case FC_RAW_mm_id_mapcount:
+	case FC_RAW_mm_id:
+	case FC_RAW_shared_bit:
+	case FC_RAW_lock_bit:
+	case FC_RAW_mm_id_max:
+		return 0;
+#endif
 	}
 	return 0;
 }
@@ -527,7 +589,7 @@ static bool fc_nonzero_mapcount(struct folio *folio, size_t i)
 	return atomic_read(&folio_page(folio, i)->_mapcount) != -1;
 }
 
-const char *fc_kernel_check_free(struct fc_state *st, uint32_t *page_out)
+static const char *fc_kernel_check_free(struct fc_state *st, uint32_t *page_out)
 {
 	struct folio *folio = st->folio;
 	struct page *head = &folio->page;
@@ -545,11 +607,11 @@ const char *fc_kernel_check_free(struct fc_state *st, uint32_t *page_out)
 	for (size_t i = 1; i < nr && !reason; i++) {
 		struct page *p = head + i;
 		struct address_space *mapping = p->mapping;
-		unsigned long compound = p->compound_head;
+		unsigned long compound = FC_COMPOUND(p);
 		int bad = free_tail_page_prepare(head, p);
 
 		p->mapping = mapping;
-		p->compound_head = compound;
+		FC_COMPOUND(p) = compound;
 		if (bad)
 			reason = st->bad_reason;
 		else if (fc_nonzero_mapcount(folio, i))
@@ -565,9 +627,9 @@ const char *fc_kernel_check_free(struct fc_state *st, uint32_t *page_out)
 	return reason;
 }
 
-unsigned long fc_kernel_warnings(const struct fc_state *st) { return st->warnings; }
+static unsigned long fc_kernel_warnings(const struct fc_state *st) { return st->warnings; }
 
-unsigned fc_kernel_take_log(struct fc_state *st, unsigned max, const char **file, int *line,
+static unsigned fc_kernel_take_log(struct fc_state *st, unsigned max, const char **file, int *line,
 			    const char **macro, const char **cond)
 {
 	unsigned n = st->nr_logged < max ? st->nr_logged : max;
@@ -581,3 +643,23 @@ unsigned fc_kernel_take_log(struct fc_state *st, unsigned max, const char **file
 	st->nr_logged = 0;
 	return n;
 }
+
+/* The one symbol this translation unit exports (kernel_api.h). */
+const struct fc_kernel_ops FC_OPS_SYMBOL = {
+	.tree_name = FC_TREE_NAME,
+	.tree_version = FC_TREE_VERSION,
+	.tree_dir = FC_TREE_DIR,
+	.style = FC_TREE_STYLE,
+	.semantics = FC_SEMANTICS,
+	.bits = FC_BITS,
+	.create = fc_kernel_create,
+	.destroy = fc_kernel_destroy,
+	.reset = fc_kernel_reset,
+	.apply = fc_kernel_apply,
+	.models = fc_kernel_models,
+	.read = fc_kernel_read,
+	.raw = fc_kernel_raw,
+	.check_free = fc_kernel_check_free,
+	.warnings = fc_kernel_warnings,
+	.take_log = fc_kernel_take_log,
+};

@@ -1,12 +1,14 @@
-// Unit tests of the `kernel` implementation: the tree's rmap code behind foliocheck's Implementation.
+// Unit tests of the kernel implementations: each tree's rmap code behind foliocheck's Implementation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
 #include "core/implementation.h"
 #include "impl/registry.h"
 #include "trace/trace.h"
+#include "impl/kernel_hook.h"
 
 namespace foliocheck {
 namespace {
@@ -32,40 +34,75 @@ Op op(OpKind kind, uint32_t mm, uint32_t page = 0, uint32_t nr = 1) {
   return o;
 }
 
+Setup setup_of(Semantics sem, int bits, int order, FolioType type, bool hugetlb = false) {
+  Setup s = v612(order, type, hugetlb);
+  s.config.semantics = sem;
+  s.config.bits = bits;
+  return s;
+}
+
+// `kernel`: whichever tree built in supports the setup. nullptr (and the test skips) when no
+// tree of this build does, e.g. a build with only a 6.12 tree asked for semantics=mm-id.
 std::unique_ptr<Implementation> kernel(const Setup& s) {
   auto impl = make_implementation("kernel");
-  if (impl) impl->reset(s);
+  if (!impl || !impl->supports(s)) return nullptr;
+  impl->reset(s);
   return impl;
 }
 
-TEST(KernelImplementation, IsListedAndSupportsOnlyTheTreesSemanticsOn64Bit) {
-  bool listed = false;
-  for (std::string_view name : implementation_names()) listed |= name == "kernel";
-  EXPECT_TRUE(listed);
-  auto impl = make_implementation("kernel");
-  ASSERT_NE(impl, nullptr);
-  foliocheck::Setup s = v612(2, FolioType::anon);
-  EXPECT_TRUE(impl->supports(s));
-  s.config.bits = 32;
-  EXPECT_FALSE(impl->supports(s));
-  s = v612(2, FolioType::anon);
-  s.config.semantics = Semantics::mm_id;
-  EXPECT_FALSE(impl->supports(s));
+#define KERNEL_OR_SKIP(k, setup)                                                   \
+  auto k = kernel(setup);                                                          \
+  if (!k) GTEST_SKIP() << "no kernel tree of this build supports the setup"
+
+TEST(KernelImplementation, EachTreeIsListedUnderItsOwnNameAndKernelStandsForAllOfThem) {
+  const auto trees = kernel_implementation_names();
+  ASSERT_FALSE(trees.empty());
+  const auto names = implementation_names();
+  for (std::string_view tree : trees) {
+    EXPECT_NE(std::find(names.begin(), names.end(), tree), names.end()) << tree;
+  }
+  EXPECT_EQ(std::find(names.begin(), names.end(), "kernel"), names.end());
+  // Every tree that supports the setup: 6.12-style trees take v6.12, 7.x trees the others.
+  size_t serving = 0;
+  for (std::string_view tree : trees) serving += make_implementation(tree)->supports(v612(2, FolioType::anon));
+  const std::vector<std::string> alias = {"kernel"};
+  EXPECT_EQ(choose_implementations(v612(2, FolioType::anon), alias).names.size(), serving);
+  EXPECT_NE(make_implementation("kernel"), nullptr);
 }
 
-TEST(KernelImplementation, AFreshFolioReadsUnmappedAndPassesTheTreesFreeChecks) {
-  for (int order : {0, 1, 2, 3}) {
-    auto k = kernel(v612(order, FolioType::file));
-    ASSERT_NE(k, nullptr);
-    EXPECT_EQ(k->read(Obs::folio_mapcount), 0) << "order " << order;
-    EXPECT_EQ(k->read(Obs::warnings), 0) << "order " << order;
-    EXPECT_FALSE(k->check_free()) << "order " << order;
-    EXPECT_FALSE(k->check_invariants({0, 1u << order}, true)) << "order " << order;
+TEST(KernelImplementation, ATreeSupportsOnlyTheSemanticsOfItsStyleAtBothWordSizes) {
+  for (std::string_view tree : kernel_implementation_names()) {
+    auto impl = make_implementation(tree);
+    ASSERT_NE(impl, nullptr);
+    const bool old_style = impl->supports(v612(2, FolioType::anon));
+    foliocheck::Setup s = v612(2, FolioType::anon);
+    s.config.bits = 32;
+    EXPECT_EQ(impl->supports(s), old_style) << tree;
+    for (Semantics sem : {Semantics::mm_id, Semantics::no_page_mapcount, Semantics::no_mm_id})
+      for (int bits : {64, 32})
+        EXPECT_EQ(impl->supports(setup_of(sem, bits, 2, FolioType::file)), !old_style) << tree;
   }
 }
 
+TEST(KernelImplementation, AFreshFolioReadsUnmappedAndPassesTheTreesFreeChecks) {
+  for (Semantics sem : {Semantics::v6_12, Semantics::mm_id, Semantics::no_page_mapcount,
+                        Semantics::no_mm_id})
+    for (int bits : {64, 32})
+      for (int order : {0, 1, 2, 3}) {
+        auto k = kernel(setup_of(sem, bits, order, FolioType::file));
+        if (!k) continue;
+        const std::string what = std::string(k->name()) + " " +
+                                 std::string(semantics_name(sem)) + "-" + std::to_string(bits) +
+                                 " order " + std::to_string(order);
+        EXPECT_EQ(k->read(Obs::folio_mapcount), 0) << what;
+        EXPECT_EQ(k->read(Obs::warnings), 0) << what;
+        EXPECT_FALSE(k->check_free()) << what;
+        EXPECT_FALSE(k->check_invariants({0, 1u << order}, true)) << what;
+      }
+}
+
 TEST(KernelImplementation, AMappedFolioFailsTheFreeCheckThatTheTreeRunsFirst) {
-  auto k = kernel(v612(2, FolioType::file));
+  KERNEL_OR_SKIP(k, v612(2, FolioType::file));
   k->apply(op(OpKind::add_file_ptes, 1, 1, 2));
   const auto v = k->check_free();
   ASSERT_TRUE(v);
@@ -75,7 +112,7 @@ TEST(KernelImplementation, AMappedFolioFailsTheFreeCheckThatTheTreeRunsFirst) {
 }
 
 TEST(KernelImplementation, CountsAFiredCheckAndLogsItWithTheTreesFileLineAndText) {
-  auto k = kernel(v612(2, FolioType::file));
+  KERNEL_OR_SKIP(k, v612(2, FolioType::file));
   // syzbot 18bba5153739c29b88c5: 496 PTEs of an order-2 folio.
   k->apply(op(OpKind::add_file_ptes, 1, 0, 496));
   EXPECT_EQ(k->read(Obs::warnings), 1);
@@ -88,7 +125,7 @@ TEST(KernelImplementation, CountsAFiredCheckAndLogsItWithTheTreesFileLineAndText
 }
 
 TEST(KernelImplementation, RunsPastTheEndOfTheFolioIntoTheNeighbouringPagesAsTheKernelDoes) {
-  auto k = kernel(v612(2, FolioType::file));
+  KERNEL_OR_SKIP(k, v612(2, FolioType::file));
   k->apply(op(OpKind::add_file_ptes, 1, 0, 496));
   // _large_mapcount grows by 496 and every one of the 496 struct pages got a mapping.
   EXPECT_EQ(k->read(Obs::folio_mapcount), 496);
@@ -97,7 +134,7 @@ TEST(KernelImplementation, RunsPastTheEndOfTheFolioIntoTheNeighbouringPagesAsThe
 }
 
 TEST(KernelImplementation, NotesButDoesNotRunARangeBeyondTheSimulatedMemmap) {
-  auto k = kernel(v612(2, FolioType::file));
+  KERNEL_OR_SKIP(k, v612(2, FolioType::file));
   k->apply(op(OpKind::add_file_ptes, 1, 0x7fffffffu, 0x7fffffffu));
   EXPECT_EQ(k->read(Obs::warnings), 0);
   EXPECT_EQ(k->read(Obs::folio_mapcount), 0);
@@ -106,7 +143,7 @@ TEST(KernelImplementation, NotesButDoesNotRunARangeBeyondTheSimulatedMemmap) {
 }
 
 TEST(KernelImplementation, DupFilePmdAddsHpagePmdNrPteMappingsNotAnEntireMapping) {
-  auto k = kernel(v612(2, FolioType::file));  // pmd_order=2: PMD-sized
+  KERNEL_OR_SKIP(k, v612(2, FolioType::file));  // pmd_order=2: PMD-sized
   k->apply(op(OpKind::add_file_pmd, 1));
   k->apply(op(OpKind::dup_file_pmd, 2));
   EXPECT_EQ(k->read(Obs::entire_mapcount), 1);
@@ -121,7 +158,7 @@ TEST(KernelImplementation, DupFilePmdAddsHpagePmdNrPteMappingsNotAnEntireMapping
 // docs/kernel.md: a PMD mapping duplicated as PTEs and later removed as the PMD the child believes
 // it holds. The tree notices nothing; its counters end below their biases.
 TEST(KernelImplementation, UnmappingBothPmdsAfterADupFilePmdUnderflowsTheCountersWithoutAWarning) {
-  auto k = kernel(v612(2, FolioType::file));
+  KERNEL_OR_SKIP(k, v612(2, FolioType::file));
   k->apply(op(OpKind::add_file_pmd, 1));
   k->apply(op(OpKind::dup_file_pmd, 2));
   k->apply(op(OpKind::remove_pmd, 1));
@@ -137,7 +174,7 @@ TEST(KernelImplementation, UnmappingBothPmdsAfterADupFilePmdUnderflowsTheCounter
 }
 
 TEST(KernelImplementation, APinnedLargeFolioRefusesToShareAnExclusivePage) {
-  auto k = kernel(v612(2, FolioType::anon));
+  KERNEL_OR_SKIP(k, v612(2, FolioType::anon));
   Op add = op(OpKind::add_anon_ptes, 1, 0, 4);
   add.exclusive = true;
   k->apply(add);
@@ -156,7 +193,7 @@ TEST(KernelImplementation, APinnedLargeFolioRefusesToShareAnExclusivePage) {
 }
 
 TEST(KernelImplementation, PartialUnmapOfAnAnonFolioSetsTheStickyPartiallyMappedFlag) {
-  auto k = kernel(v612(3, FolioType::anon));
+  KERNEL_OR_SKIP(k, v612(3, FolioType::anon));
   k->apply(op(OpKind::add_anon_ptes, 1, 0, 8));
   k->apply(op(OpKind::remove_ptes, 1, 0, 2));
   EXPECT_EQ(k->read(Obs::partially_mapped), 1);
@@ -165,6 +202,94 @@ TEST(KernelImplementation, PartialUnmapOfAnAnonFolioSetsTheStickyPartiallyMapped
   EXPECT_EQ(k->read(Obs::partially_mapped), 1);
   EXPECT_EQ(k->read(Obs::nr_anon_mapped), 0);
   EXPECT_FALSE(k->check_free());
+}
+
+// 7.x on 32-bit: mm_id_mapcount_t is a short. One mm mapping every page of an order-15 folio
+// and then one page again overflows its slot, which the tree frees and marks the folio shared.
+TEST(KernelImplementation, A32BitSlotThatOverflowsItsShortIsFreedAndTheFolioMarkedShared) {
+  foliocheck::Setup s = setup_of(Semantics::mm_id, 32, 15, FolioType::file);
+  s.config.pud_order = 16;
+  KERNEL_OR_SKIP(k, s);
+  k->apply(op(OpKind::add_file_ptes, 1, 0, 1u << 15));
+  EXPECT_EQ(k->read(Obs::mm_id, 0), 1);
+  EXPECT_EQ(k->read(Obs::mm_id_mapcount, 0), 1 << 15);
+  EXPECT_EQ(k->read(Obs::shared_bit), 0);
+  EXPECT_EQ(k->read(Obs::maybe_mapped_shared), 0);
+  k->apply(op(OpKind::add_file_ptes, 1, 0, 1));
+  EXPECT_EQ(k->read(Obs::folio_mapcount), (1 << 15) + 1);
+  EXPECT_EQ(k->read(Obs::mm_id, 0), 0);
+  EXPECT_EQ(k->read(Obs::mm_id_mapcount, 0), 0);
+  EXPECT_EQ(k->read(Obs::shared_bit), 1);
+  EXPECT_EQ(k->read(Obs::maybe_mapped_shared), 1);
+  EXPECT_EQ(k->read(Obs::warnings), 0);
+  // The same on 64-bit: an int slot just counts on.
+  foliocheck::Setup s64 = s;
+  s64.config.bits = 64;
+  KERNEL_OR_SKIP(k64, s64);
+  k64->apply(op(OpKind::add_file_ptes, 1, 0, 1u << 15));
+  k64->apply(op(OpKind::add_file_ptes, 1, 0, 1));
+  EXPECT_EQ(k64->read(Obs::mm_id, 0), 1);
+  EXPECT_EQ(k64->read(Obs::mm_id_mapcount, 0), (1 << 15) + 1);
+  EXPECT_EQ(k64->read(Obs::maybe_mapped_shared), 0);
+}
+
+// 7.x without THP (so without CONFIG_MM_ID): the PMD helpers are WARN_ON_ONCE stubs, which is
+// why the legality rules refuse PMD calls there (replay --allow-invalid still runs them).
+TEST(KernelImplementation, WithoutThpThePmdHelpersAreWarnStubs) {
+  KERNEL_OR_SKIP(k, setup_of(Semantics::no_mm_id, 64, 2, FolioType::file));
+  k->apply(op(OpKind::add_file_ptes, 1, 0, 4));
+  k->apply(op(OpKind::add_file_pmd, 2));
+  EXPECT_EQ(k->read(Obs::warnings), 1);
+  ASSERT_EQ(k->warning_log().size(), 1u);
+  EXPECT_NE(k->warning_log()[0].find("WARN_ON_ONCE(true)"), std::string::npos)
+      << k->warning_log()[0];
+  EXPECT_EQ(k->read(Obs::folio_mapcount), 4);
+  EXPECT_FALSE(k->models(Obs::mm_id));
+}
+
+// Without THP there are no large anon folios (and no deferred split): no tree takes the setup.
+TEST(KernelImplementation, WithoutThpNoTreeTakesALargeAnonFolio) {
+  for (std::string_view tree : kernel_implementation_names())
+    EXPECT_FALSE(make_implementation(tree)->supports(setup_of(Semantics::no_mm_id, 64, 3, FolioType::anon)))
+        << tree;
+}
+
+// PageAnonExclusive() of any page of a hugetlb folio is the head page's bit: the kernel's reader
+// answers 1 for a tail page whose own bit is clear.
+TEST(KernelImplementation, PageAnonExclusiveOfAHugetlbTailReadsTheHead) {
+  for (Semantics sem : {Semantics::v6_12, Semantics::mm_id, Semantics::no_page_mapcount})
+    for (int bits : {64, 32}) {
+      auto k = kernel(setup_of(sem, bits, 2, FolioType::anon, true));
+      if (!k) continue;
+      k->apply(op(OpKind::hugetlb_add_new_anon, 1));
+      for (uint32_t p = 0; p < 4; p++) EXPECT_EQ(k->read(Obs::anon_exclusive, p), 1) << p;
+      EXPECT_EQ(k->read(Obs::warnings), 0);
+    }
+}
+
+// 32-bit 7.x: an order-1 folio has no page 2, so no _entire_mapcount and no _pincount; a pin is
+// GUP_PIN_COUNTING_BIAS references.
+TEST(KernelImplementation, A32BitOrder1FolioHasNoEntireMapcountAndPinsByReferences) {
+  KERNEL_OR_SKIP(k, setup_of(Semantics::mm_id, 32, 1, FolioType::anon));
+  EXPECT_FALSE(k->models(Obs::pincount));
+  k->apply(op(OpKind::add_anon_ptes, 1, 0, 2));
+  EXPECT_EQ(k->read(Obs::entire_mapcount), 0);
+  k->apply(op(OpKind::gup_pin, 1));
+  EXPECT_EQ(k->read(Obs::maybe_dma_pinned), 1);
+  k->apply(op(OpKind::gup_unpin, 0));
+  EXPECT_EQ(k->read(Obs::maybe_dma_pinned), 0);
+  EXPECT_FALSE(k->check_invariants({0, 2}, true));
+}
+
+// CONFIG_NO_PAGE_MAPCOUNT: no per-page counts, folio_nr_pages_mapped() answers -1.
+TEST(KernelImplementation, WithoutPageMapcountThereAreNoPerPageCounts) {
+  KERNEL_OR_SKIP(k, setup_of(Semantics::no_page_mapcount, 64, 2, FolioType::file));
+  EXPECT_FALSE(k->models(Obs::page_mapcount));
+  k->apply(op(OpKind::add_file_ptes, 1, 1, 2));
+  EXPECT_EQ(k->read(Obs::nr_pages_mapped), -1);
+  EXPECT_EQ(k->read(Obs::folio_mapcount), 2);
+  EXPECT_EQ(k->read(Obs::nr_file_mapped), 4);  // the whole folio counts once it is mapped
+  EXPECT_FALSE(k->check_invariants({0, 4}, true));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <ostream>
 #include <stdexcept>
 #include <utility>
@@ -53,7 +54,8 @@ std::vector<std::pair<Semantics, int>> supported_configs(const ScenarioOptions& 
       Setup probe;
       probe.config = {sem, bits, 3, 5};
       probe.folio = {3, FolioType::file, false};
-      if (!supporting_impls(probe, o.impls).empty()) out.emplace_back(sem, bits);
+      if (!supporting_impls(probe, o.impls).empty() && setup_in_scope(probe))
+        out.emplace_back(sem, bits);
     }
   }
   return out;

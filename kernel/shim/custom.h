@@ -52,7 +52,8 @@ struct fc_mm {
 	struct vm_area_struct vma;
 };
 
-extern _Thread_local struct fc_state *fc_current;
+/* One per compilation of kernel_rmap.c (one per tree, configuration and word size). */
+static _Thread_local struct fc_state *fc_current;
 
 static inline void fc_warn(const char *file, int line, const char *macro, const char *cond)
 {

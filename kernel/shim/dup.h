@@ -29,6 +29,11 @@
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, val) (*(volatile __typeof__(x) *)&(x) = (val))
 #define BIT(nr) (1UL << (nr))
+#define max_t(type, x, y)                                                      \
+	({                                                                     \
+		type __fc_x = (x), __fc_y = (y);                               \
+		__fc_x > __fc_y ? __fc_x : __fc_y;                             \
+	})
 /* Fails to compile when cond is a true constant; a cast that is not constant costs nothing. */
 #define BUILD_BUG_ON(cond) ((void)sizeof(char[1 - 2 * !!(cond)]))
 #define smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
@@ -127,12 +132,56 @@ struct address_space {
 	unsigned long nrpages;
 };
 
-struct anon_vma {
-	struct anon_vma *root;
-};
-
 struct pglist_data {
 	int node_id;
+};
+
+#ifdef FC_TREE_STYLE_NEXT
+/*
+ * next (7.x): page flags in a memdesc_flags_t, compound_info for compound_head, the mm-id words
+ * in page 1 and, without CONFIG_64BIT, _entire_mapcount/_pincount in page 2. The types of the
+ * mm-id words are the tree's (the tree's own typedefs repeat these; C11 accepts a repeated typedef
+ * of the same type and rejects a different one, so a tree that changes them stops the build).
+ */
+typedef struct {
+	unsigned long f;
+} memdesc_flags_t;
+#define FC_PAGE_FLAGS(p) (&(p)->flags.f)
+#define FC_COMPOUND(p) ((p)->compound_info)
+#ifdef CONFIG_64BIT
+typedef int mm_id_mapcount_t;
+typedef unsigned int mm_id_t;
+#else
+typedef short mm_id_mapcount_t;
+typedef unsigned short mm_id_t;
+#endif
+#define BITS_PER_BYTE 8
+#define DECLARE_BITMAP(name, bits) unsigned long name[((bits) + 8 * sizeof(long) - 1) / (8 * sizeof(long))]
+#define ACCESS_PRIVATE(p, member) (&(p)->member)
+#define __private
+
+struct anon_vma {
+	struct anon_vma *root;
+	atomic_t refcount;
+};
+
+#define NUM_MM_FLAG_BITS 64
+typedef struct {
+	DECLARE_BITMAP(__mm_flags, NUM_MM_FLAG_BITS);
+} mm_flags_t;
+
+struct mm_struct {
+	mm_flags_t flags;
+	seqcount_t write_protect_seq;
+	mm_id_t mm_id;
+};
+#else
+#define FC_PAGE_FLAGS(p) (&(p)->flags)
+#define FC_COMPOUND(p) ((p)->compound_head)
+typedef unsigned long memdesc_flags_t;
+
+struct anon_vma {
+	struct anon_vma *root;
 };
 
 struct mm_struct {
@@ -140,6 +189,7 @@ struct mm_struct {
 	seqcount_t write_protect_seq;
 	unsigned int mm_id;
 };
+#endif
 
 struct vm_area_struct {
 	unsigned long vm_start;
@@ -150,8 +200,15 @@ struct vm_area_struct {
 	struct anon_vma *anon_vma;
 };
 
+/*
+ * On a 64-bit host the words are 64 bits even when the code is compiled as a 32-bit kernel: every
+ * long below is 8 bytes, so struct page keeps its 64-bit size (kernel/m32_check.c compiles the
+ * same code with -m32 and compares). What 32 bits change (mm_id_t,
+ * mm_id_mapcount_t, the page the entire mapcount and pincount live in) the tree's #ifdefs and the
+ * #ifdefs mirrored here decide, and the fields stay inside the struct page they belong to.
+ */
 struct page {
-	unsigned long flags;
+	memdesc_flags_t flags;
 	union {
 		struct {
 			union {
@@ -169,7 +226,11 @@ struct page {
 			unsigned long private;
 		};
 		struct {
+#ifdef FC_TREE_STYLE_NEXT
+			unsigned long compound_info;
+#else
 			unsigned long compound_head;
+#endif
 		};
 		unsigned long __words[5];
 	};
@@ -184,7 +245,7 @@ struct page {
 struct folio {
 	union {
 		struct {
-			unsigned long flags;
+			memdesc_flags_t flags;
 			union {
 				struct list_head lru;
 				struct {
@@ -208,11 +269,35 @@ struct folio {
 		struct {
 			unsigned long _flags_1;
 			unsigned long _head_1;
+#ifdef FC_TREE_STYLE_NEXT
+			union {
+				struct {
+					atomic_t _large_mapcount;
+					atomic_t _nr_pages_mapped;
+#ifdef CONFIG_64BIT
+					atomic_t _entire_mapcount;
+					atomic_t _pincount;
+#endif
+					mm_id_mapcount_t _mm_id_mapcount[2];
+					union {
+						mm_id_t _mm_id[2];
+						unsigned long _mm_ids;
+					};
+				};
+				unsigned long _usable_1[4];
+			};
+			atomic_t _mapcount_1;
+			atomic_t _refcount_1;
+			unsigned int _nr_pages;
+#else
 			atomic_t _large_mapcount;
 			atomic_t _entire_mapcount;
 			atomic_t _nr_pages_mapped;
 			atomic_t _pincount;
+#ifdef CONFIG_64BIT
 			unsigned int _folio_nr_pages;
+#endif
+#endif
 		};
 		struct page __page_1;
 	};
@@ -221,6 +306,10 @@ struct folio {
 			unsigned long _flags_2;
 			unsigned long _head_2;
 			struct list_head _deferred_list;
+#if defined(FC_TREE_STYLE_NEXT) && !defined(CONFIG_64BIT)
+			atomic_t _entire_mapcount;
+			atomic_t _pincount;
+#endif
 		};
 		struct page __page_2;
 	};
@@ -238,19 +327,34 @@ struct folio {
 };
 
 /* The overlay the kernel asserts with FOLIO_MATCH, asserted for ours. */
-_Static_assert(sizeof(struct page) == 64, "struct page is 8 words on 64-bit");
+_Static_assert(sizeof(struct page) == (sizeof(long) == 8 ? 64 : 36),
+	       "struct page is the kernel's size with CONFIG_MEMCG: 64 bytes, or 36 with -m32");
 _Static_assert(offsetof(struct folio, _mapcount) == offsetof(struct page, _mapcount),
 	       "head _mapcount overlays page 0");
 _Static_assert(offsetof(struct folio, _flags_1) == sizeof(struct page) + offsetof(struct page, flags),
 	       "_flags_1 overlays page 1's flags");
 _Static_assert(offsetof(struct folio, _head_1) ==
-		       sizeof(struct page) + offsetof(struct page, compound_head),
+		       sizeof(struct page) + offsetof(struct page, __words),
 	       "_head_1 overlays page 1's compound_head");
+#ifdef FC_TREE_STYLE_NEXT
+_Static_assert(offsetof(struct folio, _mapcount_1) ==
+		       sizeof(struct page) + offsetof(struct page, _mapcount),
+	       "_mapcount_1 overlays page 1's _mapcount");
+_Static_assert(offsetof(struct folio, _refcount_1) ==
+		       sizeof(struct page) + offsetof(struct page, _refcount),
+	       "_refcount_1 overlays page 1's _refcount");
+#else
 _Static_assert(offsetof(struct folio, _pincount) + sizeof(atomic_t) <=
 		       sizeof(struct page) + offsetof(struct page, _mapcount),
 	       "page 1's own _mapcount stays clear of the folio fields");
+#endif
+#if defined(FC_TREE_STYLE_NEXT) && !defined(CONFIG_64BIT)
+_Static_assert(offsetof(struct folio, _pincount) + sizeof(atomic_t) <=
+		       2 * sizeof(struct page) + offsetof(struct page, _mapcount),
+	       "page 2's own _mapcount stays clear of _entire_mapcount and _pincount");
+#endif
 _Static_assert(offsetof(struct folio, _head_2) ==
-		       2 * sizeof(struct page) + offsetof(struct page, compound_head),
+		       2 * sizeof(struct page) + offsetof(struct page, __words),
 	       "_head_2 overlays page 2's compound_head");
 _Static_assert(sizeof(struct folio) == 4 * sizeof(struct page), "a folio spans four struct pages");
 

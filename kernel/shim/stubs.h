@@ -46,22 +46,27 @@ static inline long atomic_long_sub_return(long i, atomic_long_t *v)
 	return atomic_long_add_return(-i, v);
 }
 
-/* Bit operations on unsigned long words. */
-#define BITS_PER_LONG 64
+/*
+ * Bit operations on the host's unsigned long words. BITS_PER_LONG is the simulated kernel's word
+ * size, which the tree's code may use for bit numbers; the bitops index host words, so that a bit
+ * number below 32 lands in the same byte either way (little-endian).
+ */
+#define BITS_PER_LONG FC_BITS
+#define FC_HOST_LONG_BITS (8 * (long)sizeof(long))
 static inline bool test_bit(long nr, const volatile void *addr)
 {
 	const unsigned long *p = (const unsigned long *)addr;
-	return (p[nr / BITS_PER_LONG] >> (nr % BITS_PER_LONG)) & 1;
+	return (p[nr / FC_HOST_LONG_BITS] >> (nr % FC_HOST_LONG_BITS)) & 1;
 }
 static inline void set_bit(long nr, volatile void *addr)
 {
 	unsigned long *p = (unsigned long *)addr;
-	p[nr / BITS_PER_LONG] |= 1UL << (nr % BITS_PER_LONG);
+	p[nr / FC_HOST_LONG_BITS] |= 1UL << (nr % FC_HOST_LONG_BITS);
 }
 static inline void clear_bit(long nr, volatile void *addr)
 {
 	unsigned long *p = (unsigned long *)addr;
-	p[nr / BITS_PER_LONG] &= ~(1UL << (nr % BITS_PER_LONG));
+	p[nr / FC_HOST_LONG_BITS] &= ~(1UL << (nr % FC_HOST_LONG_BITS));
 }
 static inline bool test_and_set_bit(long nr, volatile void *addr)
 {
@@ -93,10 +98,10 @@ static inline int list_empty(const struct list_head *head) { return head->next =
 
 static inline unsigned raw_read_seqcount(const seqcount_t *s) { return s->sequence; }
 
-/* compound_head(), page_folio() and folio_page() over the simulated memmap. */
+/* compound_head(), page_folio() and folio_page() over the simulated memmap (no HVO masks). */
 static inline unsigned long _compound_head(const struct page *page)
 {
-	unsigned long head = READ_ONCE(page->compound_head);
+	unsigned long head = READ_ONCE(FC_COMPOUND(page));
 
 	if (unlikely(head & 1))
 		return head - 1;
@@ -107,57 +112,96 @@ static inline unsigned long _compound_head(const struct page *page)
 	(_Generic((p), const struct page *: (const struct folio *)_compound_head(p), \
 		  struct page *: (struct folio *)_compound_head(p)))
 #define folio_page(folio, n) (&(folio)->page + (n))
+#ifdef FC_TREE_STYLE_NEXT
+static inline void set_compound_head(struct page *page, const struct page *head, unsigned int order)
+{
+	(void)order;
+	WRITE_ONCE(page->compound_info, (unsigned long)head | 1);
+}
+#else
 static inline void set_compound_head(struct page *page, struct page *head)
 {
 	WRITE_ONCE(page->compound_head, (unsigned long)head + 1);
 }
-static inline void clear_compound_head(struct page *page) { WRITE_ONCE(page->compound_head, 0); }
+#endif
+static inline void clear_compound_head(struct page *page) { WRITE_ONCE(FC_COMPOUND(page), 0); }
 static inline void set_page_private(struct page *page, unsigned long private)
 {
 	page->private = private;
 }
-static inline int PageTail(const struct page *page) { return READ_ONCE(page->compound_head) & 1; }
+static inline int PageTail(const struct page *page) { return READ_ONCE(FC_COMPOUND(page)) & 1; }
 
 /* Page and folio flags. */
 #define FC_FOLIO_FLAG(name, page_nr, bit)                                              \
 	static inline bool folio_test_##name(const struct folio *folio)                \
 	{                                                                              \
-		return test_bit(bit, &(&folio->page + (page_nr))->flags);              \
+		return test_bit(bit, FC_PAGE_FLAGS(&folio->page + (page_nr)));              \
 	}                                                                              \
 	static inline void folio_set_##name(struct folio *folio)                       \
 	{                                                                              \
-		set_bit(bit, &(&folio->page + (page_nr))->flags);                      \
+		set_bit(bit, FC_PAGE_FLAGS(&folio->page + (page_nr)));                      \
 	}                                                                              \
 	static inline void __folio_set_##name(struct folio *folio)                     \
 	{                                                                              \
-		set_bit(bit, &(&folio->page + (page_nr))->flags);                      \
+		set_bit(bit, FC_PAGE_FLAGS(&folio->page + (page_nr)));                      \
 	}                                                                              \
 	static inline void folio_clear_##name(struct folio *folio)                     \
 	{                                                                              \
-		clear_bit(bit, &(&folio->page + (page_nr))->flags);                    \
+		clear_bit(bit, FC_PAGE_FLAGS(&folio->page + (page_nr)));                    \
 	}
 FC_FOLIO_FLAG(locked, 0, PG_locked)
 FC_FOLIO_FLAG(head, 0, PG_head)
 FC_FOLIO_FLAG(swapbacked, 0, PG_swapbacked)
+#if defined(CONFIG_TRANSPARENT_HUGEPAGE) || !defined(FC_TREE_STYLE_NEXT)
 FC_FOLIO_FLAG(large_rmappable, 1, PG_large_rmappable)
 FC_FOLIO_FLAG(partially_mapped, 1, PG_partially_mapped)
+#else
+/* FOLIO_FLAG_FALSE(): without THP, page-flags.h has no such flags. */
+static inline bool folio_test_large_rmappable(const struct folio *folio) { (void)folio; return false; }
+static inline bool folio_test_partially_mapped(const struct folio *folio) { (void)folio; return false; }
+static inline void folio_set_large_rmappable(struct folio *folio) { (void)folio; }
+static inline void folio_set_partially_mapped(struct folio *folio) { (void)folio; }
+#endif
 #undef FC_FOLIO_FLAG
 
+/* The tag in folio->mapping that says anon (or KSM): renamed FOLIO_MAPPING_* in 6.16. */
+#ifdef FC_TREE_STYLE_NEXT
+#define FC_MAPPING_ANON FOLIO_MAPPING_ANON
+#define FC_MAPPING_FLAGS FOLIO_MAPPING_FLAGS
+#define FC_MAPPING_KSM FOLIO_MAPPING_KSM
+#else
+#define FC_MAPPING_ANON PAGE_MAPPING_ANON
+#define FC_MAPPING_FLAGS PAGE_MAPPING_FLAGS
+#define FC_MAPPING_KSM PAGE_MAPPING_KSM
+#endif
+
 static inline bool folio_test_large(const struct folio *folio) { return folio_test_head(folio); }
-static inline void __SetPageHead(struct page *page) { set_bit(PG_head, &page->flags); }
+static inline void __SetPageHead(struct page *page) { set_bit(PG_head, FC_PAGE_FLAGS(page)); }
+static inline int PageHead(const struct page *page) { return test_bit(PG_head, FC_PAGE_FLAGS(page)); }
 static inline bool folio_test_swapcache(const struct folio *folio)
 {
-	return folio_test_swapbacked(folio) && test_bit(PG_swapcache, &folio->flags);
+	return folio_test_swapbacked(folio) && test_bit(PG_swapcache, FC_PAGE_FLAGS(&folio->page));
 }
 static inline bool folio_test_ksm(const struct folio *folio)
 {
-	return ((unsigned long)folio->mapping & PAGE_MAPPING_FLAGS) == PAGE_MAPPING_KSM;
+	return ((unsigned long)folio->mapping & FC_MAPPING_FLAGS) == FC_MAPPING_KSM;
 }
 FOLIO_TYPE_OPS(hugetlb, hugetlb)
 static inline bool PageHuge(const struct page *page) { return folio_test_hugetlb(page_folio(page)); }
 /* hugetlb keeps its restore-reserve flag in folio->private; nothing here reads it. */
 static inline void folio_clear_hugetlb_restore_reserve(struct folio *folio) { (void)folio; }
 
+#ifdef FC_TREE_STYLE_NEXT
+/* What the tree's PageAnonExclusive() and friends (taken from page-flags.h) call. */
+#define PF_ANY(page, enforce) (page)
+static inline int PageAnon(const struct page *page) { return folio_test_anon(page_folio(page)); }
+static inline bool PageAnonNotKsm(const struct page *page)
+{
+	unsigned long flags = (unsigned long)page_folio(page)->mapping;
+
+	return (flags & FC_MAPPING_FLAGS) == FC_MAPPING_ANON;
+}
+#else
 /* PageAnonExclusive: per page for THP, on the head page for hugetlb. */
 static inline int PageAnonExclusive(const struct page *page)
 {
@@ -175,11 +219,13 @@ static inline void ClearPageAnonExclusive(struct page *page)
 	VM_BUG_ON_PGFLAGS(PageHuge(page) && PageTail(page), page);
 	clear_bit(PG_anon_exclusive, &page->flags);
 }
+#endif
 
 /* Folios the rmap code must never see, and features foliocheck does not simulate. */
 static inline bool is_zero_folio(const struct folio *folio) { (void)folio; return false; }
 static inline bool folio_is_device_private(const struct folio *folio) { (void)folio; return false; }
 static inline bool is_pci_p2pdma_page(const struct page *page) { (void)page; return false; }
+static inline bool folio_is_pci_p2pdma(const struct folio *folio) { (void)folio; return false; }
 static inline bool put_devmap_managed_folio_refs(struct folio *folio, int refs)
 {
 	(void)folio, (void)refs;
@@ -199,7 +245,9 @@ static inline void folio_put_refs(struct folio *folio, int refs)
 		fc_note("the last folio reference is gone: the kernel would free the folio here");
 }
 
-/* Geometry: PMD and PUD sizes are the trace's (pmd_order may be scaled down). */
+/* Geometry: PMD and PUD sizes are the trace's (pmd_order may be scaled down), and so is the
+ * largest folio (x86-64's MAX_FOLIO_ORDER is the PUD order). */
+#define MAX_FOLIO_ORDER (fc_current->pud_order)
 #define HPAGE_PMD_ORDER (fc_current->pmd_order)
 #define HPAGE_PMD_NR (1 << HPAGE_PMD_ORDER)
 #define HPAGE_PUD_ORDER (fc_current->pud_order)
@@ -216,18 +264,29 @@ static inline pgoff_t page_to_pgoff(struct page *page)
 
 	return folio->index + (pgoff_t)(page - &folio->page);
 }
+#ifdef FC_TREE_STYLE_NEXT
+static inline pgoff_t linear_anon_page_index(const struct vm_area_struct *vma,
+					     unsigned long address)
+{
+	return linear_page_index(vma, address);
+}
+static inline pgoff_t page_pgoff(const struct folio *folio, const struct page *page)
+{
+	return folio->index + (pgoff_t)(page - &folio->page);
+}
+#endif
 static inline struct anon_vma *folio_anon_vma(const struct folio *folio)
 {
 	unsigned long mapping = (unsigned long)folio->mapping;
 
 	/* The kernel returns NULL and __page_check_anon_rmap() dereferences it: an oops, counted
 	 * like a failed check. foliocheck hands out its anon_vma instead and goes on. */
-	if ((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON) {
+	if ((mapping & FC_MAPPING_FLAGS) != FC_MAPPING_ANON) {
 		fc_warn(__FILE__, __LINE__, "NULL dereference",
 			"folio_anon_vma(folio) of a folio that is not anon, then ->root");
 		return &fc_current->anon_vma;
 	}
-	return (struct anon_vma *)(mapping - PAGE_MAPPING_ANON);
+	return (struct anon_vma *)(mapping - FC_MAPPING_ANON);
 }
 
 /* Statistics. NR_*_PMDMAPPED are node-only since 6.10; both land in the same counters here. */
@@ -237,6 +296,11 @@ static inline struct pglist_data *folio_pgdat(const struct folio *folio)
 	return &fc_current->node;
 }
 static inline void __lruvec_stat_mod_folio(struct folio *folio, enum node_stat_item idx, int val)
+{
+	(void)folio;
+	fc_stat(idx, val);
+}
+static inline void lruvec_stat_mod_folio(struct folio *folio, enum node_stat_item idx, int val)
 {
 	(void)folio;
 	fc_stat(idx, val);
@@ -275,6 +339,13 @@ static inline void munlock_vma_folio(struct folio *folio, struct vm_area_struct 
  * path sees after it unqueues the folio. The rmap code only ever passes partially_mapped=true
  * (the false case is split_underused_thp's, from the fault path).
  */
+#if defined(FC_TREE_STYLE_NEXT) && !defined(CONFIG_TRANSPARENT_HUGEPAGE)
+/* include/linux/huge_mm.h without THP: nothing to split. */
+static inline void deferred_split_folio(struct folio *folio, bool partially_mapped)
+{
+	(void)folio, (void)partially_mapped;
+}
+#else
 static inline void deferred_split_folio(struct folio *folio, bool partially_mapped)
 {
 	if (folio_order(folio) <= 1)
@@ -286,5 +357,6 @@ static inline void deferred_split_folio(struct folio *folio, bool partially_mapp
 	if (!folio_test_partially_mapped(folio))
 		folio_set_partially_mapped(folio);
 }
+#endif
 
 #endif /* FOLIOCHECK_KERNEL_SHIM_STUBS_H */
