@@ -2,6 +2,7 @@
 #include "core/legality.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace foliocheck {
 namespace {
@@ -56,13 +57,13 @@ std::optional<std::string> op_fits_setup(OpKind kind, const Setup& s) {
   if (info.folio == kAnonFolio && !s.anon()) return "VM_WARN: !folio_test_anon(folio)";
   if (info.folio == kFileFolio && s.anon())
     return "VM_WARN: folio_test_anon(folio) in a file helper";
-  if ((info.level == kPmd || info.level == kPud) && s.config.semantics == Semantics::no_mm_id)
+  if ((info.level == kPmd || info.level == kPud) && !s.sem().thp)
     return "no-mm-id is CONFIG_TRANSPARENT_HUGEPAGE=n (since 6.15 THP selects MM_ID, mm/Kconfig): "
            "every PMD/PUD-level rmap helper is a WARN stub";
   if (info.level == kPmd && !s.pmd_sized())
     return "R6: PMD-level rmap of a folio that is not PMD-sized (N != HPAGE_PMD_NR)";
   if (info.level == kPud) {
-    if (s.config.semantics == Semantics::v6_12) return "no PUD-level rmap in 6.12";
+    if (!s.sem().next) return "no PUD-level rmap in 6.12";
     if (!s.pud_sized()) return "R7: PUD-level rmap of a folio that is not PUD-sized";
   }
   if (info.adds == Adds::new_anon && s.folio.order > s.config.pmd_order)
@@ -161,11 +162,43 @@ std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
   return std::nullopt;
 }
 
+namespace {
+
+// Pages one successful call adds to the RFC's _total_mapped_pages (hugetlb: none).
+uint64_t pages_added(const Op& op, const Setup& s) {
+  const OpInfo& info = op_info(op.kind);
+  if (info.level == kHugetlb) return 0;
+  switch (info.adds) {
+    case Adds::range:
+      return op.nr;
+    case Adds::one:
+      return uint64_t{1} << (info.level == kPud ? s.config.pud_order : s.config.pmd_order);
+    case Adds::all_pages:
+    case Adds::new_anon:
+      return s.nr_pages();
+    case Adds::nothing:
+    case Adds::pin:
+      return 0;
+  }
+  return 0;
+}
+
+// LONG_MAX of the configuration: _total_mapped_pages is an atomic_long_t.
+int64_t long_max(int bits) { return bits == 64 ? std::numeric_limits<int64_t>::max() : kIntMax; }
+
+}  // namespace
+
 std::optional<std::string> overflow_reason(const Op& op, const ReferenceModel& m) {
   const int64_t total = static_cast<int64_t>(m.total_mappings() + mappings_added(op, m.setup()));
   if (total >= kIntMax) return "_large_mapcount would overflow INT_MAX";
   if (total + kGupPinCountingBias * (int64_t{m.pins()} + 1) >= kIntMax)
     return "_refcount would overflow INT_MAX";
+  // Not a kernel invariant today but a limit of the proposal: on 32-bit one PMD mapping adds
+  // HPAGE_PMD_NR pages for one reference, so this counter reaches LONG_MAX first.
+  if (m.setup().has_total_mapped() &&
+      static_cast<int64_t>(m.mapped_pages() + pages_added(op, m.setup())) >=
+          long_max(m.setup().config.bits))
+    return "_total_mapped_pages would overflow LONG_MAX";
   return std::nullopt;
 }
 
@@ -177,6 +210,10 @@ uint64_t repeats_before_overflow(const Op& op, const ReferenceModel& m) {
     cap = (kIntMax - 1 - total - kGupPinCountingBias * (pins + 1)) / static_cast<int64_t>(added);
   if (op_info(op.kind).adds == Adds::pin)
     cap = (kIntMax - 1 - total) / kGupPinCountingBias - pins;
+  if (const uint64_t pages = pages_added(op, m.setup()); pages && m.setup().has_total_mapped())
+    cap = std::min<int64_t>(cap, (long_max(m.setup().config.bits) - 1 -
+                                  static_cast<int64_t>(m.mapped_pages())) /
+                                     static_cast<int64_t>(pages));
   return static_cast<uint64_t>(std::clamp<int64_t>(cap, 1, static_cast<int64_t>(kMaxRepeatCap)));
 }
 

@@ -27,8 +27,7 @@ std::optional<std::string> ReferenceModel::setup_error(const Setup& s) {
     return "hugetlb folios are anon or hugetlbfs files (type=file), never shmem";
   // From 6.15 on TRANSPARENT_HUGEPAGE selects MM_ID (mm/Kconfig): a kernel without MM_ID has
   // THP=n, hence no large anon or shmem folio (hugetlb and large pagecache folios remain).
-  if (c.semantics == Semantics::no_mm_id && s.large() && !s.folio.hugetlb &&
-      s.folio.type != FolioType::file)
+  if (!s.sem().thp && s.large() && !s.folio.hugetlb && s.folio.type != FolioType::file)
     return "no-mm-id is CONFIG_TRANSPARENT_HUGEPAGE=n (since 6.15 THP selects MM_ID, mm/Kconfig): "
            "no kernel has a large anon or shmem folio without MM_ID";
   if (s.has_mm_id() && s.large() && !s.folio.hugetlb &&
@@ -50,6 +49,7 @@ void ReferenceModel::reset(const Setup& setup) {
   m_page_pte.assign(setup.nr_pages(), 0);
   m_pages_mapped = 0;
   m_entire = 0;
+  m_mapped_pages = 0;
   m_total = 0;
   m_mms_mapping = 0;
   m_nr_ae = 0;
@@ -68,7 +68,7 @@ uint64_t ReferenceModel::mm_mappings(uint32_t id) const {
 bool ReferenceModel::has_pincount() const {
   if (!m_setup.large()) return false;
   // next, 32-bit: _pincount moved to page 2, which an order-1 folio does not have.
-  if (m_setup.config.semantics != Semantics::v6_12 && m_setup.config.bits == 32)
+  if (m_setup.sem().next && m_setup.config.bits == 32)
     return m_setup.folio.order > 1;
   return true;
 }
@@ -157,6 +157,7 @@ void ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr) {
   }
   m.pte_total += nr;
   m_total += nr;
+  m_mapped_pages += nr;
 }
 
 void ReferenceModel::remove_ptes(uint32_t id, uint32_t page, uint32_t nr) {
@@ -171,28 +172,47 @@ void ReferenceModel::remove_ptes(uint32_t id, uint32_t page, uint32_t nr) {
   }
   m.pte_total -= nr;
   m_total -= nr;
-  const uint32_t n = m_setup.nr_pages();
-  if (m_setup.config.semantics == Semantics::no_page_mapcount)
-    deferred_split_if(m_total != 0 && m_total < n && m_entire == 0);
-  else
+  m_mapped_pages -= nr;
+  if (m_setup.has_page_mapcount())
     deferred_split_if(last > 0 && m_entire == 0 && m_pages_mapped > 0);
+  else
+    deferred_split_if(partial_after_unmap(m_entire == 0));
 }
+
+// Without per-page counts a partial mapping is only seen by pigeonhole: fewer mappings (today) or
+// fewer mapped pages (the RFC's _total_mapped_pages) than the folio has pages, but some.
+bool ReferenceModel::partial_after_unmap(bool last_entire) const {
+  const uint64_t n = m_setup.nr_pages();
+  if (m_setup.has_total_mapped()) return m_mapped_pages != 0 && m_mapped_pages < n;
+  return last_entire && m_total != 0 && m_total < n;
+}
+
+namespace {
+// What one whole-folio mapping adds to _total_mapped_pages (hugetlb: nothing, docs/proposed.md).
+uint64_t level_pages(uint32_t MmMappings::*level, const Setup& s) {
+  if (level == &MmMappings::pmd) return uint64_t{1} << s.config.pmd_order;
+  if (level == &MmMappings::pud) return uint64_t{1} << s.config.pud_order;
+  return 0;
+}
+}  // namespace
 
 void ReferenceModel::add_entire(uint32_t id, uint32_t MmMappings::*level) {
   mm_slot(id).*level += 1;
   m_entire++;
   m_total++;
+  m_mapped_pages += level_pages(level, m_setup);
 }
 
 void ReferenceModel::remove_entire(uint32_t id, uint32_t MmMappings::*level) {
   mm_slot(id).*level -= 1;
   m_entire--;
   m_total--;
+  m_mapped_pages -= level_pages(level, m_setup);
   if (level == &MmMappings::hugetlb) return;
   const uint32_t n = m_setup.nr_pages();
   const bool last = m_entire == 0;
-  if (m_setup.config.semantics == Semantics::no_page_mapcount)
-    deferred_split_if(last && m_total != 0 && m_total < n);
+  if (!m_setup.has_page_mapcount())
+    deferred_split_if(partial_after_unmap(last));
   else
     deferred_split_if(level == &MmMappings::pmd && last && m_pages_mapped > 0 &&
                       m_pages_mapped < n);
@@ -345,13 +365,16 @@ int64_t ReferenceModel::stat_mapped() const {
   const Setup& s = m_setup;
   if (s.folio.hugetlb) return 0;
   if (!s.large()) return m_total > 0 ? 1 : 0;
-  if (s.config.semantics == Semantics::no_page_mapcount) return m_total > 0 ? s.nr_pages() : 0;
+  if (!s.has_page_mapcount()) return m_total > 0 ? s.nr_pages() : 0;
   return m_entire > 0 ? s.nr_pages() : m_pages_mapped;
 }
 
 int64_t ReferenceModel::stat_pmdmapped() const {
   const Setup& s = m_setup;
   if (s.folio.hugetlb || !s.pmd_sized()) return 0;
+  // The RFC has no count of PMD mappings: a PMD-sized folio is accounted as PMD-mapped while
+  // anything maps it, as NR_*_MAPPED is (assumption A5 in docs/proposed.md).
+  if (s.has_total_mapped()) return m_total > 0 ? s.nr_pages() : 0;
   return m_entire > 0 ? s.nr_pages() : 0;
 }
 
@@ -362,19 +385,23 @@ int64_t ReferenceModel::precise_page_mapcount(uint32_t page) const {
 
 bool ReferenceModel::models(Obs obs) const {
   const Setup& s = m_setup;
-  const Semantics sem = s.config.semantics;
+  const SemanticsInfo& sem = s.sem();
   const bool large_slots = s.has_mm_id() && s.large() && !s.folio.hugetlb;
   switch (obs) {
+    case Obs::entire_mapcount:
+      return !sem.total_mapped;
     case Obs::nr_pages_mapped:
-      return s.large();
+      return s.large() && !sem.total_mapped;
     case Obs::entirely_mapped:
-      return s.large() && (s.folio.hugetlb || sem != Semantics::no_page_mapcount);
+      return s.large() && !sem.total_mapped && (s.folio.hugetlb || sem.page_mapcount);
+    case Obs::total_mapped_pages:
+      return s.large() && sem.total_mapped;
     case Obs::average_page_mapcount:
-      return sem != Semantics::v6_12;
+      return sem.next;
     case Obs::maybe_mapped_shared:
-      return sem != Semantics::v6_12 && !large_slots;
+      return sem.next && !large_slots;
     case Obs::likely_mapped_shared:
-      return sem == Semantics::v6_12;
+      return !sem.next;
     case Obs::pincount:
       return has_pincount();
     case Obs::page_mapcount:
@@ -400,13 +427,19 @@ int64_t ReferenceModel::read(Obs obs, uint32_t index) const {
     case Obs::entire_mapcount:
       return s.large() ? m_entire : 0;
     case Obs::nr_pages_mapped:
-      if (s.config.semantics == Semantics::no_page_mapcount) return -1;
+      if (!s.has_page_mapcount()) return -1;
       return s.folio.hugetlb ? 0 : m_pages_mapped;
     case Obs::entirely_mapped:
       return !s.folio.hugetlb && m_entire > 0;
+    case Obs::total_mapped_pages:
+      return static_cast<int64_t>(m_mapped_pages);
     case Obs::average_page_mapcount: {
       if (!s.large()) return total;
       if (total <= 0) return 0;
+      // The RFC: round(total mapped pages / N), at least 1 while mapped. Hugetlb mappings do not
+      // count pages (assumption A4), so a mapped hugetlb folio averages 1.
+      if (s.has_total_mapped())
+        return std::max<int64_t>(static_cast<int64_t>((m_mapped_pages + n / 2) >> s.folio.order), 1);
       const int64_t e = m_entire;
       if (total <= e) return e;
       const int64_t avg = ((total - e) + n / 2) >> s.folio.order;
@@ -460,7 +493,7 @@ std::optional<Violation> ReferenceModel::check_invariants(PageRange, bool full) 
   // Recount every cached aggregate from the mappings themselves.
   const uint32_t n = m_setup.nr_pages();
   std::vector<uint64_t> page(n, 0);
-  uint64_t total = 0, entire = 0;
+  uint64_t total = 0, entire = 0, mapped_pages = 0;
   uint32_t mms = 0;
   for (const auto& [id, m] : m_mms) {
     uint64_t pte_total = 0;
@@ -473,6 +506,8 @@ std::optional<Violation> ReferenceModel::check_invariants(PageRange, bool full) 
                        int64_t(m.pte_total), "cached per-mm PTE total drifted"};
     total += m.total();
     entire += m.entire();
+    mapped_pages += m.pte_total + m.pmd * level_pages(&MmMappings::pmd, m_setup) +
+                    m.pud * level_pages(&MmMappings::pud, m_setup);
     mms += m.total() > 0;
   }
   uint32_t mapped = 0, ae = 0;
@@ -489,6 +524,8 @@ std::optional<Violation> ReferenceModel::check_invariants(PageRange, bool full) 
   if (mapped != m_pages_mapped) return drift("pages_mapped", mapped, m_pages_mapped);
   if (total != m_total) return drift("total", int64_t(total), int64_t(m_total));
   if (entire != m_entire) return drift("entire", int64_t(entire), m_entire);
+  if (mapped_pages != m_mapped_pages)
+    return drift("mapped_pages", int64_t(mapped_pages), int64_t(m_mapped_pages));
   if (mms != m_mms_mapping) return drift("mms_mapping", mms, m_mms_mapping);
   if (ae != m_nr_ae) return drift("nr_anon_exclusive", ae, m_nr_ae);
   return std::nullopt;

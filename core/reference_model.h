@@ -64,6 +64,9 @@ class ReferenceModel final : public Implementation {
   bool mm_has_pinned(uint32_t mm) const { return m_has_pinned.contains(mm); }
   uint32_t pins() const { return m_pins; }
   uint32_t entire() const { return m_entire; }
+  // Pages the PTE, PMD and PUD mappings map, counted once per mapping (hugetlb mappings not
+  // included): what the 2026 RFC's _total_mapped_pages counts (docs/proposed.md).
+  uint64_t mapped_pages() const { return m_mapped_pages; }
   uint32_t pages_pte_mapped() const { return m_pages_mapped; }
   uint32_t page_pte(uint32_t page) const { return m_page_pte[page]; }
   bool page_anon_exclusive(uint32_t page) const { return m_ae[page] != 0; }
@@ -86,6 +89,8 @@ class ReferenceModel final : public Implementation {
   void remove_entire(uint32_t mm, uint32_t MmMappings::*level);
   void after_change();
   void deferred_split_if(bool partially_mapped);
+  // Whether an unmap leaves the folio partially mapped as this configuration detects it.
+  bool partial_after_unmap(bool last_entire) const;
 
   Setup m_setup;
   boost::container::flat_map<uint32_t, MmMappings> m_mms;
@@ -101,6 +106,7 @@ class ReferenceModel final : public Implementation {
   std::vector<uint32_t> m_page_pte;  // PTEs mapping each page, over all mms
   uint32_t m_pages_mapped = 0;       // pages with m_page_pte > 0
   uint32_t m_entire = 0;             // PMD + PUD + hugetlb mappings, over all mms
+  uint64_t m_mapped_pages = 0;       // PTEs + HPAGE_PMD_NR per PMD + HPAGE_PUD_NR per PUD
   uint64_t m_total = 0;              // every page-table entry mapping the folio
   uint32_t m_mms_mapping = 0;        // mms with total() > 0
   uint32_t m_nr_ae = 0;              // pages with PageAnonExclusive

@@ -12,8 +12,6 @@ constexpr std::array<ObsInfo, kNumObs> kObs = {{
 #undef FOLIOCHECK_OBS
 }};
 
-constexpr std::array<std::string_view, kNumSemantics> kSemantics = {"v6.12", "mm-id",
-                                                                    "no-page-mapcount", "no-mm-id"};
 constexpr std::array<std::string_view, 3> kTypes = {"anon", "file", "shmem"};
 
 }  // namespace
@@ -33,11 +31,11 @@ std::optional<Obs> obs_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view semantics_name(Semantics s) { return kSemantics[static_cast<size_t>(s)]; }
+std::string_view semantics_name(Semantics s) { return semantics_info(s).name; }
 
 std::optional<Semantics> semantics_from_name(std::string_view name) {
-  for (size_t i = 0; i < kSemantics.size(); i++)
-    if (kSemantics[i] == name) return static_cast<Semantics>(i);
+  for (int i = 0; i < kNumSemantics; i++)
+    if (kSemanticsInfo[i].name == name) return static_cast<Semantics>(i);
   return std::nullopt;
 }
 

@@ -9,10 +9,38 @@
 
 namespace foliocheck {
 
-// Kernel configurations (spec table at the top): V0 = v6.12, V1 = mm-id, V2 = no-page-mapcount,
-// V3 = no-mm-id.
-enum class Semantics : uint8_t { v6_12, mm_id, no_page_mapcount, no_mm_id };
-inline constexpr int kNumSemantics = 4;
+// Kernel configurations (core/semantics.def; spec table at the top): V0 = v6.12, V1 = mm-id,
+// V2 = no-page-mapcount, V3 = no-mm-id, and proposals (docs/proposed.md).
+enum class Semantics : uint8_t {
+#define FOLIOCHECK_SEMANTICS(e, name, next, thp, mm_id, page_mapcount, total_mapped, sentence) e,
+#include "core/semantics.def"
+#undef FOLIOCHECK_SEMANTICS
+};
+inline constexpr int kNumSemantics = 0
+#define FOLIOCHECK_SEMANTICS(e, name, next, thp, mm_id, page_mapcount, total_mapped, sentence) +1
+#include "core/semantics.def"
+#undef FOLIOCHECK_SEMANTICS
+    ;
+
+// One line of semantics.def: what a configuration has, for code that must tell them apart.
+struct SemanticsInfo {
+  std::string_view name;
+  bool next;           // linux-next code (PUD rmap, average/maybe_mapped_shared readers)
+  bool thp;            // CONFIG_TRANSPARENT_HUGEPAGE
+  bool mm_id;          // CONFIG_MM_ID
+  bool page_mapcount;  // CONFIG_PAGE_MAPCOUNT
+  bool total_mapped;   // _total_mapped_pages instead of _entire_mapcount (the 2026 RFC)
+  std::string_view sentence;
+};
+inline constexpr SemanticsInfo kSemanticsInfo[] = {
+#define FOLIOCHECK_SEMANTICS(e, name, next, thp, mm_id, page_mapcount, total_mapped, sentence) \
+  {name, next, thp, mm_id, page_mapcount, total_mapped, sentence},
+#include "core/semantics.def"
+#undef FOLIOCHECK_SEMANTICS
+};
+constexpr const SemanticsInfo& semantics_info(Semantics s) {
+  return kSemanticsInfo[static_cast<size_t>(s)];
+}
 
 enum class FolioType : uint8_t { anon, file, shmem };
 
@@ -44,10 +72,10 @@ struct Setup {
   bool anon() const { return folio.type == FolioType::anon; }
   bool pmd_sized() const { return folio.order == config.pmd_order; }
   bool pud_sized() const { return folio.order == config.pud_order; }
-  bool has_mm_id() const {
-    return config.semantics == Semantics::mm_id || config.semantics == Semantics::no_page_mapcount;
-  }
-  bool has_page_mapcount() const { return config.semantics != Semantics::no_page_mapcount; }
+  const SemanticsInfo& sem() const { return semantics_info(config.semantics); }
+  bool has_mm_id() const { return sem().mm_id; }
+  bool has_page_mapcount() const { return sem().page_mapcount; }
+  bool has_total_mapped() const { return sem().total_mapped; }
 };
 
 // MM_ID_MAX: ids are 1..MM_ID_MAX (MM_ID_DUMMY = 0 never rmaps).

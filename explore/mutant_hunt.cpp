@@ -69,8 +69,7 @@ std::vector<ExploreOptions> mutant_setups(const MutantInfo& mutant, uint32_t max
   for (const EncodingInfo* e : chosen) {
     for (const HuntShape& shape : kHuntShapes) {
       if (shape.overflow && e->bits != 32) continue;
-      const bool stores_ids =
-          e->semantics == Semantics::mm_id || e->semantics == Semantics::no_page_mapcount;
+      const bool stores_ids = semantics_info(e->semantics).mm_id;
       if (shape.high_ids && !stores_ids) continue;
       ExploreOptions o;
       o.setup.config.semantics = e->semantics;

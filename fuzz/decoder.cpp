@@ -22,6 +22,11 @@ struct Record {
 Setup decode_setup(const uint8_t* h) {
   Setup s;
   s.config.semantics = static_cast<Semantics>(h[0] & 3);
+  // Semantics past the first four (proposals, core/semantics.def) have no bit of their own: a
+  // geometry byte whose high nibble is 0xA + k selects the k-th of them. Seeds with other nibbles
+  // keep their meaning (one seed of the corpus had 0xA when proposed-total-mapped came).
+  if (const int extra = (h[1] >> 4) - 0xA; extra >= 0 && extra < kNumSemantics - 4)
+    s.config.semantics = static_cast<Semantics>(4 + extra);
   s.config.bits = (h[0] & 4) ? 32 : 64;
   const uint8_t type = (h[0] >> 3) & 3;
   s.folio.type = type == 1 ? FolioType::file : type == 2 ? FolioType::shmem : FolioType::anon;
@@ -57,7 +62,7 @@ Setup decode_setup(const uint8_t* h) {
   if (s.folio.hugetlb && s.folio.order < 2) s.folio.order = 2;
   if (s.has_mm_id() && s.config.bits == 32 && s.folio.order > 15) s.folio.order = 15;
   // no-mm-id kernels are THP=n: their large non-hugetlb folios are pagecache folios.
-  if (s.config.semantics == Semantics::no_mm_id && s.large() && !s.folio.hugetlb)
+  if (!s.sem().thp && s.large() && !s.folio.hugetlb)
     s.folio.type = FolioType::file;
   if (ReferenceModel::setup_error(s)) s.folio = FolioShape{};
   return s;

@@ -6,7 +6,8 @@
 //              hugetlb (bits 5-6 both set), bit 7: see "heavy"
 //   byte  3    geometry: pmd_order 2, 3, 4 or the real 9 (bits 0-2), pud_order = pmd + 1 or + 2
 //              (bit 3); bits 4-7 all set and bit 7 of byte 2 set: "heavy" (1 input in 32), where
-//              repetitions may reach the thresholds at 1024 and 32767 mappings
+//              repetitions may reach the thresholds at 1024 and 32767 mappings; bits 4-7 = 0xA:
+//              semantics proposed-total-mapped instead of byte 2's (1 input in 16)
 //   byte  4    folio order: small, order 1, PMD-sized, PUD-sized, in between, or any
 //   then 5-byte records, one operation each: [kind][mm][page][nr][flags]. A trailing partial
 //   record is ignored.

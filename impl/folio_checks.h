@@ -28,7 +28,8 @@ struct FolioCheckFailure {
 //   uint32_t slot_mm_id(int) const; int64_t raw_slot_mapcount(int) const;
 //   int64_t raw_page_mapcount(uint32_t page) const (the _mapcount / page_type word);
 //   bool head_keeps_hugetlb_type() const (page 0's word still holds the hugetlb page type);
-//   bool v6_12_layout() const, int bits() const (which free-path order the tree has).
+//   bool v6_12_layout() const, int bits() const (which free-path order the tree has);
+//   bool total_mapped() const, int64_t total_mapped_pages() const (the _total_mapped_pages RFC).
 // A template, not an interface: the packed encodings call it on every operation, and the words
 // are plain fields there.
 template <class Words>
@@ -55,9 +56,22 @@ std::optional<FolioCheckFailure> check_folio_words(const Words& w, PageRange sco
       return bad("pincount", 0, w.pincount(), "_pincount is negative");
     if (entire > large_mapcount)
       return bad("entire_vs_large", large_mapcount, entire, "more entire mappings than mappings");
+    if (w.total_mapped()) {
+      const int64_t total = w.total_mapped_pages();
+      if (raw_entire != -1)
+        return bad("entire_mapcount_gone", -1, raw_entire,
+                   "the RFC has no _entire_mapcount: it must stay at its initial value");
+      if (hugetlb && total != 0)
+        return bad("hugetlb_total_untouched", 0, total,
+                   "hugetlb mappings do not count pages in _total_mapped_pages");
+      // Every mapping maps between 1 and N pages.
+      if (!hugetlb && (total < large_mapcount || total > large_mapcount * int64_t{w.nr_pages()}))
+        return bad("total_vs_large", large_mapcount, total,
+                   "_total_mapped_pages outside [mapcount, mapcount * N]");
+    }
     const int64_t npm = w.raw_nr_pages_mapped();
     if (hugetlb) {
-      if (w.has_entire_storage() && raw_entire != raw_large)
+      if (!w.total_mapped() && w.has_entire_storage() && raw_entire != raw_large)
         return bad("hugetlb_entire_eq_large", raw_large, raw_entire,
                    "hugetlb raw _entire_mapcount differs from raw _large_mapcount");
       if (npm != 0)
@@ -162,7 +176,11 @@ std::optional<FolioCheckFailure> check_free_words(const Words& w) {
     // on 32-bit finds _entire_mapcount and _pincount in page 2.
     const bool in_page_2 = !w.v6_12_layout() && w.bits() == 32;
     if (w.v6_12_layout() && entire) return bad("nonzero entire_mapcount", 0, entire);
-    if (large) return bad("nonzero large_mapcount", 0, large);
+    // The RFC keeps the large mapcount in page 1's _mapcount: free_tail_page_prepare's "nonzero
+    // mapcount" of page 1.
+    if (large) return bad(w.total_mapped() ? "nonzero mapcount[1]" : "nonzero large_mapcount", 0, large);
+    if (w.total_mapped() && w.total_mapped_pages())
+      return bad("nonzero total_mapped_pages", 0, w.total_mapped_pages());
     if (npm) return bad("nonzero nr_pages_mapped", 0, npm);
     if (w.mm_id() && w.raw_slot_mapcount(0) != -1)
       return bad("nonzero mm mapcount 0", 0, w.raw_slot_mapcount(0) + 1);

@@ -115,6 +115,7 @@ void PackedFolio<S, Bits>::reset(const Setup& setup) {
   _entire_mapcount = -1;
   _nr_pages_mapped = 0;
   _pincount = 0;
+  _total_mapped_pages = 0;
   _mm_id_mapcount = {-1, -1};
   _mm_ids = 0;
   _refcount = 1;
@@ -376,7 +377,12 @@ void PackedFolio<S, Bits>::folio_unlock_large_mapcount() {
 }
 
 template <Semantics S, int Bits>
-void PackedFolio<S, Bits>::folio_set_large_mapcount(int mapcount, uint32_t mm) {
+void PackedFolio<S, Bits>::folio_set_large_mapcount(int mapcount, uint32_t mm, int64_t pages) {
+  if constexpr (kTotalMapped) {
+    if (folio_test_large()) _total_mapped_pages = static_cast<long_t>(pages);
+  } else {
+    (void)pages;
+  }
   if constexpr (kMmId) {
     const auto mm_id = static_cast<mm_id_t>(mm);
     __folio_large_mapcount_sanity_checks(mapcount, mm_id);
@@ -393,9 +399,10 @@ void PackedFolio<S, Bits>::folio_set_large_mapcount(int mapcount, uint32_t mm) {
 }
 
 template <Semantics S, int Bits>
-int PackedFolio<S, Bits>::folio_add_return_large_mapcount(int diff, uint32_t mm) {
+int PackedFolio<S, Bits>::folio_add_return_large_mapcount(int diff, uint32_t mm, int64_t pages) {
   if constexpr (!kMmId) {
     (void)mm;
+    (void)pages;
     return wrap_add(field_add_return(Field::large, diff), 1);
   } else {
     const auto mm_id = static_cast<mm_id_t>(mm);
@@ -409,6 +416,7 @@ int PackedFolio<S, Bits>::folio_add_return_large_mapcount(int diff, uint32_t mm)
 
     const int32_t new_mapcount_val = wrap_add(_large_mapcount, diff);
     _large_mapcount = new_mapcount_val;
+    total_mapped_pages_add(pages);
     const mm_ids_t shared = mm_ids_t{1} << MmIdLayout<Bits>::FOLIO_MM_IDS_SHARED_BITNUM;
 
     // A1/A2: on 32-bit a short count can wrap negative; the slot is then given up and the folio
@@ -453,9 +461,10 @@ int PackedFolio<S, Bits>::folio_add_return_large_mapcount(int diff, uint32_t mm)
 }
 
 template <Semantics S, int Bits>
-int PackedFolio<S, Bits>::folio_sub_return_large_mapcount(int diff, uint32_t mm) {
+int PackedFolio<S, Bits>::folio_sub_return_large_mapcount(int diff, uint32_t mm, int64_t pages) {
   if constexpr (!kMmId) {
     (void)mm;
+    (void)pages;
     return wrap_add(field_add_return(Field::large, -int64_t{diff}), 1);
   } else {
     const auto mm_id = static_cast<mm_id_t>(mm);
@@ -469,6 +478,7 @@ int PackedFolio<S, Bits>::folio_sub_return_large_mapcount(int diff, uint32_t mm)
 
     const int32_t new_mapcount_val = wrap_add(_large_mapcount, -int64_t{diff});
     _large_mapcount = new_mapcount_val;
+    total_mapped_pages_add(-pages);
 
     // A slot may underflow legitimately (mappings added before its owner had a slot), so going
     // negative frees it instead of warning.
@@ -501,13 +511,34 @@ int PackedFolio<S, Bits>::folio_sub_return_large_mapcount(int diff, uint32_t mm)
 }
 
 template <Semantics S, int Bits>
-void PackedFolio<S, Bits>::folio_add_large_mapcount(int diff, uint32_t mm) {
-  folio_add_return_large_mapcount(diff, mm);
+void PackedFolio<S, Bits>::folio_add_large_mapcount(int diff, uint32_t mm, int64_t pages) {
+  folio_add_return_large_mapcount(diff, mm, pages);
 }
 
 template <Semantics S, int Bits>
-void PackedFolio<S, Bits>::folio_sub_large_mapcount(int diff, uint32_t mm) {
-  folio_sub_return_large_mapcount(diff, mm);
+void PackedFolio<S, Bits>::folio_sub_large_mapcount(int diff, uint32_t mm, int64_t pages) {
+  folio_sub_return_large_mapcount(diff, mm, pages);
+}
+
+// The RFC: atomic_long_add under the large mapcount's bit lock; nothing elsewhere.
+template <Semantics S, int Bits>
+void PackedFolio<S, Bits>::total_mapped_pages_add(int64_t pages) {
+  if constexpr (kTotalMapped) {
+    if (!folio_test_large()) return note_missing_field(Field::large);
+    _total_mapped_pages = wrap_add(_total_mapped_pages, pages);
+  } else {
+    (void)pages;
+  }
+}
+
+// The pages one mapping at this level maps: what it adds to _total_mapped_pages.
+template <Semantics S, int Bits>
+int64_t PackedFolio<S, Bits>::level_nr_pages(Level level) const {
+  if (level == kPmd) {
+    if (mutant_active(Mutant::total_pmd_adds_one)) return 1;
+    return hpage_pmd_nr_;
+  }
+  return level == kPud ? hpage_pud_nr_ : 1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -544,9 +575,11 @@ int PackedFolio<S, Bits>::__folio_add_rmap(int64_t page, int nr_pages, uint32_t 
         break;
       }
       if constexpr (!kPageMapcount) {
-        nr = folio_add_return_large_mapcount(orig_nr_pages, mm);
+        nr = folio_add_return_large_mapcount(orig_nr_pages, mm, orig_nr_pages);
         // Was completely unmapped: the whole folio becomes accounted.
         nr = nr == orig_nr_pages ? nr_folio : 0;
+        // The RFC (assumption A5): a PMD-sized folio counts as PMD-mapped while mapped at all.
+        if (kTotalMapped && nr && nr_folio == hpage_pmd_nr_) *nr_pmdmapped = nr_folio;
         break;
       }
       for_each_page_do_while(page, nr_pages,
@@ -564,6 +597,13 @@ int PackedFolio<S, Bits>::__folio_add_rmap(int64_t page, int nr_pages, uint32_t 
     case kPud:
       if constexpr (!kNext) {
         if (level == kPud) break;  // 6.12's switch has no PUD case
+      }
+      if constexpr (kTotalMapped) {
+        // No entire mapcount: a PMD/PUD mapping is one mapping of HPAGE_*_NR pages.
+        nr = folio_add_return_large_mapcount(1, mm, level_nr_pages(level));
+        nr = nr == 1 ? nr_folio : 0;
+        if (nr && nr_folio == hpage_pmd_nr_) *nr_pmdmapped = nr_folio;
+        break;
       }
       first = field_add_return(Field::entire, 1) == 0;
       if constexpr (!kPageMapcount) {
@@ -674,12 +714,12 @@ int PackedFolio<S, Bits>::folio_add_new_anon_rmap(uint32_t mm, bool exclusive) {
       if constexpr (kPageMapcount) page_mapcount_set(i, 0);
       if (exclusive) SetPageAnonExclusive(i);
     }
-    folio_set_large_mapcount(nr, mm);
+    folio_set_large_mapcount(nr, mm, nr);
     if constexpr (kPageMapcount) field_set(Field::nr_pages_mapped, nr);
   } else {
     nr = folio_large_nr_pages();
-    field_set(Field::entire, 0);
-    folio_set_large_mapcount(1, mm);
+    if constexpr (!kTotalMapped) field_set(Field::entire, 0);
+    folio_set_large_mapcount(1, mm, level_nr_pages(kPmd));
     if constexpr (kPageMapcount) field_set(Field::nr_pages_mapped, ENTIRELY_MAPPED);
     if (exclusive) SetPageAnonExclusive(0);
     nr_pmdmapped = nr;
@@ -702,6 +742,18 @@ void PackedFolio<S, Bits>::__folio_remove_rmap(int64_t page, int nr_pages, uint3
       if (!folio_test_large()) {
         const int32_t v = page_mapcount_add_return(0, -1);
         nr = mutant_active(Mutant::small_unmap_nonpositive) ? v <= 0 : v < 0;
+        break;
+      }
+      if constexpr (kTotalMapped) {
+        nr = folio_sub_return_large_mapcount(nr_pages, mm, nr_pages);
+        if (!nr) {
+          nr = nr_folio;
+          if (nr_folio == hpage_pmd_nr_) nr_pmdmapped = nr_folio;
+        } else {
+          // Fewer pages mapped than the folio has, but some: partially mapped (pigeonhole).
+          partially_mapped = _total_mapped_pages < nr_folio;
+          nr = 0;
+        }
         break;
       }
       if constexpr (!kPageMapcount) {
@@ -728,6 +780,17 @@ void PackedFolio<S, Bits>::__folio_remove_rmap(int64_t page, int nr_pages, uint3
     case kPud:
       if constexpr (!kNext) {
         if (level == kPud) break;  // 6.12's switch has no PUD case
+      }
+      if constexpr (kTotalMapped) {
+        nr = folio_sub_return_large_mapcount(1, mm, level_nr_pages(level));
+        if (!nr) {
+          nr = nr_folio;
+          if (nr_folio == hpage_pmd_nr_) nr_pmdmapped = nr_folio;
+        } else {
+          partially_mapped = _total_mapped_pages < nr_folio;
+          nr = 0;
+        }
+        break;
       }
       if constexpr (!kPageMapcount) {
         last = field_add_return(Field::entire, -1) < 0;
@@ -790,15 +853,15 @@ void PackedFolio<S, Bits>::__folio_dup_file_rmap(int64_t page, int nr_pages, uin
       }
       if constexpr (kPageMapcount)
         for_each_page_do_while(page, nr_pages, [&](uint32_t p) { page_mapcount_add_return(p, 1); });
-      folio_add_large_mapcount(orig_nr_pages, dst_mm);
+      folio_add_large_mapcount(orig_nr_pages, dst_mm, orig_nr_pages);
       break;
     case kPmd:
     case kPud:
       if constexpr (!kNext) {
         if (level == kPud) break;
       }
-      field_add_return(Field::entire, 1);
-      folio_add_large_mapcount(1, dst_mm);
+      if constexpr (!kTotalMapped) field_add_return(Field::entire, 1);
+      folio_add_large_mapcount(1, dst_mm, level_nr_pages(level));
       break;
     default:
       break;
@@ -837,7 +900,7 @@ int PackedFolio<S, Bits>::__folio_try_dup_anon_rmap(int64_t page, int nr_pages, 
         unshare(p);
         if constexpr (kPageMapcount) page_mapcount_add_return(p, 1);
       });
-      folio_add_large_mapcount(orig_nr_pages, dst_mm);
+      folio_add_large_mapcount(orig_nr_pages, dst_mm, orig_nr_pages);
       break;
     case kPmd:
     case kPud:
@@ -848,8 +911,8 @@ int PackedFolio<S, Bits>::__folio_try_dup_anon_rmap(int64_t page, int nr_pages, 
         if (maybe_pinned) return -kEBUSY;
         ClearPageAnonExclusive(page);
       }
-      field_add_return(Field::entire, 1);
-      folio_add_large_mapcount(1, dst_mm);
+      if constexpr (!kTotalMapped) field_add_return(Field::entire, 1);
+      folio_add_large_mapcount(1, dst_mm, level_nr_pages(level));
       break;
     default:
       break;
@@ -874,7 +937,7 @@ int PackedFolio<S, Bits>::__folio_try_share_anon_rmap(int64_t page, int nr_pages
 template <Semantics S, int Bits>
 void PackedFolio<S, Bits>::hugetlb_add_new_anon_rmap() {
   if (!folio_test_hugetlb()) warn("WARN: hugetlb_add_new_anon_rmap on a folio that is not hugetlb");
-  field_set(Field::entire, 0);
+  if constexpr (!kTotalMapped) field_set(Field::entire, 0);
   field_set(Field::large, 0);
   anon_ = true;
   SetPageAnonExclusive(0);
@@ -884,10 +947,12 @@ template <Semantics S, int Bits>
 void PackedFolio<S, Bits>::hugetlb_add_anon_rmap(bool exclusive) {
   if (!folio_test_hugetlb()) warn("WARN: hugetlb_add_anon_rmap on a folio that is not hugetlb");
   if (!folio_test_anon()) warn("WARN: hugetlb_add_anon_rmap on a folio that is not anon");
-  field_add_return(Field::entire, 1);
+  if constexpr (!kTotalMapped) field_add_return(Field::entire, 1);
   field_add_return(Field::large, 1);
   if (exclusive) SetPageAnonExclusive(0);
-  if (folio_entire_mapcount() > 1 && PageAnonExclusive(0))
+  // The RFC has no entire mapcount; the large mapcount is the hugetlb mapping count there.
+  const int64_t hugetlb_mappings = kTotalMapped ? folio_large_mapcount() : folio_entire_mapcount();
+  if (hugetlb_mappings > 1 && PageAnonExclusive(0))
     warn("AE: hugetlb PageAnonExclusive with entire_mapcount > 1");
 }
 
@@ -899,7 +964,7 @@ int PackedFolio<S, Bits>::hugetlb_try_dup_anon_rmap(uint32_t src_mm) {
     if (folio_needs_cow_for_dma(src_mm)) return -kEBUSY;
     ClearPageAnonExclusive(0);
   }
-  field_add_return(Field::entire, 1);
+  if constexpr (!kTotalMapped) field_add_return(Field::entire, 1);
   field_add_return(Field::large, 1);
   return 0;
 }
@@ -920,14 +985,14 @@ template <Semantics S, int Bits>
 void PackedFolio<S, Bits>::hugetlb_add_file_rmap() {
   if (!folio_test_hugetlb()) warn("WARN: hugetlb_add_file_rmap on a folio that is not hugetlb");
   if (folio_test_anon()) warn("WARN: hugetlb_add_file_rmap on an anon folio");
-  field_add_return(Field::entire, 1);
+  if constexpr (!kTotalMapped) field_add_return(Field::entire, 1);
   field_add_return(Field::large, 1);
 }
 
 template <Semantics S, int Bits>
 void PackedFolio<S, Bits>::hugetlb_remove_rmap() {
   if (!folio_test_hugetlb()) warn("WARN: hugetlb_remove_rmap on a folio that is not hugetlb");
-  field_add_return(Field::entire, -1);
+  if constexpr (!kTotalMapped) field_add_return(Field::entire, -1);
   field_add_return(Field::large, -1);
 }
 
@@ -1062,6 +1127,7 @@ void PackedFolio<S, Bits>::apply(const Op& op) {
 template <Semantics S, int Bits>
 int64_t PackedFolio<S, Bits>::folio_entire_mapcount() const {
   if (!folio_test_large()) return 0;
+  if constexpr (kTotalMapped) return 0;  // the RFC removed _entire_mapcount
   // next, 32-bit: an order-1 folio has no page 2, hence no entire mapcount.
   if (!has_entire_storage()) return 0;
   if (mutant_active(Mutant::entire_mapcount_without_bias)) return _entire_mapcount;
@@ -1103,6 +1169,16 @@ int64_t PackedFolio<S, Bits>::folio_average_page_mapcount() const {
   if (!folio_test_large()) return int64_t{_mapcount[0]} + 1;
   int64_t mapcount = folio_large_mapcount();
   if (mapcount <= 0) return 0;
+  if constexpr (kTotalMapped) {
+    // The RFC: round(total / N) computed unsigned, at least 1 while mapped.
+    const uint64_t half = mutant_active(Mutant::average_without_rounding) ? 0 : nr_pages_ / 2;
+    const auto avg = static_cast<int64_t>(
+        (static_cast<uint64_t>(static_cast<std::make_unsigned_t<long_t>>(_total_mapped_pages)) +
+         half) >>
+        order_);
+    if (mutant_active(Mutant::average_without_minimum)) return avg;
+    return std::max<int64_t>(avg, 1);
+  }
   const int64_t entire_mapcount = folio_entire_mapcount();
   if (mapcount <= entire_mapcount) return entire_mapcount;
   mapcount -= entire_mapcount;
@@ -1153,8 +1229,13 @@ bool PackedFolio<S, Bits>::models(Obs obs) const {
   const bool large = folio_test_large();
   const bool ordinary_large = large && !hugetlb_;
   switch (obs) {
+    case Obs::entire_mapcount:
+    case Obs::nr_pages_mapped:
+      return !kTotalMapped;
+    case Obs::total_mapped_pages:
+      return kTotalMapped && large;
     case Obs::entirely_mapped:
-      return !(S == Semantics::no_page_mapcount && ordinary_large);
+      return !kTotalMapped && !(!kPageMapcount && ordinary_large);
     case Obs::average_page_mapcount:
     case Obs::maybe_mapped_shared:
       return kNext;
@@ -1193,6 +1274,8 @@ int64_t PackedFolio<S, Bits>::read(Obs obs, uint32_t index) const {
     case Obs::entirely_mapped:
       if (!large || hugetlb_) return 0;
       return (field_read(Field::nr_pages_mapped) & ENTIRELY_MAPPED) != 0;
+    case Obs::total_mapped_pages:
+      return _total_mapped_pages;
     case Obs::average_page_mapcount:
       return folio_average_page_mapcount();
     case Obs::maybe_mapped_shared:
@@ -1280,6 +1363,8 @@ struct PackedFolio<S, Bits>::Words {
   int64_t raw_slot_mapcount(int slot) const { return f._mm_id_mapcount[static_cast<size_t>(slot)]; }
   int64_t raw_page_mapcount(uint32_t page) const { return f._mapcount[page]; }
   bool head_keeps_hugetlb_type() const { return f._mapcount[0] == kHugetlbPageType; }
+  bool total_mapped() const { return kTotalMapped; }
+  int64_t total_mapped_pages() const { return f._total_mapped_pages; }
 };
 
 template <Semantics S, int Bits>
@@ -1319,5 +1404,7 @@ template class PackedFolio<Semantics::no_page_mapcount, 64>;
 template class PackedFolio<Semantics::no_page_mapcount, 32>;
 template class PackedFolio<Semantics::no_mm_id, 64>;
 template class PackedFolio<Semantics::no_mm_id, 32>;
+template class PackedFolio<Semantics::proposed_total_mapped, 64>;
+template class PackedFolio<Semantics::proposed_total_mapped, 32>;
 
 }  // namespace foliocheck

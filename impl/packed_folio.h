@@ -47,6 +47,8 @@ class PackedFolio final : public Implementation {
   using mm_id_t = std::conditional_t<Bits == 64, uint32_t, uint16_t>;
   using mm_id_mapcount_t = std::conditional_t<Bits == 64, int32_t, int16_t>;
   using mm_ids_t = std::conditional_t<Bits == 64, uint64_t, uint32_t>;
+  // atomic_long_t's counter.
+  using long_t = std::conditional_t<Bits == 64, int64_t, int32_t>;
 
   std::string_view name() const override;
   // Returns true for this encoding's semantics and word size, with folio and page-table orders
@@ -65,9 +67,12 @@ class PackedFolio final : public Implementation {
   enum class Field : uint8_t { large, entire, nr_pages_mapped };
 
   // Configuration.
-  static constexpr bool kNext = S != Semantics::v6_12;
-  static constexpr bool kMmId = S == Semantics::mm_id || S == Semantics::no_page_mapcount;
-  static constexpr bool kPageMapcount = S != Semantics::no_page_mapcount;
+  static constexpr bool kNext = semantics_info(S).next;
+  static constexpr bool kMmId = semantics_info(S).mm_id;
+  static constexpr bool kPageMapcount = semantics_info(S).page_mapcount;
+  // The 2026 RFC (docs/proposed.md): _total_mapped_pages instead of _entire_mapcount, the large
+  // mapcount in page 1's _mapcount word, no _nr_pages_mapped, hugetlb on the large mapcount only.
+  static constexpr bool kTotalMapped = semantics_info(S).total_mapped;
 
   // Folio shape and flags.
   bool folio_test_large() const { return order_ >= 1; }
@@ -103,11 +108,14 @@ class PackedFolio final : public Implementation {
   void folio_set_mm_id(int idx, mm_id_t id);
   void folio_lock_large_mapcount();
   void folio_unlock_large_mapcount();
-  void folio_set_large_mapcount(int mapcount, uint32_t mm);
-  int folio_add_return_large_mapcount(int diff, uint32_t mm);
-  int folio_sub_return_large_mapcount(int diff, uint32_t mm);
-  void folio_add_large_mapcount(int diff, uint32_t mm);
-  void folio_sub_large_mapcount(int diff, uint32_t mm);
+  // `pages`: what the RFC adds to _total_mapped_pages under the same lock (ignored elsewhere).
+  void folio_set_large_mapcount(int mapcount, uint32_t mm, int64_t pages = 0);
+  int folio_add_return_large_mapcount(int diff, uint32_t mm, int64_t pages = 0);
+  int folio_sub_return_large_mapcount(int diff, uint32_t mm, int64_t pages = 0);
+  void folio_add_large_mapcount(int diff, uint32_t mm, int64_t pages = 0);
+  void folio_sub_large_mapcount(int diff, uint32_t mm, int64_t pages = 0);
+  void total_mapped_pages_add(int64_t pages);
+  int64_t level_nr_pages(Level level) const;
   void __folio_mod_stat(int nr, int nr_pmdmapped);
   int __folio_add_rmap(int64_t page, int nr_pages, uint32_t mm, Level level, int* nr_pmdmapped);
   void __folio_add_anon_rmap(int64_t page, int nr_pages, uint32_t mm, bool exclusive, Level level);
@@ -163,7 +171,10 @@ class PackedFolio final : public Implementation {
   std::vector<uint64_t> anon_exclusive_;     // PageAnonExclusive, one bit per page
   uint32_t nr_anon_exclusive_ = 0;           // pages with PageAnonExclusive
   uint32_t nr_anon_exclusive_remapped_ = 0;  // of those, pages whose raw _mapcount > 0
-  int32_t _large_mapcount = -1;              // page 1: every mapping of the folio; bias -1
+  // page 1: every mapping of the folio; bias -1. The RFC keeps it in page 1's _mapcount word
+  // (check_free reads it as that page's mapcount).
+  int32_t _large_mapcount = -1;
+  long_t _total_mapped_pages = 0;  // the RFC, page 1: pages mapped, once per mapping; no bias
   int32_t _entire_mapcount = -1;  // page 1 (32-bit next: page 2): PMD/PUD/hugetlb; bias -1
   int32_t _nr_pages_mapped = 0;   // page 1: pages with _mapcount >= 0, + ENTIRELY_MAPPED
   int32_t _pincount = 0;          // page 1 (32-bit next: page 2): FOLL_PIN count; no bias
@@ -189,5 +200,7 @@ extern template class PackedFolio<Semantics::no_page_mapcount, 64>;
 extern template class PackedFolio<Semantics::no_page_mapcount, 32>;
 extern template class PackedFolio<Semantics::no_mm_id, 64>;
 extern template class PackedFolio<Semantics::no_mm_id, 32>;
+extern template class PackedFolio<Semantics::proposed_total_mapped, 64>;
+extern template class PackedFolio<Semantics::proposed_total_mapped, 32>;
 
 }  // namespace foliocheck

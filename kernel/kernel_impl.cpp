@@ -181,6 +181,8 @@ struct KernelImplementation::Words {
   int64_t raw_page_mapcount(uint32_t page) const { return k.raw(FC_RAW_page_mapcount, page); }
   // The head's word is the tree's own page type, which only the tree's helpers read.
   bool head_keeps_hugetlb_type() const { return true; }
+  bool total_mapped() const { return false; }  // no tree has the RFC yet
+  int64_t total_mapped_pages() const { return 0; }
 };
 
 // Spec "(b)", on the tree's raw words: what must hold whatever the operations were, so that a

@@ -55,6 +55,7 @@ std::vector<uint32_t> indexes(Obs obs, const Scenario& sc) {
     case Obs::entire_mapcount:
     case Obs::nr_pages_mapped:
     case Obs::entirely_mapped:
+    case Obs::total_mapped_pages:
     case Obs::average_page_mapcount:
     case Obs::maybe_mapped_shared:
     case Obs::likely_mapped_shared:
@@ -258,14 +259,16 @@ void Sut::check_statistics() {
   } else if (!s.large()) {
     mapped = total > 0;
     rule = "small folio: 1 while mapped";
-  } else if (s.config.semantics == Semantics::no_page_mapcount) {
+  } else if (!s.has_page_mapcount()) {
     mapped = total > 0 ? n : 0;
     rule = "no-page-mapcount: N while anything maps the folio";
   } else {
     mapped = entire > 0 ? n : pages_mapped;
     rule = "N while entirely mapped, else the pages some PTE maps";
   }
-  const int64_t pmdmapped = !s.folio.hugetlb && s.pmd_sized() && entire > 0 ? n : 0;
+  // The RFC (docs/proposed.md, A5) accounts a PMD-sized folio as PMD-mapped while mapped at all.
+  const int64_t pmdmapped =
+      !s.folio.hugetlb && s.pmd_sized() && (s.has_total_mapped() ? total > 0 : entire > 0) ? n : 0;
   const bool anon = s.anon(), shmem = s.folio.type == FolioType::shmem;
   const std::pair<Obs, int64_t> want[] = {
       {Obs::nr_anon_mapped, anon ? mapped : 0},

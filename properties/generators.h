@@ -21,7 +21,7 @@ struct ScenarioOptions {
   // Only setups that at least one of these implementations supports, and only these run; empty:
   // every implementation from implementation_names().
   std::vector<std::string> impls;
-  std::vector<Semantics> semantics;  // empty: all four
+  std::vector<Semantics> semantics;  // empty: every one of core/semantics.def
   bool allow_bulk = true;            // x=K maps that overflow a 32-bit slot (slow: ~33000 steps)
   bool allow_hugetlb = true;
   bool allow_real_pmd = true;  // pmd_order=9 folios (512 pages) now and then

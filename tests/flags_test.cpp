@@ -94,7 +94,8 @@ TEST(Flags, BadValuesNameTheFlag) {
       {"explore", "--depth", "flag '--depth' needs a value (--depth=D)"},
       {"explore", "--json=1", "flag '--json' takes no value"},
       {"explore", "--semantics=v7",
-       "flag '--semantics' needs one of v6.12, mm-id, no-page-mapcount or no-mm-id, got 'v7'"},
+       "flag '--semantics' needs one of v6.12, mm-id, no-page-mapcount, no-mm-id or "
+       "proposed-total-mapped, got 'v7'"},
       {"explore", "--type=slab", "flag '--type' needs one of anon, file or shmem, got 'slab'"},
       {"explore", "--mm-ids=1,x",
        "flag '--mm-ids' needs comma-separated whole numbers from 0 to 4294967295, got '1,x'"},
@@ -140,7 +141,8 @@ TEST(Flags, HelpComesFromTheTables) {
   for (std::string_view want :
        {"replay [--impl=all|NAME,...] [--json] [--quiet] [--allow-invalid] [--mutant=NAME] "
         "[--sweep-every=N] FILE...",
-        "--semantics=v6.12|mm-id|no-page-mapcount|no-mm-id  (explore; default mm-id)",
+        "--semantics=v6.12|mm-id|no-page-mapcount|no-mm-id|proposed-total-mapped  (explore; default "
+        "mm-id)",
         "--budget=SECONDS  (mutants; default 10)", "  3  harness bug"})
     EXPECT_NE(help.str().find(want), std::string::npos) << want << "\nin:\n" << help.str();
   EXPECT_EQ(command_usage("print"), "print FILE");

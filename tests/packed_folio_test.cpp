@@ -654,6 +654,7 @@ std::vector<Kill> kill_table() {
        Shape{.order = 2, .type = FolioType::shmem, .pmd_order = 2},
        {op(OpKind::add_file_pmd, 1)}},
       {Mutant::new_anon_pmd_branch_strict, anon2_pmd, {op(OpKind::add_new_anon, 1, 0, 1, true)}},
+      {Mutant::total_pmd_adds_one, file2_pmd, {op(OpKind::add_file_pmd, 1)}},
   };
 }
 
@@ -688,7 +689,9 @@ TEST(PackedFolioMutants, EveryMutantChangesSomeReadOnExactlyTheEncodingsItNames)
                                    [&](const Kill& k) { return k.mutant == info.mutant; });
     ASSERT_NE(kill, table.end()) << "no kill sequence for " << info.name;
     const auto affected = split_encodings(info.encodings);
-    for (std::string_view encoding : kEncodings) {
+    // Every registered encoding, proposals included (encodings.def).
+    for (const EncodingInfo& registered : encodings()) {
+      const std::string_view encoding = registered.name;
       const uint32_t nr_pages = uint32_t{1} << kill->shape.order;
       const auto clean = observe(*run(encoding, kill->shape, kill->ops), nr_pages);
       std::vector<std::pair<std::string, int64_t>> mutated;
@@ -700,6 +703,55 @@ TEST(PackedFolioMutants, EveryMutantChangesSomeReadOnExactlyTheEncodingsItNames)
       EXPECT_EQ(clean != mutated, named) << info.name << " on " << encoding;
     }
   }
+}
+
+// The 2026 RFC's rules (docs/proposed.md), on both word sizes.
+TEST(ProposedTotalMapped, TwoPmdsAndOnePteGiveMapcountThreeAndTotal1025) {
+  for (std::string_view encoding : {"proposed-total-mapped-64", "proposed-total-mapped-32"}) {
+    auto impl = run(encoding, Shape{.order = 9, .type = FolioType::file, .pmd_order = 9},
+                    {op(OpKind::add_file_pmd, 1), op(OpKind::add_file_pmd, 2),
+                     op(OpKind::add_file_ptes, 1, 0, 1)});
+    EXPECT_EQ(impl->read(Obs::folio_mapcount), 3) << encoding;
+    EXPECT_EQ(impl->read(Obs::total_mapped_pages), 1025) << encoding;
+    EXPECT_EQ(impl->read(Obs::average_page_mapcount), 2) << encoding;
+    EXPECT_EQ(impl->read(Obs::warnings), 0) << encoding;
+    EXPECT_EQ(impl->check_invariants({0, 512}, true), std::nullopt) << encoding;
+  }
+}
+
+TEST(ProposedTotalMapped, HasNoEntireMapcountNrPagesMappedOrPageMapcountReaders) {
+  for (std::string_view encoding : {"proposed-total-mapped-64", "proposed-total-mapped-32"}) {
+    auto impl = run(encoding, Shape{.order = 2, .type = FolioType::anon, .pmd_order = 2},
+                    {op(OpKind::add_new_anon, 1, 0, 1, true)});
+    EXPECT_FALSE(impl->models(Obs::entire_mapcount)) << encoding;
+    EXPECT_FALSE(impl->models(Obs::nr_pages_mapped)) << encoding;
+    EXPECT_FALSE(impl->models(Obs::entirely_mapped)) << encoding;
+    EXPECT_FALSE(impl->models(Obs::page_mapcount)) << encoding;
+    EXPECT_TRUE(impl->models(Obs::total_mapped_pages)) << encoding;
+    EXPECT_TRUE(impl->models(Obs::mm_id)) << encoding;
+    EXPECT_EQ(impl->read(Obs::total_mapped_pages), 4) << encoding;
+    // A PMD-sized folio counts in NR_ANON_THPS while mapped at all (assumption A5).
+    EXPECT_EQ(impl->read(Obs::nr_anon_thps), 4) << encoding;
+  }
+}
+
+TEST(ProposedTotalMapped, HugetlbMappingsCountNoPagesSoTwoOfThemAverageOne) {
+  for (std::string_view encoding : {"proposed-total-mapped-64", "proposed-total-mapped-32"}) {
+    auto impl = run(encoding,
+                    Shape{.order = 2, .type = FolioType::file, .pmd_order = 2, .hugetlb = true},
+                    {op(OpKind::hugetlb_add_file, 1), op(OpKind::hugetlb_add_file, 2)});
+    EXPECT_EQ(impl->read(Obs::folio_mapcount), 2) << encoding;
+    EXPECT_EQ(impl->read(Obs::total_mapped_pages), 0) << encoding;
+    EXPECT_EQ(impl->read(Obs::average_page_mapcount), 1) << encoding;
+  }
+}
+
+TEST(ProposedTotalMapped, AFreedFolioWithAMappingLeftIsBadOnPageOnesMapcount) {
+  auto impl = run("proposed-total-mapped-64", Shape{.order = 2, .type = FolioType::file},
+                  {op(OpKind::add_file_ptes, 1, 0, 1)});
+  const auto v = impl->check_free();
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->field, "nonzero mapcount[1]");
 }
 
 }  // namespace
