@@ -79,9 +79,9 @@ TEST(ExportKunit, ChangingOneExpectValueChangesExactlyThatCheck) {
   changed.replace(changed.find("folio_mapcount=1 "), 17, "folio_mapcount=4 ");
   const KunitSuite after = export_kunit({parsed(changed, "t.trace")});
   const std::string old_check =
-      "KUNIT_EXPECT_EQ_MSG(test, (long)folio_mapcount(folio), (long)1, \"t.trace:8:8: folio_mapcount\");";
+      "KUNIT_EXPECT_EQ_MSG(test, (long)folio_mapcount(folio), 1L,\n\t\t\t    \"t.trace:8:8: folio_mapcount\");";
   const std::string new_check =
-      "KUNIT_EXPECT_EQ_MSG(test, (long)folio_mapcount(folio), (long)4, \"t.trace:8:8: folio_mapcount\");";
+      "KUNIT_EXPECT_EQ_MSG(test, (long)folio_mapcount(folio), 4L,\n\t\t\t    \"t.trace:8:8: folio_mapcount\");";
   EXPECT_EQ(count(before.source, old_check), 1u);
   EXPECT_EQ(count(after.source, new_check), 1u);
   std::string patched = before.source;
@@ -94,7 +94,7 @@ TEST(ExportKunit, TraceMmIdsBecomeTheKernelsOwnMmsInOrderOfFirstUse) {
   EXPECT_NE(s.source.find("folio_add_new_anon_rmap(folio, c->vma[0], FC_VA, RMAP_EXCLUSIVE);"), std::string::npos);
   EXPECT_NE(s.source.find("folio_try_dup_anon_rmap_pmd(folio, &folio->page, c->vma[1], c->vma[0]);"),
             std::string::npos);
-  EXPECT_NE(s.source.find("(long)fc_mm_id(folio, 1), (long)fc_kernel_mm_id(c, 1)"), std::string::npos);
+  EXPECT_NE(s.source.find("(long)fc_mm_id(folio, 1), fc_kernel_mm_id(c, 1)"), std::string::npos);
   EXPECT_NE(s.source.find("mm_mapcount[3]=1 not checked"), std::string::npos);
   EXPECT_NE(s.source.find("warnings=0 not checked"), std::string::npos);
 }
