@@ -26,12 +26,7 @@ Setup v612(int order, FolioType type, bool hugetlb = false) {
 }
 
 Op op(OpKind kind, uint32_t mm, uint32_t page = 0, uint32_t nr = 1) {
-  Op o;
-  o.kind = kind;
-  o.mm = mm;
-  o.page = page;
-  o.nr = nr;
-  return o;
+  return make_op(kind, mm, page, nr);
 }
 
 Setup setup_of(Semantics sem, int bits, int order, FolioType type, bool hugetlb = false) {

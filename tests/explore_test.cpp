@@ -28,12 +28,7 @@ ExploreOptions options(Semantics s, int order, FolioType t, uint32_t depth, uint
 }
 
 Op op(OpKind k, uint32_t mm, uint32_t page = 0, uint32_t nr = 1) {
-  Op o;
-  o.kind = k;
-  o.mm = mm;
-  o.page = page;
-  o.nr = nr;
-  return o;
+  return make_op(k, mm, page, nr);
 }
 
 // Runs `ops` on a model and the named encoding and returns the state key.
