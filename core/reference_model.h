@@ -80,6 +80,8 @@ class ReferenceModel final : public Implementation {
   bool maybe_dma_pinned() const;
 
  private:
+  // tests/checks_test.cpp corrupts the cached aggregates to show each drift check can fire.
+  friend struct ReferenceModelTestAccess;
   int64_t stat_mapped() const;     // this folio's NR_{ANON,FILE}_MAPPED contribution
   int64_t stat_pmdmapped() const;  // this folio's NR_ANON_THPS / NR_*_PMDMAPPED contribution
   MmMappings& mm_slot(uint32_t mm);

@@ -169,6 +169,8 @@ class PackedFolio final : public Implementation {
   bool partially_mapped_ = false;  // PG_partially_mapped; sticky, set by deferred split
   std::vector<int32_t> _mapcount;  // per page, raw; bias -1 (-1 = no PTE); page 0 may be typed
   std::vector<uint64_t> anon_exclusive_;     // PageAnonExclusive, one bit per page
+  // tests/checks_test.cpp corrupts the harness tallies to show their check can fire.
+  friend struct PackedFolioTestAccess;
   uint32_t nr_anon_exclusive_ = 0;           // pages with PageAnonExclusive
   uint32_t nr_anon_exclusive_remapped_ = 0;  // of those, pages whose raw _mapcount > 0
   // page 1: every mapping of the folio; bias -1. The RFC keeps it in page 1's _mapcount word
