@@ -9,6 +9,8 @@ declare -A where=(
   [truncated-statement.trace]=4:1 [truncated-file.trace]=5:29 [empty.trace]=1:1
   [unknown-semantics.trace]=2:18 [syzbot-nr-496.trace]=3:1 [remove-unheld-mapping.trace]=4:1
   [exclusive-page-mapped-twice.trace]=4:1 [exclusive-pmd-over-twice-mapped-head.trace]=5:1 [unmodelled-expect.trace]=4:8 [no-mm-id-large-anon.trace]=3:1 [no-mm-id-pmd.trace]=4:1 [random-bytes.trace]=
+  [concurrent-unterminated.trace]=3:1 [concurrent-nested.trace]=5:3 [concurrent-expect-inside.trace]=5:2
+  [concurrent-bad-schedule.trace]=7:14 [concurrent-end-without-block.trace]=4:1
 )
 failed=0 passed=0
 for f in "$dir"/*.trace /nonexistent/missing.trace; do

@@ -26,9 +26,10 @@ declare -A allowed=(
   [fuzz]="core impl trace"
   [properties]="core impl trace"
   [export]="core impl trace"
-  [tools]="core impl trace explore fuzz properties export"
+  [interleave]="core impl trace"
+  [tools]="core impl trace explore fuzz properties export interleave"
   [bench]="core impl trace explore"
-  [tests]="core impl trace explore fuzz properties export tools"
+  [tests]="core impl trace explore fuzz properties export interleave tools"
 )
 failed=0
 for dir in "${!allowed[@]}"; do

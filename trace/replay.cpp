@@ -77,7 +77,10 @@ ReplayReport replay_trace(const Trace& trace, const ReplayOptions& opt) {
   };
 
   size_t op_index = 0;
-  for (const Statement& st : trace.statements) {
+  // A concurrent block runs sequentially here: in program order, or in its pinned schedule's
+  // order (Trace::sequential_order); `foliocheck interleave` is what runs it concurrently.
+  for (const size_t si : trace.sequential_order()) {
+    const Statement& st = trace.statements[si];
     if (st.kind == Statement::expect) {
       for (const Expectation& e : st.expects) {
         std::vector<const Implementation*> all{&diff.model()};

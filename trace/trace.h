@@ -30,19 +30,40 @@ struct Statement {
   Op operation;                        // kind == op
   std::vector<Expectation> expects;    // kind == expect
   uint32_t line = 0;                   // not part of equality
+  // 0, or k: the operation is a thread of the k-th `concurrent` block (Trace::blocks[k - 1]).
+  // A block's operations are consecutive statements, in program order.
+  uint32_t block = 0;
   bool operator==(const Statement& o) const {
-    return kind == o.kind && (kind == op ? operation == o.operation : expects == o.expects);
+    return kind == o.kind && block == o.block &&
+           (kind == op ? operation == o.operation : expects == o.expects);
   }
+};
+
+// A `concurrent` ... `end` block: each operation in it is one thread. `schedule` pins one
+// interleaving (docs/trace-format.md): at each scheduling step, the thread (0-based, in program
+// order) that runs until its next scheduling point.
+struct ConcurrentBlock {
+  std::vector<uint32_t> schedule;  // empty: none pinned
+  uint32_t line = 0;               // of `concurrent`; not part of equality
+  bool operator==(const ConcurrentBlock& o) const { return schedule == o.schedule; }
 };
 
 struct Trace {
   Setup setup;
   std::vector<Statement> statements;
+  std::vector<ConcurrentBlock> blocks;
   uint32_t config_line = 0;  // where the setup was given (errors about it name it); not part of equality
   bool operator==(const Trace& o) const {
-    return setup == o.setup && statements == o.statements;
+    return setup == o.setup && statements == o.statements && blocks == o.blocks;
   }
   size_t nr_ops() const;
+  // The order in which the sequential engines (replay, and so every command that reads traces)
+  // run the statements: program order, except that a block with a pinned schedule runs its
+  // threads in the order that schedule lets them run last (threads it never names last, after,
+  // in program order). Indexes into `statements`.
+  std::vector<size_t> sequential_order() const;
+  // The statement indexes of block k's threads (1-based k), in program order.
+  std::vector<size_t> block_threads(uint32_t k) const;
 };
 
 // file:line:column and what is wrong. Columns and lines are 1-based.
@@ -72,5 +93,7 @@ std::string print_trace(const Trace& trace);
 // One operation as a trace line (no newline): `folio_add_anon_rmap_ptes mm=1 page=0 nr=16`.
 std::string print_op(const Op& op);
 std::string print_setup(const Setup& setup);
+// A block's `schedule 0,1,0` line (no newline).
+std::string print_schedule(const std::vector<uint32_t>& schedule);
 
 }  // namespace foliocheck

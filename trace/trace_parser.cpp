@@ -1,5 +1,7 @@
 // Parses trace format v1 with errors that name the file, line and column.
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -42,6 +44,9 @@ class Parser {
   bool folio(const std::vector<Token>& tokens);
   bool expect(const std::vector<Token>& tokens);
   bool operation(const std::vector<Token>& tokens);
+  bool concurrent(const std::vector<Token>& tokens);
+  bool end(const std::vector<Token>& tokens);
+  bool schedule(const std::vector<Token>& tokens);
   bool split(const std::vector<Token>& tokens, std::vector<Item>& items);
   bool integer(std::string_view text, uint32_t column, int64_t lo, int64_t hi, int64_t& out,
                std::string_view what);
@@ -54,6 +59,10 @@ class Parser {
   bool m_have_header = false;
   bool m_have_config = false;
   bool m_have_folio = false;
+  // The open `concurrent` block (1-based), or 0; the block a `schedule` line may still follow
+  // (the last one closed, until the next operation or block), or 0.
+  uint32_t m_open_block = 0;
+  uint32_t m_schedulable = 0;
 };
 
 bool Parser::integer(std::string_view text, uint32_t column, int64_t lo, int64_t hi, int64_t& out,
@@ -192,6 +201,10 @@ bool Parser::folio(const std::vector<Token>& tokens) {
 
 bool Parser::expect(const std::vector<Token>& tokens) {
   if (!m_have_folio) return fail(tokens[0].column, "expect before the folio statement");
+  if (m_open_block)
+    return fail(tokens[0].column,
+                "expect inside a concurrent block (expects hold once every thread finished: put "
+                "them after 'end')");
   std::vector<Item> items;
   if (!split(tokens, items)) return false;
   if (items.empty()) return fail(tokens[0].column, "expect needs at least one observable=value");
@@ -307,7 +320,60 @@ bool Parser::operation(const std::vector<Token>& tokens) {
   if ((args & kArgRange) && !have_nr) return missing("nr");
   if (!(args & (kArgRange | kArgPage))) op.nr = 1;
   if (!(args & kArgRange) && (args & kArgPage)) op.nr = 1;
+  st.block = m_open_block;
+  m_schedulable = 0;
   m_trace.statements.push_back(std::move(st));
+  return true;
+}
+
+bool Parser::concurrent(const std::vector<Token>& tokens) {
+  if (!m_have_folio) return fail(tokens[0].column, "concurrent before the folio statement");
+  if (m_open_block)
+    return fail(tokens[0].column, "nested concurrent block (the block opened on line " +
+                                      std::to_string(m_trace.blocks.back().line) +
+                                      " is still open)");
+  if (tokens.size() != 1) return fail(tokens[1].column, "concurrent takes nothing after it");
+  m_trace.blocks.push_back(ConcurrentBlock{{}, m_line});
+  m_open_block = static_cast<uint32_t>(m_trace.blocks.size());
+  m_schedulable = 0;
+  return true;
+}
+
+bool Parser::end(const std::vector<Token>& tokens) {
+  if (!m_open_block) return fail(tokens[0].column, "end without a concurrent block");
+  if (tokens.size() != 1) return fail(tokens[1].column, "end takes nothing after it");
+  if (m_trace.block_threads(m_open_block).empty())
+    return fail(tokens[0].column, "empty concurrent block: it needs at least one operation");
+  m_schedulable = m_open_block;
+  m_open_block = 0;
+  return true;
+}
+
+bool Parser::schedule(const std::vector<Token>& tokens) {
+  if (m_open_block) return fail(tokens[0].column, "schedule inside a concurrent block (it goes after 'end')");
+  if (!m_schedulable)
+    return fail(tokens[0].column,
+                "schedule must follow the 'end' of a concurrent block, before the next operation");
+  ConcurrentBlock& b = m_trace.blocks[m_schedulable - 1];
+  if (!b.schedule.empty()) return fail(tokens[0].column, "schedule given twice for one block");
+  if (tokens.size() != 2)
+    return fail(tokens.size() < 2 ? tokens[0].column : tokens[2].column,
+                "expected 'schedule T,T,...' (thread numbers separated by commas, no spaces)");
+  const int64_t threads = static_cast<int64_t>(m_trace.block_threads(m_schedulable).size());
+  std::string_view list = tokens[1].text;
+  uint32_t column = tokens[1].column;
+  std::vector<uint32_t> out;
+  while (true) {
+    const size_t comma = list.find(',');
+    const std::string_view item = list.substr(0, comma);
+    int64_t t = 0;
+    if (!integer(item, column, 0, threads - 1, t, "schedule thread")) return false;
+    out.push_back(static_cast<uint32_t>(t));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+    column += static_cast<uint32_t>(comma) + 1;
+  }
+  b.schedule = std::move(out);
   return true;
 }
 
@@ -318,6 +384,9 @@ bool Parser::statement(const std::vector<Token>& tokens) {
   if (word == "config") return config(tokens);
   if (word == "folio") return folio(tokens);
   if (word == "expect") return expect(tokens);
+  if (word == "concurrent") return concurrent(tokens);
+  if (word == "end") return end(tokens);
+  if (word == "schedule") return schedule(tokens);
   return operation(tokens);
 }
 
@@ -360,6 +429,10 @@ ParseResult Parser::run() {
     fail(1, "empty trace: expected 'foliocheck-trace 1'");
   }
   if (!m_error && !m_have_folio) fail(1, "missing folio statement (e.g. 'folio order=0 type=anon')");
+  if (!m_error && m_open_block) {
+    m_line = m_trace.blocks.back().line;
+    fail(1, "unterminated concurrent block: no 'end' after it");
+  }
   if (m_error) return {std::nullopt, m_error};
   return {std::move(m_trace), std::nullopt};
 }
@@ -374,6 +447,36 @@ size_t Trace::nr_ops() const {
   size_t n = 0;
   for (const Statement& s : statements) n += s.kind == Statement::op;
   return n;
+}
+
+std::vector<size_t> Trace::block_threads(uint32_t k) const {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < statements.size(); i++)
+    if (statements[i].kind == Statement::op && statements[i].block == k && k) out.push_back(i);
+  return out;
+}
+
+std::vector<size_t> Trace::sequential_order() const {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < statements.size(); i++) {
+    const uint32_t k = statements[i].kind == Statement::op ? statements[i].block : 0;
+    if (!k || k > blocks.size() || blocks[k - 1].schedule.empty()) {
+      order.push_back(i);
+      continue;
+    }
+    // The first statement of a block stands for the whole block, in the schedule's order.
+    if (i > 0 && statements[i - 1].kind == Statement::op && statements[i - 1].block == k) continue;
+    const std::vector<size_t> threads = block_threads(k);
+    const auto& sched = blocks[k - 1].schedule;
+    std::vector<size_t> last(threads.size(), SIZE_MAX);  // the step each thread runs last
+    for (size_t step = 0; step < sched.size(); step++)
+      if (sched[step] < threads.size()) last[sched[step]] = step;
+    std::vector<size_t> idx(threads.size());
+    for (size_t t = 0; t < idx.size(); t++) idx[t] = t;
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return last[a] < last[b]; });
+    for (size_t t : idx) order.push_back(threads[t]);
+  }
+  return order;
 }
 
 ParseResult parse_trace(std::string_view text, std::string_view file) {

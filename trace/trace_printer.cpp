@@ -1,4 +1,5 @@
 // Prints trace format v1 canonically: fixed key order, every header key explicit, no comments.
+#include <algorithm>
 #include <sstream>
 
 #include "trace/trace.h"
@@ -46,10 +47,38 @@ Trace make_trace(const Setup& setup, const std::vector<Op>& ops) {
   return t;
 }
 
+std::string print_schedule(const std::vector<uint32_t>& schedule) {
+  std::string out = "schedule ";
+  for (size_t i = 0; i < schedule.size(); i++)
+    out += (i ? "," : "") + std::to_string(schedule[i]);
+  return out;
+}
+
 std::string print_trace(const Trace& trace) {
   std::string out = "foliocheck-trace " + std::to_string(kTraceVersion) + "\n";
   out += print_setup(trace.setup);
+  uint32_t open = 0;  // the block whose `concurrent` line was printed and whose `end` was not
+  auto close = [&] {
+    if (!open) return;
+    out += "end\n";
+    // A schedule is printed only while it still names threads the block has (reduce may drop
+    // some), so that the printed trace always parses.
+    const size_t threads = trace.block_threads(open).size();
+    if (open <= trace.blocks.size()) {
+      const auto& sched = trace.blocks[open - 1].schedule;
+      if (!sched.empty() && std::all_of(sched.begin(), sched.end(),
+                                        [&](uint32_t t) { return t < threads; }))
+        out += print_schedule(sched) + "\n";
+    }
+    open = 0;
+  };
   for (const Statement& st : trace.statements) {
+    const uint32_t block = st.kind == Statement::op ? st.block : 0;
+    if (block != open) {
+      close();
+      if (block) out += "concurrent\n";
+      open = block;
+    }
     if (st.kind == Statement::op) {
       out += print_op(st.operation);
     } else {
@@ -63,6 +92,7 @@ std::string print_trace(const Trace& trace) {
     }
     out += "\n";
   }
+  close();
   return out;
 }
 

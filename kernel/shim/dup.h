@@ -15,6 +15,14 @@
 #include <stdint.h>
 
 #include "kernel_tree.h"
+#include "impl/sched_hook.h"
+
+/* A scheduling point: see impl/sched_hook.h. */
+static inline void fc_yield(void)
+{
+	if (foliocheck_sched_point)
+		foliocheck_sched_point(NULL, -1);
+}
 
 /* Compiler and annotation vocabulary. */
 #undef __always_inline /* glibc defines it too */
@@ -26,8 +34,14 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define fallthrough __attribute__((__fallthrough__))
 #define data_race(expr) (expr)
-#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
-#define WRITE_ONCE(x, val) (*(volatile __typeof__(x) *)&(x) = (val))
+/* Marked accesses are where another CPU's code may interleave: each is a scheduling point
+ * (fc_yield(), a no-op unless `foliocheck interleave` installed its scheduler). */
+#define READ_ONCE(x) ({ fc_yield(); *(const volatile __typeof__(x) *)&(x); })
+#define WRITE_ONCE(x, val)                                                     \
+	do {                                                                   \
+		fc_yield();                                                    \
+		*(volatile __typeof__(x) *)&(x) = (val);                       \
+	} while (0)
 #define BIT(nr) (1UL << (nr))
 #define max_t(type, x, y)                                                      \
 	({                                                                     \

@@ -12,16 +12,32 @@
 #include "custom.h"
 #include "dup.h"
 
-/* Atomics, single-threaded and wrapping like the kernel's. */
+/*
+ * Atomics, wrapping like the kernel's. Each is one indivisible step after a scheduling point
+ * (fc_yield()): the interleave engine's threads are cooperative, so nothing runs between the
+ * point and the access. The atomic-rmw-split race mutant (impl/race_mutants.def) breaks a
+ * read-modify-write into a read, a scheduling point and a write, as a non-atomic `+=` would be.
+ */
 static inline int fc_wrap(int v, int d) { return (int)((unsigned int)v + (unsigned int)d); }
-static inline int atomic_read(const atomic_t *v) { return v->counter; }
-static inline void atomic_set(atomic_t *v, int i) { v->counter = i; }
-static inline void atomic_add(int i, atomic_t *v) { v->counter = fc_wrap(v->counter, i); }
-static inline void atomic_sub(int i, atomic_t *v) { v->counter = fc_wrap(v->counter, -i); }
+static inline int atomic_read(const atomic_t *v) { fc_yield(); return v->counter; }
+static inline void atomic_set(atomic_t *v, int i) { fc_yield(); v->counter = i; }
+static inline int fc_atomic_add_return(int i, atomic_t *v)
+{
+	int old;
+
+	fc_yield();
+	old = v->counter;
+	if (foliocheck_shim_mutant_rmw_split)
+		fc_yield();
+	v->counter = fc_wrap(old, i);
+	return v->counter;
+}
+static inline void atomic_add(int i, atomic_t *v) { fc_atomic_add_return(i, v); }
+static inline void atomic_sub(int i, atomic_t *v) { fc_atomic_add_return(-i, v); }
 static inline void atomic_inc(atomic_t *v) { atomic_add(1, v); }
 static inline void atomic_dec(atomic_t *v) { atomic_sub(1, v); }
-static inline int atomic_add_return(int i, atomic_t *v) { atomic_add(i, v); return v->counter; }
-static inline int atomic_sub_return(int i, atomic_t *v) { atomic_sub(i, v); return v->counter; }
+static inline int atomic_add_return(int i, atomic_t *v) { return fc_atomic_add_return(i, v); }
+static inline int atomic_sub_return(int i, atomic_t *v) { return fc_atomic_add_return(-i, v); }
 #define atomic_add_return_relaxed atomic_add_return
 #define atomic_sub_return_relaxed atomic_sub_return
 static inline int atomic_inc_return(atomic_t *v) { return atomic_add_return(1, v); }
@@ -29,18 +45,21 @@ static inline int atomic_dec_return(atomic_t *v) { return atomic_sub_return(1, v
 static inline bool atomic_inc_and_test(atomic_t *v) { return atomic_inc_return(v) == 0; }
 static inline bool atomic_dec_and_test(atomic_t *v) { return atomic_dec_return(v) == 0; }
 static inline bool atomic_add_negative(int i, atomic_t *v) { return atomic_add_return(i, v) < 0; }
-static inline long atomic_long_read(const atomic_long_t *v) { return v->counter; }
-static inline void atomic_long_set(atomic_long_t *v, long i) { v->counter = i; }
-static inline void atomic_long_add(long i, atomic_long_t *v)
-{
-	v->counter = (long)((unsigned long)v->counter + (unsigned long)i);
-}
-static inline void atomic_long_sub(long i, atomic_long_t *v) { atomic_long_add(-i, v); }
+static inline long atomic_long_read(const atomic_long_t *v) { fc_yield(); return v->counter; }
+static inline void atomic_long_set(atomic_long_t *v, long i) { fc_yield(); v->counter = i; }
 static inline long atomic_long_add_return(long i, atomic_long_t *v)
 {
-	atomic_long_add(i, v);
+	long old;
+
+	fc_yield();
+	old = v->counter;
+	if (foliocheck_shim_mutant_rmw_split)
+		fc_yield();
+	v->counter = (long)((unsigned long)old + (unsigned long)i);
 	return v->counter;
 }
+static inline void atomic_long_add(long i, atomic_long_t *v) { atomic_long_add_return(i, v); }
+static inline void atomic_long_sub(long i, atomic_long_t *v) { atomic_long_add(-i, v); }
 static inline long atomic_long_sub_return(long i, atomic_long_t *v)
 {
 	return atomic_long_add_return(-i, v);
@@ -58,33 +77,55 @@ static inline bool test_bit(long nr, const volatile void *addr)
 	const unsigned long *p = (const unsigned long *)addr;
 	return (p[nr / FC_HOST_LONG_BITS] >> (nr % FC_HOST_LONG_BITS)) & 1;
 }
-static inline void set_bit(long nr, volatile void *addr)
+/* The atomic bitops are scheduling points; test_bit() is not (it is how the shim reads flags,
+ * and the kernel's callers that race on a flag use the atomic ones). */
+static inline void fc_set_bit(long nr, volatile void *addr)
 {
 	unsigned long *p = (unsigned long *)addr;
 	p[nr / FC_HOST_LONG_BITS] |= 1UL << (nr % FC_HOST_LONG_BITS);
 }
-static inline void clear_bit(long nr, volatile void *addr)
+static inline void fc_clear_bit(long nr, volatile void *addr)
 {
 	unsigned long *p = (unsigned long *)addr;
 	p[nr / FC_HOST_LONG_BITS] &= ~(1UL << (nr % FC_HOST_LONG_BITS));
 }
+static inline void set_bit(long nr, volatile void *addr) { fc_yield(); fc_set_bit(nr, addr); }
+static inline void clear_bit(long nr, volatile void *addr) { fc_yield(); fc_clear_bit(nr, addr); }
 static inline bool test_and_set_bit(long nr, volatile void *addr)
 {
-	bool old = test_bit(nr, addr);
-	set_bit(nr, addr);
+	bool old;
+
+	fc_yield();
+	old = test_bit(nr, addr);
+	fc_set_bit(nr, addr);
 	return old;
 }
 #define __set_bit set_bit
 #define __clear_bit clear_bit
 
-/* A bit spinlock nobody else holds: taking it twice would hang the kernel, so say so. */
+/*
+ * A bit spinlock. Alone (no scheduler), nobody else can hold it: taking it twice would hang the
+ * kernel, so say so. Under the interleave scheduler, a lock another thread holds makes this one
+ * wait: the scheduler resumes it only once the bit is clear (a thread waiting for itself is a
+ * deadlock the scheduler reports). The bit-spin-lock-no-wait race mutant takes it regardless.
+ */
 static inline void bit_spin_lock(int bitnum, unsigned long *addr)
 {
+	if (foliocheck_sched_point && !foliocheck_shim_mutant_lock_no_wait) {
+		foliocheck_sched_point(addr, bitnum);
+		fc_set_bit(bitnum, addr);
+		return;
+	}
+	if (foliocheck_shim_mutant_lock_no_wait) {
+		fc_yield();
+		fc_set_bit(bitnum, addr);
+		return;
+	}
 	WARN_ON(test_and_set_bit(bitnum, addr));
 }
 static inline void bit_spin_unlock(int bitnum, unsigned long *addr)
 {
-	WARN_ON(!test_bit(bitnum, addr));
+	WARN_ON(!test_bit(bitnum, addr) && !foliocheck_shim_mutant_lock_no_wait);
 	clear_bit(bitnum, addr);
 }
 #define __bit_spin_unlock bit_spin_unlock
@@ -98,10 +139,12 @@ static inline int list_empty(const struct list_head *head) { return head->next =
 
 static inline unsigned raw_read_seqcount(const seqcount_t *s) { return s->sequence; }
 
-/* compound_head(), page_folio() and folio_page() over the simulated memmap (no HVO masks). */
+/* compound_head(), page_folio() and folio_page() over the simulated memmap (no HVO masks). The
+ * compound head never changes while rmap code runs, so reading it is no scheduling point. */
+#define FC_READ_COMPOUND(page) (*(const volatile unsigned long *)&FC_COMPOUND(page))
 static inline unsigned long _compound_head(const struct page *page)
 {
-	unsigned long head = READ_ONCE(FC_COMPOUND(page));
+	unsigned long head = FC_READ_COMPOUND(page);
 
 	if (unlikely(head & 1))
 		return head - 1;
@@ -129,7 +172,7 @@ static inline void set_page_private(struct page *page, unsigned long private)
 {
 	page->private = private;
 }
-static inline int PageTail(const struct page *page) { return READ_ONCE(FC_COMPOUND(page)) & 1; }
+static inline int PageTail(const struct page *page) { return FC_READ_COMPOUND(page) & 1; }
 
 /* Page and folio flags. */
 #define FC_FOLIO_FLAG(name, page_nr, bit)                                              \

@@ -1,0 +1,69 @@
+// Exhaustive preemption-bounded exploration of a trace's concurrent blocks on one implementation.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trace/trace.h"
+
+namespace foliocheck {
+
+struct InterleaveOptions {
+  std::string impl = "kernel";  // the implementation whose code is interleaved
+  uint32_t preemptions = 2;     // most context switches away from a thread that could go on
+  uint64_t max_steps = 100000;  // scheduling steps of one interleaving before it counts as a livelock
+};
+
+// One block's exploration.
+struct BlockStats {
+  uint32_t block = 0;          // 1-based
+  uint32_t line = 0;           // of its `concurrent`
+  size_t threads = 0;
+  size_t orders = 0;           // sequential orders the model accepts
+  uint64_t interleavings = 0;  // schedules run
+  uint64_t max_steps = 0;      // longest schedule, in scheduling steps
+  bool pinned = false;         // the trace pinned one schedule: only that one ran
+  double seconds = 0;
+};
+
+struct InterleaveFinding {
+  uint32_t block = 0;
+  std::vector<uint32_t> schedule;  // complete: every step of the interleaving
+  std::string what;                // one sentence
+};
+
+struct InterleaveReport {
+  enum Result : uint8_t { ok, finding, invalid, error } result = ok;
+  std::string impl;
+  std::string message;  // invalid/error: what is wrong
+  uint32_t line = 0;    // invalid: where
+  std::vector<BlockStats> blocks;
+  std::optional<InterleaveFinding> found;
+};
+
+// Runs every concurrent block of `trace`: the state before a block is the sequential run of what
+// precedes it (Trace::sequential_order); each operation of the block is a cooperative thread; every
+// interleaving with at most opt.preemptions preemptions (or the block's pinned schedule) runs on
+// the implementation, and at quiescence must (a) agree (check_agreement) with the model after SOME
+// order of the block's operations the model accepts, (b) have fired no kernel warning that no such
+// order fires, (c) satisfy the expects that follow the block; a deadlock or livelock is a finding
+// too. Stops at the first finding.
+InterleaveReport interleave_trace(const Trace& trace, const InterleaveOptions& opt);
+
+// `trace` with block k's schedule pinned: what a finding is written as, to be replayed.
+Trace pin_schedule(const Trace& trace, uint32_t block, const std::vector<uint32_t>& schedule);
+
+// The race mutants (impl/race_mutants.def).
+struct RaceMutantInfo {
+  std::string_view name;
+  std::string_view sentence;
+};
+std::span<const RaceMutantInfo> race_mutants();
+// Turns the named race mutant on (process-wide); false if there is none of that name.
+bool activate_race_mutant(std::string_view name);
+
+}  // namespace foliocheck
