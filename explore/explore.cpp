@@ -393,6 +393,11 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   st.visited.insert(st.keys.build(st.root, st.diff->impls(), st.ids, touched));
   st.nodes.push_back({0, touched, Op{}});
   st.frontier.push_back(0);
+  if (m_options.state_map) {
+    m_result.map.emplace();
+    m_result.map->note_state(state_class_index(classify_state(st.diff->model(), st.diff->impls())),
+                             0);
+  }
   m_result.states = 1;
   m_result.outcome = m_options.depth == 0 ? ExploreResult::bounded : ExploreResult::running;
   st.seconds_before = m_result.seconds = st.elapsed();
@@ -456,6 +461,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       if (out.kind == StepOutcome::invalid) continue;
       std::optional<Violation> found = std::move(out.found);
       m_result.transitions++;
+      if (m_result.map && !found) m_result.map->note(diff.model(), diff.impls(), cand, st.elapsed());
       uint32_t child_touched = 0;
       if (!found &&
           st.visited.insert(st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))) {

@@ -11,6 +11,12 @@
 // other failures instead of restarting a job on every rediscovery. ci/nightly fills the file as
 // findings come in; the file is re-read when it changes.
 //
+// State feedback: edge coverage stops growing within seconds, while the behaviour worth keeping
+// inputs for lives in the counters' values. So every state an input reaches is classified
+// (core/state_class.def: abstract state class, and the operation with its result) and reported
+// as libFuzzer extra counters; a new class counts as new coverage and keeps the input in the
+// corpus. FOLIOCHECK_STATE_FEEDBACK=0 turns it off (the measurements in docs/fuzzing.md).
+//
 // Debugging hints: `foliocheck decode CRASH > t.trace` turns a crash file into a trace;
 // `foliocheck replay [--mutant=NAME] t.trace` replays it; `foliocheck reduce t.trace -o r.trace`
 // shrinks it.
@@ -23,16 +29,32 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fuzz/decoder.h"
 #include "core/differential.h"
+#include "core/state_class.h"
 #include "impl/registry.h"
 #include "impl/mutants.h"
 
 namespace {
 
 using namespace foliocheck;
+
+// libFuzzer's extra counters (its "use_counters" feature): one byte per state class, then one per
+// transition class. Bytes are set to 1, never incremented: reaching a class is the feature, how
+// often is not. Sized with room to spare; LLVMFuzzerInitialize checks the definition fits.
+constexpr size_t kStateCounters = 8192;
+__attribute__((section("__libfuzzer_extra_counters"))) uint8_t g_state_counters[kStateCounters];
+bool g_state_feedback = true;
+uint32_t g_transition_base = 0;  // where the transition classes start in g_state_counters
+
+void feed_back(const Differential& diff, const Op& op) {
+  const ReferenceModel& m = diff.model();
+  g_state_counters[state_class_index(classify_state(m, diff.impls()))] = 1;
+  g_state_counters[g_transition_base + classify_transition(m, op)] = 1;
+}
 
 // One Differential per set of supporting implementations, kept across inputs: building the
 // implementations costs heap allocations that would otherwise dominate short inputs.
@@ -127,6 +149,19 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   }
   if (const char* path = std::getenv("FOLIOCHECK_KNOWN_SIGNATURES"); path && *path)
     known_signatures().set_path(path);
+  if (const char* fb = std::getenv("FOLIOCHECK_STATE_FEEDBACK"); fb && *fb) {
+    if (std::string_view(fb) != "0" && std::string_view(fb) != "1") {
+      std::fprintf(stderr, "fuzz_differential: error: FOLIOCHECK_STATE_FEEDBACK must be 0 or 1, got '%s'\n", fb);
+      std::exit(2);
+    }
+    g_state_feedback = std::string_view(fb) == "1";
+  }
+  g_transition_base = num_state_classes();
+  if (g_transition_base + num_transition_classes() > kStateCounters) {
+    std::fprintf(stderr, "fuzz_differential: harness bug: %u state and %u transition classes do not "
+                 "fit %zu extra counters\n", g_transition_base, num_transition_classes(), kStateCounters);
+    std::exit(3);
+  }
   engines();
   return 0;
 }
@@ -152,6 +187,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (known_signatures().contains(signature)) return -1;
       fail(setup, e.ops, signature, out.found->describe());
     }
+    if (g_state_feedback) feed_back(diff, *op);
   }
   if (auto v = diff.finish()) {
     if (known_signatures().contains(v->signature())) return -1;
