@@ -120,6 +120,11 @@ bool state_class_feasible(const StateClass& c) {
   // Mapped by nobody exactly when unmapped; the buckets follow from the shape.
   if (c.is(V::shape_unmapped) != c.is(V::mms_zero)) return false;
   const bool entire = !c.is(V::entire_zero), page = !c.is(V::page_zero);
+  // Thousands of mappings by one mm need a page or the folio mapped many times over; the steps
+  // towards SHRT_MAX are told apart where a slot counts them.
+  if (!c.is(V::most_low) &&
+      ((!c.is(V::entire_many) && !c.is(V::page_many)) || c.is(V::slots_none)))
+    return false;
   if (c.is(V::shape_unmapped)) return !entire && !page;
   if (c.is(V::shape_pte)) return !entire && page;
   if (c.is(V::shape_mixed)) return entire && page;
@@ -164,24 +169,24 @@ StateClass classify_state(const ReferenceModel& m,
     for (uint32_t p = 0; p < n && page_max < 2; p++) page_max = std::max(page_max, m.page_pte(p));
   c.v[static_cast<size_t>(ClassDim::page)] = bucket(page_max);
 
+  uint64_t most = 0;
+  for (const auto& [id, mm] : m.mms()) most = std::max(most, mm.total());
+  c.set(most > 32767   ? V::most_past
+        : most >= 30000 ? V::most_near
+        : most >= 16384 ? V::most_k16
+                        : V::most_low);
+
   c.set(V::slots_none);
   if (large_slots(s)) {
-    uint64_t most = 0;
-    for (const auto& [id, mm] : m.mms()) most = std::max(most, mm.total());
-    bool modelled = false;
-    if (s.config.bits == 32 && most >= 30000) {
-      c.set(V::slots_overflow);
-      modelled = true;
-    }
     for (const auto& impl : impls) {
-      if (modelled || !impl->models(Obs::mm_id)) continue;
-      modelled = true;
+      if (!impl->models(Obs::mm_id)) continue;
       const int owners = (impl->read(Obs::mm_id, 0) != 0) + (impl->read(Obs::mm_id, 1) != 0);
       const bool shared = impl->models(Obs::shared_bit) && impl->read(Obs::shared_bit) != 0;
       c.set(owners == 2 ? V::slots_two
             : shared    ? V::slots_shared_free
             : owners == 1 ? V::slots_one
                           : V::slots_free);
+      break;
     }
   }
   // A broken encoding can report slots no correct one would; the class stays numbered.
