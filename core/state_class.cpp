@@ -170,7 +170,8 @@ StateClass classify_state(const ReferenceModel& m,
   c.v[static_cast<size_t>(ClassDim::page)] = bucket(page_max);
 
   uint64_t most = 0;
-  for (const auto& [id, mm] : m.mms()) most = std::max(most, mm.total());
+  if (large_slots(s))
+    for (const auto& [id, mm] : m.mms()) most = std::max(most, mm.total());
   c.set(most > 32767   ? V::most_past
         : most >= 30000 ? V::most_near
         : most >= 16384 ? V::most_k16
@@ -189,8 +190,12 @@ StateClass classify_state(const ReferenceModel& m,
       break;
     }
   }
-  // A broken encoding can report slots no correct one would; the class stays numbered.
-  if (!state_class_feasible(c)) c.set(V::slots_none);
+  // A broken encoding can report slots no correct one would; the class stays numbered. Every
+  // other dimension comes from the model, whose shape, mms and buckets agree by construction.
+  if (!state_class_feasible(c)) {
+    c.set(V::slots_none);
+    c.set(V::most_low);
+  }
   return c;
 }
 
