@@ -174,7 +174,10 @@ StateClass classify_state(const ReferenceModel& m,
     for (const auto& [id, mm] : m.mms()) most = std::max(most, mm.total());
   c.set(most > 32767   ? V::most_past
         : most >= 30000 ? V::most_near
-        : most >= 16384 ? V::most_k16
+        : most >= 24000 ? V::most_k24
+        : most >= 16000 ? V::most_k16
+        : most >= 8000  ? V::most_k8
+        : most >= 4000  ? V::most_k4
                         : V::most_low);
 
   c.set(V::slots_none);
