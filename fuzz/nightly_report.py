@@ -98,8 +98,11 @@ def plot(points, png):
 def load_json(path):
     if not os.path.exists(path):
         return None
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except ValueError:
+        return None
 
 
 def fmt_time(t):
@@ -139,11 +142,11 @@ def state_map_section(smap, before, png):
            "| operation | " + " | ".join(variants) + " |", "|---|" + "---:|" * len(variants)]
     for t in smap["transitions"]:
         cells = []
-        for c in t["cells"]:
+        for v, c in zip(variants, t["cells"]):
             e = " E" if c["ebusy_first"] is not None else (" (no -EBUSY)" if t["can_ebusy"] else "")
             cells.append(f"{c['shapes']}{e}")
             if c["shapes"] == 0:
-                never.append(f"{variants[t['cells'].index(c)]} {t['op']}")
+                never.append(f"{v} {t['op']}")
         md.append(f"| {t['op']} | " + " | ".join(cells) + " |")
     md += ["", f"Never reached ({len(never)}): " + ("none." if not never else ", ".join(never) + ".")]
     if added:
