@@ -1,5 +1,9 @@
 // Google Benchmark: operations per second of the model, each encoding and the differential step.
 //
+// Beside the encodings, in the same run: a raw per-page int array (the physical floor) and every
+// kernel tree built in (the registry's implementations that are not encodings), per operation and
+// per touched page for batches of 1, 16 and 512 pages (BatchPair/*).
+//
 // The claims the numbers back (docs/benchmarks.md): a single-PTE operation costs about the same on
 // an order-18 folio as on an order-4 one, in the encodings, the model and the differential step
 // without its periodic full sweep; and the per-operation cost of a trace does not grow with its
@@ -187,6 +191,49 @@ void BM_DifferentialTrace(benchmark::State& state) {
   state.SetLabel("mm-id-64 anon order 9, " + std::to_string(trace.size()) + " operations");
 }
 
+// Batches of 1, 16 and 512 pages mapped and unmapped by one call each (folio_add_file_rmap_ptes
+// then folio_remove_rmap_ptes, nr = batch) on an order-9 file folio, while mm 2 keeps the last page
+// mapped. Items are touched pages; the time per iteration is two operations.
+constexpr int kBatches[] = {1, 16, 512};
+
+void BM_BatchPair(benchmark::State& state, std::string name, Semantics sem) {
+  const uint32_t batch = static_cast<uint32_t>(state.range(0));
+  const Setup s = setup_for(sem, 64, 9);
+  auto impl = make_implementation(name);
+  if (!impl || !impl->supports(s)) {
+    state.SkipWithError("setup not supported");
+    return;
+  }
+  Op background = pte(OpKind::add_file_ptes, 2, s.nr_pages() - 1);
+  Op map = pte(OpKind::add_file_ptes, 1, 0), unmap = pte(OpKind::remove_ptes, 1, 0);
+  map.nr = unmap.nr = batch;
+  impl->reset(s);
+  impl->apply(background);
+  for (auto _ : state) {
+    impl->apply(map);
+    impl->apply(unmap);
+    benchmark::DoNotOptimize(impl->read(Obs::folio_mapcount));
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * batch);
+  state.SetLabel(name + " " + std::to_string(batch) + " pages per call");
+}
+
+// The physical floor beside the encodings, in the same run: a per-page int array incremented and
+// decremented over the batch, which is all a mapcount per page could cost.
+void BM_BatchPairRawIntArray(benchmark::State& state) {
+  const uint32_t batch = static_cast<uint32_t>(state.range(0));
+  std::vector<int> mapcount(512, -1);
+  for (auto _ : state) {
+    for (uint32_t i = 0; i < batch; i++) mapcount[i]++;
+    benchmark::ClobberMemory();
+    for (uint32_t i = 0; i < batch; i++) mapcount[i]--;
+    benchmark::ClobberMemory();
+  }
+  benchmark::DoNotOptimize(mapcount.data());
+  state.SetItemsProcessed(state.iterations() * 2 * batch);
+  state.SetLabel("raw int[] loop " + std::to_string(batch) + " pages per call");
+}
+
 struct EncodingInfo {
   Semantics semantics;
   int bits;
@@ -227,6 +274,31 @@ void register_all() {
                                               Semantics::mm_id);
   for (int o : kOrders) scaled->Args({o, kSweepScaled});
   scaled->MinTime(2.0);
+  auto batches = [](benchmark::internal::Benchmark* b) {
+    for (int n : kBatches) b->Arg(n);
+  };
+  benchmark::RegisterBenchmark("BatchPair/raw-int-array", BM_BatchPairRawIntArray)->Apply(batches);
+  for (const EncodingInfo& e : kEncodings)
+    if (e.bits == 64)
+      benchmark::RegisterBenchmark(("BatchPair/" + std::string(e.name)).c_str(), BM_BatchPair,
+                                   std::string(e.name), e.semantics)
+          ->Apply(batches);
+  // Kernel trees built in (kernel/): every registered implementation that is not an encoding, by
+  // the registry rather than by name, each with the first variant it supports.
+  for (std::string_view name : implementation_names()) {
+    if (std::any_of(std::begin(kEncodings), std::end(kEncodings),
+                    [&](const EncodingInfo& e) { return name == e.name; }))
+      continue;
+    auto impl = make_implementation(name);
+    for (int v = 0; v < kNumSemantics; v++) {
+      const Semantics sem = static_cast<Semantics>(v);
+      if (!impl->supports(setup_for(sem, 64, 9))) continue;
+      benchmark::RegisterBenchmark(("BatchPair/" + std::string(name)).c_str(), BM_BatchPair,
+                                   std::string(name), sem)
+          ->Apply(batches);
+      break;
+    }
+  }
   benchmark::RegisterBenchmark("DifferentialTrace", BM_DifferentialTrace)
       ->Arg(16)
       ->Arg(256)

@@ -65,6 +65,16 @@ void Differential::step_unchecked(const Op& op) {
     for (auto& impl : m_impls) impl->apply(op);
 }
 
+bool Differential::assign_state(const Differential& other) {
+  if (other.m_impls.size() != m_impls.size()) return false;
+  m_model = other.m_model;
+  for (size_t i = 0; i < m_impls.size(); i++)
+    if (!m_impls[i]->assign_state(*other.m_impls[i])) return false;
+  m_operations = other.m_operations;
+  m_since_sweep = other.m_since_sweep;
+  return true;
+}
+
 void Differential::advance(const Op& op) {
   for (uint32_t k = 0; k < op.repeat; k++) {
     m_model.apply(op);

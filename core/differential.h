@@ -41,6 +41,10 @@ class Differential {
   // Applies `op` (every repetition) to the model and the implementations without any check: a
   // prefix that was checked before, as explore replays the path to a known state.
   void advance(const Op& op);
+  // Makes the model and every implementation copies of `other`'s (a Differential of the same
+  // implementations, in the same order): explore branches from a parent state this way. False if
+  // an implementation cannot copy its state; then this differential must be reset before use.
+  bool assign_state(const Differential& other);
   // Full sweep: every page, every recount, the model's own recount, free-path checks.
   std::optional<Violation> finish();
 

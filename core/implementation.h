@@ -70,6 +70,14 @@ class Implementation {
   // the model holds no mapping and no pin; the first failing check, or nullopt.
   virtual std::optional<Violation> check_free() const = 0;
   virtual std::span<const std::string> warning_log() const = 0;
+  // Makes this implementation's state a copy of `other`'s (the same implementation, reset to the
+  // same setup), without allocating in the common case: engines branch from a state instead of
+  // replaying the path to it. False when this implementation cannot (the default); callers then
+  // reset and replay.
+  virtual bool assign_state(const Implementation& other) {
+    (void)other;
+    return false;
+  }
 };
 
 }  // namespace foliocheck

@@ -324,6 +324,11 @@ struct Explorer::State {
   ReferenceModel root;
   std::vector<uint32_t> ids;  // the mm ids taking part
   std::unique_ptr<Differential> diff;  // the model and the implementations, in lock step
+  // The parent being expanded, replayed once per parent; each candidate starts from a copy of it
+  // (Differential::assign_state) when every implementation can copy its state, else it is reset
+  // and replayed (a kernel tree's implementation, say).
+  std::unique_ptr<Differential> parent;
+  bool copyable = false;
   std::vector<Op> alphabet;
   std::vector<Node> nodes;
   std::vector<uint32_t> frontier;
@@ -377,6 +382,9 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     return;
   }
   st.diff = std::make_unique<Differential>(make_implementations(choice.names));
+  st.parent = std::make_unique<Differential>(make_implementations(choice.names));
+  st.parent->reset(s);
+  st.copyable = st.diff->assign_state(*st.parent);
   for (const auto& impl : st.diff->impls()) m_result.impls.emplace_back(impl->name());
   st.alphabet = explore_alphabet(m_options);
   st.root.reset(s);
@@ -393,6 +401,11 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   st.visited.insert(st.keys.build(st.root, st.diff->impls(), st.ids, touched));
   st.nodes.push_back({0, touched, Op{}});
   st.frontier.push_back(0);
+  if (m_options.state_map) {
+    m_result.map.emplace();
+    m_result.map->note_state(state_class_index(classify_state(st.diff->model(), st.diff->impls())),
+                             0);
+  }
   m_result.states = 1;
   m_result.outcome = m_options.depth == 0 ? ExploreResult::bounded : ExploreResult::running;
   st.seconds_before = m_result.seconds = st.elapsed();
@@ -417,8 +430,8 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     st.seconds_before = m_result.seconds = st.elapsed();
     return false;
   };
-  ReferenceModel parent;
   Differential& diff = *st.diff;
+  Differential& parent_diff = *st.parent;
   for (size_t fi = 0; fi < st.frontier.size(); fi++) {
     const uint32_t node = st.frontier[fi];
     const std::vector<Op> path = st.path_to(node);
@@ -433,9 +446,12 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       return i < mms && ((touched & (1u << i)) || i == fresh);
     };
 
-    parent = st.root;
-    for (const Op& op : path)
-      for (uint32_t r = 0; r < op.repeat; r++) parent.apply(op);
+    parent_diff.reset(s);
+    for (const Op& op : path) {
+      parent_diff.advance(op);
+      if (st.copyable) m_result.applied += op.repeat;
+    }
+    const ReferenceModel& parent = parent_diff.model();
 
     for (const Op& cand : st.alphabet) {
       const unsigned args = op_info(cand.kind).args;
@@ -443,10 +459,12 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       if ((args & kArgSrc) && !usable(cand.src)) continue;
       if (parent.precondition(cand)) continue;
 
-      diff.reset(s);
-      for (const Op& op : path) {
-        diff.advance(op);
-        m_result.applied += op.repeat;
+      if (!st.copyable || !diff.assign_state(parent_diff)) {
+        diff.reset(s);
+        for (const Op& op : path) {
+          diff.advance(op);
+          m_result.applied += op.repeat;
+        }
       }
       // Each state gets one full comparison when it is first reached (equal keys check alike);
       // the states between the repetitions of `x=K` get no key of their own, so each is swept.
@@ -456,6 +474,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       if (out.kind == StepOutcome::invalid) continue;
       std::optional<Violation> found = std::move(out.found);
       m_result.transitions++;
+      if (m_result.map && !found) m_result.map->note(diff.model(), diff.impls(), cand, st.elapsed());
       uint32_t child_touched = 0;
       if (!found &&
           st.visited.insert(st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))) {

@@ -12,6 +12,7 @@
 #include "core/implementation.h"
 #include "impl/mutants.h"
 #include "core/reference_model.h"
+#include "core/state_class.h"
 #include "trace/trace.h"
 
 namespace foliocheck {
@@ -32,6 +33,9 @@ struct ExploreOptions {
   uint32_t all_ranges_up_to = 8;
   uint64_t max_states = 0;  // stop once this many distinct states are known (0: no limit)
   double max_seconds = 0;   // stop after this long (0: no limit)
+  // Classify every state reached and every transition checked into ExploreResult::map, so that
+  // explore's reach compares with the fuzzer's and the property suite's (core/state_class.h).
+  bool state_map = false;
 };
 
 struct ExploreProgress {
@@ -56,6 +60,7 @@ struct ExploreResult {
   std::vector<std::string> impls;  // what ran beside the model
   std::optional<Violation> found;
   std::vector<Op> trace;  // a shortest violating sequence, when found
+  std::optional<StateMap> map;  // with ExploreOptions::state_map
   double states_per_second() const {
     return seconds > 0 ? static_cast<double>(states) / seconds : 0;
   }

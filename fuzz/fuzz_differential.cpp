@@ -11,11 +11,19 @@
 // other failures instead of restarting a job on every rediscovery. ci/nightly fills the file as
 // findings come in; the file is re-read when it changes.
 //
+// State feedback: edge coverage stops growing within seconds, while the behaviour worth keeping
+// inputs for lives in the counters' values. So every state an input reaches is classified
+// (core/state_class.def: abstract state class, and the operation with its result) and reported
+// as libFuzzer extra counters; a new class counts as new coverage and keeps the input in the
+// corpus. FOLIOCHECK_STATE_FEEDBACK=0 turns it off (the measurements in docs/fuzzing.md);
+// FOLIOCHECK_STATE_MAP_OUT=FILE writes every class reached, and when, at exit.
+//
 // Debugging hints: `foliocheck decode CRASH > t.trace` turns a crash file into a trace;
 // `foliocheck replay [--mutant=NAME] t.trace` replays it; `foliocheck reduce t.trace -o r.trace`
 // shrinks it.
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -23,16 +31,59 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fuzz/decoder.h"
 #include "core/differential.h"
+#include "core/state_class.h"
 #include "impl/registry.h"
 #include "impl/mutants.h"
 
 namespace {
 
 using namespace foliocheck;
+
+// libFuzzer's extra counters (its "use_counters" feature): one byte per state class, then one per
+// transition class. Bytes are set to 1, never incremented: reaching a class is the feature, how
+// often is not. Sized with room to spare; LLVMFuzzerInitialize checks the definition fits.
+constexpr size_t kStateCounters = 32768;
+__attribute__((section("__libfuzzer_extra_counters"))) uint8_t g_state_counters[kStateCounters];
+bool g_state_feedback = true;
+uint32_t g_transition_base = 0;  // where the transition classes start in g_state_counters
+
+// FOLIOCHECK_STATE_MAP_OUT=FILE: every class any input reached (kept in the corpus or not), with
+// the seconds into the run when first reached, written at exit; with or without feedback, so
+// that the two compare (docs/fuzzing.md).
+const char* g_state_map_out = nullptr;
+std::vector<double> g_first_reached;  // per counter, seconds, or negative: never
+std::chrono::steady_clock::time_point g_start;
+
+void write_state_map_out() {
+  FILE* f = std::fopen(g_state_map_out, "w");
+  if (!f) return;
+  for (uint32_t i = 0; i < g_first_reached.size(); i++)
+    if (g_first_reached[i] >= 0)
+      std::fprintf(f, "%s %u %.3f\n", i < g_transition_base ? "state" : "transition",
+                   i < g_transition_base ? i : i - g_transition_base, g_first_reached[i]);
+  std::fclose(f);
+}
+
+void feed_back(const Differential& diff, const Op& op) {
+  const ReferenceModel& m = diff.model();
+  const uint32_t state = state_class_index(classify_state(m, diff.impls()));
+  const uint32_t transition = g_transition_base + classify_transition(m, op);
+  if (g_state_feedback) {
+    g_state_counters[state] = 1;
+    g_state_counters[transition] = 1;
+  }
+  if (g_state_map_out) {
+    for (uint32_t i : {state, transition})
+      if (g_first_reached[i] < 0)
+        g_first_reached[i] =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - g_start).count();
+  }
+}
 
 // One Differential per set of supporting implementations, kept across inputs: building the
 // implementations costs heap allocations that would otherwise dominate short inputs.
@@ -127,6 +178,25 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   }
   if (const char* path = std::getenv("FOLIOCHECK_KNOWN_SIGNATURES"); path && *path)
     known_signatures().set_path(path);
+  if (const char* fb = std::getenv("FOLIOCHECK_STATE_FEEDBACK"); fb && *fb) {
+    if (std::string_view(fb) != "0" && std::string_view(fb) != "1") {
+      std::fprintf(stderr, "fuzz_differential: error: FOLIOCHECK_STATE_FEEDBACK must be 0 or 1, got '%s'\n", fb);
+      std::exit(2);
+    }
+    g_state_feedback = std::string_view(fb) == "1";
+  }
+  g_transition_base = num_state_classes();
+  if (const char* out = std::getenv("FOLIOCHECK_STATE_MAP_OUT"); out && *out) {
+    g_state_map_out = out;
+    g_first_reached.assign(kStateCounters, -1);
+    g_start = std::chrono::steady_clock::now();
+    std::atexit(write_state_map_out);
+  }
+  if (g_transition_base + num_transition_classes() > kStateCounters) {
+    std::fprintf(stderr, "fuzz_differential: harness bug: %u state and %u transition classes do not "
+                 "fit %zu extra counters\n", g_transition_base, num_transition_classes(), kStateCounters);
+    std::exit(3);
+  }
   engines();
   return 0;
 }
@@ -153,6 +223,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (known_signatures().contains(signature)) return -1;
       fail(setup, e.ops, signature, out.found->describe());
     }
+    if (g_state_feedback || g_state_map_out) feed_back(diff, *op);
   }
   if (auto v = diff.finish()) {
     if (known_signatures().contains(v->signature())) return -1;

@@ -4,7 +4,10 @@
 Reads, in the report directory ci/nightly made: fuzz.log (libFuzzer's fork-mode log, whose
 "#N: cov: C ft: F corp: K exec/s E oom/timeout/crash: a/b/c time: Ts" lines give the timeline)
 and findings.tsv (signature, crash files, first input, finding directory). Each finding
-directory's reduce.txt gives the sizes before and after reduction.
+directory's reduce.txt gives the sizes before and after reduction. state-map.json and
+state-map-before.json (`foliocheck state-map --json` of the corpus after the campaign and of the
+corpus it started from) give the state map: which abstract state classes (core/state_class.def)
+were reached per variant, first reached when, which never, and which this night added.
 """
 import argparse
 import json
@@ -92,6 +95,89 @@ def plot(points, png):
     return None
 
 
+def load_json(path):
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except ValueError:
+        return None
+
+
+def fmt_time(t):
+    return "-" if t is None else f"{t:.0f} s"
+
+
+def state_map_section(smap, before, png):
+    """The state map as markdown, the classes added, and a plot of classes reached over time."""
+    md = ["", "## State map", ""]
+    if smap is None:
+        return md + ["No state map (foliocheck state-map failed; see state-map.log)."], {}
+    variants = smap["variants"]
+    before_set = {r["class"] for r in before["reached"]} if before else set()
+    added = [r for r in smap["reached"] if r["class"] not in before_set]
+    summary = {"state_classes": smap["state_classes"], "reached": smap["states_reached"],
+               "reached_before": len(before_set), "added": len(added),
+               "transition_classes_reached": smap["transitions_reached"]}
+    md.append(f"{smap['states_reached']} of {smap['state_classes']} abstract state classes reached "
+              f"({len(before_set)} by the corpus this run started from, **{len(added)} added "
+              f"tonight**); {smap['transitions_reached']} transition classes (operation, result, "
+              "shape left). Each cell: classes reached / feasible, and when first reached "
+              "(seconds into the campaign; 0 s: already in the starting corpus).")
+    md += ["", "| dimension: value | " + " | ".join(variants) + " |",
+           "|---|" + "---:|" * len(variants)]
+    never = []
+    for row in smap["rows"]:
+        cells = []
+        for v, c in zip(variants, row["cells"]):
+            if c["feasible"] == 0:
+                cells.append("-")
+                continue
+            cells.append(f"{c['reached']}/{c['feasible']} ({fmt_time(c['first'])})")
+            if c["reached"] == 0:
+                never.append(f"{v} {row['dim']}: {row['value']}")
+        md.append(f"| {row['dim']}: {row['value']} | " + " | ".join(cells) + " |")
+    md += ["", "Transitions (shapes left after a successful call; E: also returned -EBUSY):", "",
+           "| operation | " + " | ".join(variants) + " |", "|---|" + "---:|" * len(variants)]
+    for t in smap["transitions"]:
+        cells = []
+        for v, c in zip(variants, t["cells"]):
+            e = " E" if c["ebusy_first"] is not None else (" (no -EBUSY)" if t["can_ebusy"] else "")
+            cells.append(f"{c['shapes']}{e}")
+            if c["shapes"] == 0:
+                never.append(f"{v} {t['op']}")
+        md.append(f"| {t['op']} | " + " | ".join(cells) + " |")
+    md += ["", f"Never reached ({len(never)}): " + ("none." if not never else ", ".join(never) + ".")]
+    if added:
+        md += ["", f"Classes added tonight ({len(added)}, first 40 by time):", "", "```"]
+        md += [f"{r['first']:7.1f} s  {r['class']}" for r in sorted(added, key=lambda r: r["first"])[:40]]
+        md.append("```")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(8, 4))
+        for v in variants:
+            times = sorted(r["first"] for r in smap["reached"] if r["class"].startswith(v + " "))
+            if times:
+                ax.step(times + [max(times[-1], 1)], list(range(1, len(times) + 1)) + [len(times)],
+                        where="post", label=v)
+        ax.set_xlabel("seconds into the campaign")
+        ax.set_ylabel("state classes reached")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="lower right")
+        fig.suptitle("abstract state classes reached, per variant")
+        fig.tight_layout()
+        fig.savefig(png, dpi=100)
+        md += ["", "![state classes over time](state-map.png)"]
+        summary["plot"] = "state-map.png"
+    except ImportError:
+        md += ["", "No plot: matplotlib is not installed."]
+    summary["never"] = never
+    return md, summary
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--report", required=True)
@@ -103,6 +189,9 @@ def main():
     ap.add_argument("--corpus-after", type=int, required=True)
     ap.add_argument("--work-corpus", type=int, required=True)
     ap.add_argument("--max-len", type=int, required=True)
+    ap.add_argument("--campaign-dir", default="")
+    ap.add_argument("--campaign-before", type=int, default=0)
+    ap.add_argument("--campaign-after", type=int, default=0)
     a = ap.parse_args()
 
     points = timeline(os.path.join(a.report, "fuzz.log"))
@@ -136,6 +225,12 @@ def main():
         "timeline": points,
         "plot": None if png_error else "progress.png",
     }
+    smap = load_json(os.path.join(a.report, "state-map.json"))
+    before = load_json(os.path.join(a.report, "state-map-before.json"))
+    map_md, summary["state_map"] = state_map_section(smap, before,
+                                                     os.path.join(a.report, "state-map.png"))
+    summary["campaign_corpus"] = {"dir": a.campaign_dir, "before": a.campaign_before,
+                                  "after_merge": a.campaign_after}
     with open(os.path.join(a.report, "report.json"), "w") as out:
         json.dump(summary, out, indent=2)
         out.write("\n")
@@ -153,6 +248,9 @@ def main():
         md.append(f"No plot: {png_error}.")
     else:
         md.append("![coverage and exec/s over time](progress.png)")
+    md += ["", f"Campaign corpus `{a.campaign_dir}` (kept between nights, every input with a new "
+           f"edge or state class): {a.campaign_before} → {a.campaign_after} inputs."]
+    md += map_md
     md += ["", f"## Findings: {len(found)} signature(s)", ""]
     if not found:
         md.append("None: every input agreed with the reference model.")

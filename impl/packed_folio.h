@@ -62,6 +62,13 @@ class PackedFolio final : public Implementation {
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
   std::optional<Violation> check_free() const override;
   std::span<const std::string> warning_log() const override { return warning_log_; }
+  // A value type: copying every field is copying the folio.
+  bool assign_state(const Implementation& other) override {
+    const auto* o = dynamic_cast<const PackedFolio*>(&other);
+    if (!o) return false;
+    *this = *o;
+    return true;
+  }
 
  private:
   enum class Field : uint8_t { large, entire, nr_pages_mapped };

@@ -75,61 +75,26 @@ std::vector<uint32_t> indexes(Obs obs, const Scenario& sc) {
   return {0};
 }
 
-// Which interesting states a test case reached (coverage.def), noted after every operation.
+// Which named states a test case reached (core/state_class.def), noted after every operation, and
+// the abstract state class of every state it passed through (the suite's state map).
 class Tracker {
  public:
   void note(const ReferenceModel& m, const Op& op,
-            std::span<const std::unique_ptr<Implementation>> impls);
+            std::span<const std::unique_ptr<Implementation>> impls) {
+    m_operations++;
+    m_milestones.note(m, op, impls);
+    m_reached.bits = m_milestones.reached();
+    m_reached.ops.set(static_cast<size_t>(op.kind));
+    note_state_class(m, impls, op);
+  }
   const Reached& reached() const { return m_reached; }
   uint64_t operations() const { return m_operations; }
 
  private:
+  MilestoneTracker m_milestones;
   Reached m_reached;
   uint64_t m_operations = 0;
-  bool m_emptied = false;  // the folio was mapped, then completely unmapped
 };
-
-void Tracker::note(const ReferenceModel& m, const Op& op,
-                   std::span<const std::unique_ptr<Implementation>> impls) {
-  const Setup& s = m.setup();
-  Reached& r = m_reached;
-  m_operations++;
-  r.ops.set(static_cast<size_t>(op.kind));
-  bool entire_mapped = false, pud = false;
-  for (const auto& [id, mm] : m.mms()) {
-    entire_mapped |= mm.pmd + mm.pud > 0;
-    pud |= mm.pud > 0;
-  }
-  if (entire_mapped && m.pages_pte_mapped() > 0) r.set(State::mixed_pmd_pte);
-  if (m.nr_mms_mapping() >= 3) r.set(State::three_mms);
-  if (m.read(Obs::partially_mapped)) r.set(State::partially_mapped);
-  if (m.read(Obs::ret) == -kEBUSY) r.set(State::ebusy);
-  if (s.folio.hugetlb && m.total_mappings() > 0) r.set(State::hugetlb);
-  if (pud) r.set(State::pud_mapped);
-  if (s.config.pmd_order == 9 && s.pmd_sized() && !s.folio.hugetlb && m.entire() > 0)
-    r.set(State::real_pmd);
-  if (m.pins() > 0) r.set(State::pinned);
-  if (m.total_mappings() == 0 && m.history().ever_mapped) m_emptied = true;
-  if (m_emptied && m.total_mappings() > 0) r.set(State::remapped);
-  const unsigned args = op_info(op.kind).args;
-  if (args & kArgMm) {
-    const MmMappings* mm = m.mm(op.mm);
-    if (mm && (mm->pmd > 1 || mm->pud > 1 || mm->hugetlb > 1)) r.set(State::same_page_many);
-    if (mm && (args & kArgRange) && !mm->pte.empty())
-      for (uint32_t i = op.page; i < op.page + op.nr; i++)
-        if (mm->pte[i] > 1) r.set(State::same_page_many);
-    // A short slot count wraps past SHRT_MAX logical mappings + 1.
-    if (s.config.bits == 32 && large_slots(s) && m.mm_mappings(op.mm) > 32768)
-      r.set(State::overflow32);
-  }
-  if ((args & kArgSrc) && m.read(Obs::ret) == 0) r.set(State::dup);
-  if (op.kind == OpKind::dup_file_ptes || op.kind == OpKind::dup_file_pmd) r.set(State::dup);
-  if (large_slots(s) && m.nr_mms_mapping() == 1 && m.total_mappings() > 1 &&
-      m.history().epoch_max_mms >= 3)
-    for (const auto& impl : impls)
-      if (impl->models(Obs::maybe_mapped_shared) && impl->read(Obs::maybe_mapped_shared) == 1)
-        r.set(State::shared_bit_false_positive);
-}
 
 // ---- the state machine --------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 #include <rapidcheck/detail/TestListenerAdapter.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -22,11 +23,6 @@ std::string reproduceMapToString(const std::unordered_map<std::string, Reproduce
 namespace foliocheck::props {
 namespace {
 
-constexpr std::array<StateInfo, kNumStates> kStates = {{
-#define FOLIOCHECK_STATE(e, label, classify, required) {label, classify, required},
-#include "properties/coverage.def"
-#undef FOLIOCHECK_STATE
-}};
 
 struct Capture {
   bool armed = false;
@@ -105,7 +101,12 @@ bool reproducing_another(const std::string& id) {
   return !reproduce.empty() && !reproduce.count(id);
 }
 
-const StateInfo& state_info(State s) { return kStates[static_cast<size_t>(s)]; }
+void note_state_class(const ReferenceModel& model,
+                      std::span<const std::unique_ptr<Implementation>> impls, const Op& op) {
+  static const auto start = std::chrono::steady_clock::now();
+  g_coverage.map.note(model, impls, op,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
 
 void report_case(const Reached& reached, uint64_t operations) {
   g_coverage.cases++;
@@ -113,8 +114,8 @@ void report_case(const Reached& reached, uint64_t operations) {
   for (size_t i = 0; i < kNumStates; i++) {
     if (!reached.bits.test(i)) continue;
     g_coverage.reached[i]++;
-    // What RC_CLASSIFY(cond) does, with the tag named by coverage.def rather than by cond's source.
-    if (kStates[i].classify) rc::detail::classify(std::string(kStates[i].label), {});
+    // What RC_CLASSIFY(cond) does, with the tag named by core/state_class.def rather than by cond's source.
+    if (state_info(static_cast<State>(i)).classify) rc::detail::classify(std::string(state_info(static_cast<State>(i)).label), {});
   }
   for (size_t k = 0; k < kNumOpKinds; k++) g_coverage.ops[k] += reached.ops.test(k);
 }
@@ -128,7 +129,7 @@ std::string format_coverage(const CoverageTotals& t) {
     const double pct =
         t.cases ? 100.0 * static_cast<double>(t.reached[i]) / static_cast<double>(t.cases) : 0;
     std::snprintf(line, sizeof line, "  %-40s %7llu  %5.1f%%%s\n",
-                  std::string(kStates[i].label).c_str(),
+                  std::string(state_info(static_cast<State>(i)).label).c_str(),
                   static_cast<unsigned long long>(t.reached[i]), pct,
                   t.reached[i] == 0 ? "  (not reached)" : "");
     out << line;
@@ -141,6 +142,7 @@ std::string format_coverage(const CoverageTotals& t) {
                   static_cast<unsigned long long>(t.ops[k]), t.ops[k] == 0 ? "  (never)" : "");
     out << line;
   }
+  if (t.map.states_reached() > 0) out << format_state_map(t.map, "properties");
   return out.str();
 }
 

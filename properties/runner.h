@@ -12,7 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/state_class.h"
 #include "trace/trace.h"
+#include "core/state_class.h"
 #include "core/vocab.h"
 
 namespace foliocheck::props {
@@ -42,22 +44,12 @@ bool reproducing_another(const std::string& id);
 
 // ---- classification -----------------------------------------------------------------------------
 
-enum class State : uint8_t {
-#define FOLIOCHECK_STATE(e, label, classify, required) e,
-#include "properties/coverage.def"
-#undef FOLIOCHECK_STATE
-};
-inline constexpr size_t kNumStates = 0
-#define FOLIOCHECK_STATE(e, label, classify, required) +1
-#include "properties/coverage.def"
-#undef FOLIOCHECK_STATE
-    ;
-struct StateInfo {
-  std::string_view label;
-  bool classify;
-  bool required;
-};
-const StateInfo& state_info(State s);
+// The named states (milestones) and abstract state classes are defined once, in
+// core/state_class.def; the suite counts the milestones per test case and maps the classes.
+using State = Milestone;
+inline constexpr size_t kNumStates = kNumMilestones;
+using StateInfo = MilestoneInfo;
+inline const StateInfo& state_info(State s) { return milestone_info(s); }
 
 // States one test case reached, and the operations of the alphabet it ran.
 struct Reached {
@@ -71,7 +63,11 @@ struct CoverageTotals {
   uint64_t operations = 0;  // operations run (x=K counts K), over all cases
   std::array<uint64_t, kNumStates> reached{};
   std::array<uint64_t, kNumOpKinds> ops{};  // cases that ran each operation
+  StateMap map;  // abstract state classes reached by passing and failing cases alike
 };
+// Notes the state class `model` is in after `op` in the running property's state map.
+void note_state_class(const ReferenceModel& model,
+                      std::span<const std::unique_ptr<Implementation>> impls, const Op& op);
 // Called once at the end of each test case that passed: RC_CLASSIFY and the totals.
 void report_case(const Reached& reached, uint64_t operations);
 std::string format_coverage(const CoverageTotals& totals);

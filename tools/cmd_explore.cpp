@@ -12,6 +12,7 @@
 #include "impl/mutants.h"
 #include "tools/cli.h"
 #include "tools/explore_cli.h"
+#include "tools/state_map_json.h"
 
 namespace foliocheck::cli {
 
@@ -33,6 +34,7 @@ std::optional<std::string> explore_options_from_flags(const Flags& flags, Explor
   o.max_states = flags.max_states;
   o.mm_ids = flags.mm_ids;
   o.impls = flags.impls();
+  o.state_map = flags.state_map;
   return std::nullopt;
 }
 
@@ -151,6 +153,7 @@ Exit cmd_explore(const Flags& flags) {
     } else {
       o["violation"] = nullptr;
     }
+    if (r.map) o["state_map"] = state_map_json(*r.map);
     print_json(std::cout, o);
   } else {
     std::cout << "  result: " << explore_outcome_name(r.outcome);
@@ -183,6 +186,7 @@ Exit cmd_explore(const Flags& flags) {
       for (std::string line; std::getline(text, line);) std::cout << "    " << line << "\n";
       std::cout << "  written to: " << file << "\n  reproduce: " << reproduce << "\n";
     }
+    if (r.map) std::cout << format_state_map(*r.map, "explore " + describe_options(options));
   }
   if (harness) return Exit::harness;
   return r.outcome == ExploreResult::violation ? Exit::finding : Exit::ok;

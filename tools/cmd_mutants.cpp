@@ -156,6 +156,16 @@ EngineRun run_libfuzzer(const MutantInfo& m, double budget, const std::string& b
   }
   const fs::path dir = tmpl;
   fs::create_directory(dir / "corpus");
+  // libFuzzer gives up on an empty corpus when the empty input is rejected (no magic): start from
+  // header-only inputs, every variant and word size, anon and file, no operation.
+  for (int semantics = 0; semantics < kNumSemantics; semantics++)
+    for (int bits32 = 0; bits32 < 2; bits32++)
+      for (int file = 0; file < 2; file++) {
+        const char header[] = {'F', 'C', static_cast<char>(semantics | bits32 << 2 | file << 3), 0, 2};
+        std::ofstream(dir / "corpus" / ("header-" + std::to_string(semantics * 4 + bits32 * 2 + file)),
+                      std::ios::binary)
+            .write(header, sizeof header);
+      }
   const auto start = std::chrono::steady_clock::now();
   const int status =
       spawn({bin, "-max_total_time=" + std::to_string(std::max(1, static_cast<int>(budget))),
