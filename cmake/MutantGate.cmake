@@ -10,8 +10,8 @@ foreach(line IN LISTS foliocheck_mutant_lines)
   # The budget is a safety net against a hang, far above the usual few seconds; running out of it
   # counts as a survival and fails the test.
   add_test(NAME "explore kills mutant ${mutant} within depth 6"
-           COMMAND foliocheck mutants --engine=explore --depth=6 --mutant=${mutant} --budget=40 --verbose)
-  set_tests_properties("explore kills mutant ${mutant} within depth 6" PROPERTIES LABELS mutants TIMEOUT 120)
+           COMMAND foliocheck mutants --engine=explore --depth=6 --mutant=${mutant} --budget=150 --verbose)
+  set_tests_properties("explore kills mutant ${mutant} within depth 6" PROPERTIES LABELS mutants TIMEOUT 300)
 endforeach()
 
 # The gate can fail: a mutant that needs four operations survives a search of depth 1, and that is
