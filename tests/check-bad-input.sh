@@ -33,5 +33,13 @@ for f in "$dir"/*.trace /nonexistent/missing.trace; do
 done
 "$foliocheck" replay --no-such-flag "$dir/empty.trace" >/dev/null 2>&1; [ $? -eq 2 ] && passed=$((passed + 1)) || { echo "FAIL: bad flag"; failed=$((failed + 1)); }
 "$foliocheck" replay --impl=nonesuch "$dir/syzbot-nr-496.trace" >/dev/null 2>&1; [ $? -eq 2 ] && passed=$((passed + 1)) || { echo "FAIL: bad --impl"; failed=$((failed + 1)); }
+# An implementation that does not support the setup: exit 2, the file named once, at its config line.
+out=$("$foliocheck" replay --impl=v6.12-64 "$dir/syzbot-nr-496.trace" 2>&1); code=$?
+if [ $code -eq 2 ] && [ "$(grep -o "$dir/syzbot-nr-496.trace" <<<"$out" | wc -l)" -eq 1 ] &&
+   grep -q "^$dir/syzbot-nr-496.trace:2:1: error: implementation 'v6.12-64' does not support" <<<"$out"; then
+  passed=$((passed + 1))
+else
+  echo "FAIL: unsupported --impl: exit $code, output: $out"; failed=$((failed + 1))
+fi
 echo "bad input: $passed passed, $failed failed"
 [ $failed -eq 0 ]

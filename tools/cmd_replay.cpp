@@ -114,7 +114,8 @@ Exit cmd_replay(const Flags& flags) {
     } else {
       log.str("");
       ReplayReport report = replay_trace(*parsed.trace, opt);
-      if (opt.log) std::cout << file << ":\n" << log.str();
+      // A replay that stopped before its first operation has no log: its error names the file.
+      if (opt.log && !log.str().empty()) std::cout << file << ":\n" << log.str();
       const std::string reproduce = "foliocheck replay" + extra + " " + file;
       if (flags.json)
         print_report_json(file, report);

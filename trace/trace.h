@@ -52,7 +52,7 @@ struct Trace {
   Setup setup;
   std::vector<Statement> statements;
   std::vector<ConcurrentBlock> blocks;
-  uint32_t config_line = 0;  // where the setup was given (errors about it name it); not part of equality
+  uint32_t config_line = 0;  // the config line (else the folio line): errors about the setup name it; not part of equality
   bool operator==(const Trace& o) const {
     return setup == o.setup && statements == o.statements && blocks == o.blocks;
   }

@@ -196,6 +196,8 @@ bool Parser::folio(const std::vector<Token>& tokens) {
   if (!have_type) return fail(tokens[0].column, "folio needs type=");
   if (auto why = ReferenceModel::setup_error(m_trace.setup)) return fail(tokens[0].column, *why);
   m_have_folio = true;
+  // Without a config line the setup is the defaults and the folio line: errors about it name that.
+  if (!m_trace.config_line) m_trace.config_line = m_line;
   return true;
 }
 
