@@ -60,6 +60,16 @@ Op make_op(OpKind kind, uint32_t mm, uint32_t page, uint32_t nr, bool exclusive,
   return o;
 }
 
+Setup make_setup(Semantics semantics, int bits, int order, FolioType type, bool hugetlb,
+                 int pmd_order, int pud_order) {
+  Setup s;
+  s.config = {semantics, bits, pmd_order, pud_order};
+  s.folio.order = order;
+  s.folio.type = type;
+  s.folio.hugetlb = hugetlb;
+  return s;
+}
+
 // How many page-table entries the operation adds (a successful dup included).
 uint64_t mappings_added(const Op& op, const Setup& s) {
   switch (op_info(op.kind).adds) {

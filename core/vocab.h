@@ -168,6 +168,10 @@ struct Op {
 Op make_op(OpKind kind, uint32_t mm = 1, uint32_t page = 0, uint32_t nr = 1, bool exclusive = false,
            uint32_t src = 0, uint32_t repeat = 1);
 
+// A setup spelled out; scaled geometry by default, as tests and searches use it.
+Setup make_setup(Semantics semantics, int bits, int order, FolioType type, bool hugetlb = false,
+                 int pmd_order = 2, int pud_order = 3);
+
 // Pages [first, last) an operation touches; PMD/PUD/hugetlb operations touch none per page but
 // may change per-page observables of the head page (PageAnonExclusive), hence the head.
 struct PageRange {

@@ -14,15 +14,7 @@ namespace foliocheck {
 namespace {
 
 Setup v612(int order, FolioType type, bool hugetlb = false) {
-  Setup s;
-  s.config.semantics = Semantics::v6_12;
-  s.config.bits = 64;
-  s.config.pmd_order = 2;
-  s.config.pud_order = 3;
-  s.folio.order = order;
-  s.folio.type = type;
-  s.folio.hugetlb = hugetlb;
-  return s;
+  return make_setup(Semantics::v6_12, 64, order, type, hugetlb);
 }
 
 Op op(OpKind kind, uint32_t mm, uint32_t page = 0, uint32_t nr = 1) {

@@ -2,6 +2,8 @@
 // tests/check-inventory.py fails when a check in the code has no such test.
 #include <gtest/gtest.h>
 
+#include "tests/test_support.h"
+
 #include <functional>
 #include <map>
 #include <random>
@@ -53,16 +55,8 @@ foliocheck::Setup setup(Semantics s, int order, FolioType t = FolioType::anon, i
   return st;
 }
 
-Op op(OpKind k, uint32_t mm = 1, uint32_t page = 0, uint32_t nr = 1, bool excl = false,
-      uint32_t src = 0) {
-  return make_op(k, mm, page, nr, excl, src);
-}
-
-void run(ReferenceModel& m, const Op& o) {
-  auto why = m.precondition(o);
-  ASSERT_FALSE(why) << *why;
-  m.apply(o);
-}
+using testing::op;
+using testing::run;
 
 // ---- Preconditions: setup_error, precondition, and legality.cpp's reasons ----
 

@@ -2,6 +2,8 @@
 // follow the spec's declarative rules.
 #include <gtest/gtest.h>
 
+#include "tests/test_support.h"
+
 #include "core/reference_model.h"
 
 namespace foliocheck {
@@ -17,16 +19,8 @@ Setup setup(Semantics s, int order, FolioType t = FolioType::anon, int pmd_order
   return st;
 }
 
-Op op(OpKind k, uint32_t mm = 1, uint32_t page = 0, uint32_t nr = 1, bool excl = false,
-      uint32_t src = 0) {
-  return make_op(k, mm, page, nr, excl, src);
-}
-
-void run(ReferenceModel& m, const Op& o) {
-  auto why = m.precondition(o);
-  ASSERT_FALSE(why) << *why;
-  m.apply(o);
-}
+using testing::op;
+using testing::run;
 
 TEST(ReferenceModel, ARangePastTheFolioIsRejectedAsR5) {
   ReferenceModel m;

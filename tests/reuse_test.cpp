@@ -12,15 +12,7 @@ namespace foliocheck {
 namespace {
 
 foliocheck::Setup setup(Semantics s, int order, FolioType t, bool hugetlb = false, int bits = 64) {
-  foliocheck::Setup st;
-  st.config.semantics = s;
-  st.config.bits = bits;
-  st.config.pmd_order = 2;
-  st.config.pud_order = 4;
-  st.folio.order = order;
-  st.folio.type = t;
-  st.folio.hugetlb = hugetlb;
-  return st;
+  return make_setup(s, bits, order, t, hugetlb, 2, 4);
 }
 
 // A random legal call for the model's state, or nullopt after enough misses.

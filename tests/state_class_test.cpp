@@ -22,17 +22,10 @@ TEST(StateClass, TheNumberingCoversEachFeasibleClassOnce) {
 // would write outside it (found by UBSan: thousands of mappings on a folio without slots).
 TEST(StateClass, ThousandsOfMappingsWithoutSlotsStillClassify) {
   for (Semantics sem : {Semantics::v6_12, Semantics::mm_id, Semantics::no_mm_id}) {
-    foliocheck::Setup s;
-    s.config.semantics = sem;
-    s.folio.order = 0;
-    s.folio.type = FolioType::file;
+    const foliocheck::Setup s = make_setup(sem, 64, 0, FolioType::file, false, 9, 18);
     Differential d(make_implementations(choose_implementations(s).names));
     d.reset(s);
-    Op op;
-    op.kind = OpKind::add_file_ptes;
-    op.mm = 1;
-    op.nr = 1;
-    op.repeat = 20000;
+    const Op op = make_op(OpKind::add_file_ptes, 1, 0, 1, false, 0, 20000);
     ASSERT_EQ(d.step(op).kind, StepOutcome::ok);
     EXPECT_LT(state_class_index(classify_state(d.model(), d.impls())), num_state_classes());
   }
@@ -65,20 +58,10 @@ TEST(StateClass, EveryStateExploreReachesIsANumberedClass) {
 }
 
 TEST(StateClass, A32BitSlotPastShrtMaxIsItsOwnClass) {
-  foliocheck::Setup s;
-  s.config.semantics = Semantics::mm_id;
-  s.config.bits = 32;
-  s.config.pmd_order = 2;
-  s.config.pud_order = 3;
-  s.folio.order = 2;
-  s.folio.type = FolioType::file;
+  const foliocheck::Setup s = make_setup(Semantics::mm_id, 32, 2, FolioType::file);
   Differential d(make_implementations(choose_implementations(s).names));
   d.reset(s);
-  Op op;
-  op.kind = OpKind::add_file_ptes;
-  op.mm = 1;
-  op.nr = 4;
-  op.repeat = 8192;
+  const Op op = make_op(OpKind::add_file_ptes, 1, 0, 4, false, 0, 8192);
   ASSERT_EQ(d.step(op).kind, StepOutcome::ok);
   EXPECT_TRUE(classify_state(d.model(), d.impls()).is(ClassValue::most_past));
 }
