@@ -12,6 +12,12 @@
 
 #include "kernel_api.h"
 
+/* The interleave engine's hooks (impl/sched_hook.cpp) are C++ and not linked here, where no
+ * scheduler is ever installed: their idle values. */
+void (*foliocheck_sched_point)(const void *wait_addr, int wait_bit);
+int foliocheck_shim_mutant_rmw_split;
+int foliocheck_shim_mutant_lock_no_wait;
+
 #define FOLIOCHECK_KERNEL_VARIANT(symbol, tree) \
 	extern const struct fc_kernel_ops symbol __attribute__((weak));
 #include "kernel_variants.inc"
