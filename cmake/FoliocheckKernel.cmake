@@ -100,6 +100,21 @@ function(foliocheck_kernel_variant name tree config bits out_dir outputs_var)
   set(${outputs_var} ${outputs} PARENT_SCOPE)
 endfunction()
 
+# foliocheck_kernel_variant_object(<target> <variant>)
+#   One translation unit per variant (GENERATED_DIR|OUTPUTS): kernel/kernel_rmap.c compiled with
+#   that variant's generated headers, as an object library.
+function(foliocheck_kernel_variant_object target variant)
+  string(REPLACE "|" ";" parts "${variant}")
+  list(GET parts 0 gen)
+  list(GET parts 1 outputs)
+  string(REPLACE "," ";" outputs "${outputs}")
+  add_library(${target} OBJECT ${PROJECT_SOURCE_DIR}/kernel/kernel_rmap.c ${outputs})
+  set_target_properties(${target} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON)
+  target_include_directories(${target} PRIVATE ${gen} ${PROJECT_SOURCE_DIR}/kernel
+                             ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${target} PRIVATE foliocheck_flags)
+endfunction()
+
 # foliocheck_kernel_object_libraries(<name> <variants_dir> <libraries_var> <variant>...)
 #   OBJECT libraries: <name> for the glue (kernel/kernel_impl.cpp, which includes
 #   <variants_dir>/kernel_variants.inc) and <name>_<i> for each variant's compilation of
@@ -116,15 +131,7 @@ function(foliocheck_kernel_object_libraries name variants_dir libraries_var)
   set(libraries ${name})
   set(i 0)
   foreach(variant IN LISTS ARGN)
-    string(REPLACE "|" ";" parts "${variant}")
-    list(GET parts 0 gen)
-    list(GET parts 1 outputs)
-    string(REPLACE "," ";" outputs "${outputs}")
-    # One translation unit per variant: the same source, each with its own generated headers.
-    add_library(${name}_${i} OBJECT ${dir}/kernel_rmap.c ${outputs})
-    set_target_properties(${name}_${i} PROPERTIES C_STANDARD 11 C_EXTENSIONS ON)
-    target_include_directories(${name}_${i} PRIVATE ${gen} ${dir} ${PROJECT_SOURCE_DIR})
-    target_link_libraries(${name}_${i} PRIVATE foliocheck_flags)
+    foliocheck_kernel_variant_object(${name}_${i} "${variant}")
     target_compile_options(${name}_${i} PRIVATE ${FOLIOCHECK_KERNEL_EXTRA_OPTIONS})
     list(APPEND libraries ${name}_${i})
     math(EXPR i "${i} + 1")

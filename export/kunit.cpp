@@ -67,21 +67,6 @@ std::vector<std::string> case_names(const std::vector<KunitInput>& inputs) {
   return names;
 }
 
-// The trace's mm ids in order of first use: the case allocates one kernel mm for each.
-std::vector<uint32_t> mms_of(const Trace& t) {
-  std::vector<uint32_t> mms;
-  auto use = [&](uint32_t id) {
-    if (std::find(mms.begin(), mms.end(), id) == mms.end()) mms.push_back(id);
-  };
-  for (const Statement& s : t.statements) {
-    if (s.kind != Statement::op) continue;
-    const unsigned args = op_info(s.operation.kind).args;
-    if (args & kArgSrc) use(s.operation.src);
-    if (args & kArgMm) use(s.operation.mm);
-  }
-  return mms;
-}
-
 bool uses_page_range(OpKind k) { return op_info(k).args & kArgRange; }
 
 std::string semantics_enum(Semantics s) {
@@ -103,7 +88,7 @@ std::string type_enum(FolioType t) {
 class CaseWriter {
  public:
   CaseWriter(const KunitInput& in, std::ostringstream& out)
-      : in_(in), t_(in.trace), out_(out), mms_(mms_of(in.trace)) {}
+      : in_(in), t_(in.trace), out_(out), mms_(in.trace.mms()) {}
 
   void write(const std::string& name) {
     const Setup& s = t_.setup;
@@ -152,6 +137,18 @@ class CaseWriter {
   }
   static std::string flags(const Op& op) { return op.exclusive ? "RMAP_EXCLUSIVE" : "RMAP_NONE"; }
 
+  // A mapping: the caller holds a folio reference per mapping before it maps (a mapping pins the
+  // folio), so the references come first.
+  static std::vector<std::string> mapping(const std::string& refs, const std::string& call,
+                                          const std::string& track) {
+    return {"folio_ref_add(folio, " + refs + ");", call, track, "c->ret = 0;"};
+  }
+  // An unmapping drops its references only after the rmap call, as zap_pte_range() does.
+  static std::vector<std::string> unmapping(const std::string& call, const std::string& refs,
+                                            const std::string& track) {
+    return {call, "folio_ref_sub(folio, " + refs + ");", track, "c->ret = 0;"};
+  }
+
   // The kernel call of one repetition of `op`, with the references its caller takes or drops.
   std::vector<std::string> call(const Op& op) const {
     const std::string p = page(op.page), n = std::to_string(op.nr);
@@ -170,46 +167,43 @@ class CaseWriter {
                 "}",
                 "c->ret = 0;"};
       case OpKind::add_anon_ptes:
-        return {"folio_ref_add(folio, " + n + ");",
-                "folio_add_anon_rmap_ptes(folio, " + p + ", " + n + ", " + vma(op.mm) + ", FC_ADDR(" +
-                    std::to_string(op.page) + "), " + flags(op) + ");",
-                "fc_track_ptes(c, " + m + ", " + range + ", 1);", "c->ret = 0;"};
+        return mapping(n,
+                       "folio_add_anon_rmap_ptes(folio, " + p + ", " + n + ", " + vma(op.mm) +
+                           ", FC_ADDR(" + std::to_string(op.page) + "), " + flags(op) + ");",
+                       "fc_track_ptes(c, " + m + ", " + range + ", 1);");
       case OpKind::add_anon_pmd:
-        return {"folio_ref_add(folio, 1);",
-                "folio_add_anon_rmap_pmd(folio, &folio->page, " + vma(op.mm) + ", FC_VA, " +
-                    flags(op) + ");",
-                "c->pmds[" + m + "]++;", "c->ret = 0;"};
+        return mapping("1",
+                       "folio_add_anon_rmap_pmd(folio, &folio->page, " + vma(op.mm) + ", FC_VA, " +
+                           flags(op) + ");",
+                       "c->pmds[" + m + "]++;");
       case OpKind::add_file_ptes:
-        return {"folio_ref_add(folio, " + n + ");",
-                "folio_add_file_rmap_ptes(folio, " + p + ", " + n + ", " + vma(op.mm) + ");",
-                "fc_track_ptes(c, " + m + ", " + range + ", 1);", "c->ret = 0;"};
+        return mapping(n,
+                       "folio_add_file_rmap_ptes(folio, " + p + ", " + n + ", " + vma(op.mm) + ");",
+                       "fc_track_ptes(c, " + m + ", " + range + ", 1);");
       case OpKind::add_file_pmd:
-        return {"folio_ref_add(folio, 1);",
-                "folio_add_file_rmap_pmd(folio, &folio->page, " + vma(op.mm) + ");",
-                "c->pmds[" + m + "]++;", "c->ret = 0;"};
+        return mapping("1", "folio_add_file_rmap_pmd(folio, &folio->page, " + vma(op.mm) + ");",
+                       "c->pmds[" + m + "]++;");
       case OpKind::add_file_pud:
-        return {"folio_ref_add(folio, 1);",
-                "folio_add_file_rmap_pud(folio, &folio->page, " + vma(op.mm) + ");",
-                "c->puds[" + m + "]++;", "c->ret = 0;"};
+        return mapping("1", "folio_add_file_rmap_pud(folio, &folio->page, " + vma(op.mm) + ");",
+                       "c->puds[" + m + "]++;");
       case OpKind::remove_ptes:
-        return {"folio_remove_rmap_ptes(folio, " + p + ", " + n + ", " + vma(op.mm) + ");",
-                "folio_ref_sub(folio, " + n + ");", "fc_track_ptes(c, " + m + ", " + range + ", -1);",
-                "c->ret = 0;"};
+        return unmapping("folio_remove_rmap_ptes(folio, " + p + ", " + n + ", " + vma(op.mm) + ");",
+                         n, "fc_track_ptes(c, " + m + ", " + range + ", -1);");
       case OpKind::remove_pmd:
-        return {"folio_remove_rmap_pmd(folio, &folio->page, " + vma(op.mm) + ");",
-                "folio_ref_sub(folio, 1);", "c->pmds[" + m + "]--;", "c->ret = 0;"};
+        return unmapping("folio_remove_rmap_pmd(folio, &folio->page, " + vma(op.mm) + ");", "1",
+                         "c->pmds[" + m + "]--;");
       case OpKind::remove_pud:
-        return {"folio_remove_rmap_pud(folio, &folio->page, " + vma(op.mm) + ");",
-                "folio_ref_sub(folio, 1);", "c->puds[" + m + "]--;", "c->ret = 0;"};
+        return unmapping("folio_remove_rmap_pud(folio, &folio->page, " + vma(op.mm) + ");", "1",
+                         "c->puds[" + m + "]--;");
       case OpKind::dup_file_ptes:
-        return {"folio_ref_add(folio, " + n + ");",
-                "folio_dup_file_rmap_ptes(folio, " + p + ", " + n + ", " + vma(op.mm) + ");",
-                "fc_track_ptes(c, " + m + ", " + range + ", 1);", "c->ret = 0;"};
+        return mapping(n,
+                       "folio_dup_file_rmap_ptes(folio, " + p + ", " + n + ", " + vma(op.mm) + ");",
+                       "fc_track_ptes(c, " + m + ", " + range + ", 1);");
       case OpKind::dup_file_pmd:
         // The kernel duplicates a PMD as HPAGE_PMD_NR PTE-level mappings (no entire mapping).
-        return {"folio_ref_add(folio, folio_nr_pages(folio));",
-                "folio_dup_file_rmap_pmd(folio, &folio->page, " + vma(op.mm) + ");",
-                "fc_track_ptes(c, " + m + ", 0, folio_nr_pages(folio), 1);", "c->ret = 0;"};
+        return mapping("folio_nr_pages(folio)",
+                       "folio_dup_file_rmap_pmd(folio, &folio->page, " + vma(op.mm) + ");",
+                       "fc_track_ptes(c, " + m + ", 0, folio_nr_pages(folio), 1);");
       case OpKind::try_dup_anon_ptes:
       case OpKind::try_dup_anon_pmd: {
         const bool ptes = op.kind == OpKind::try_dup_anon_ptes;
@@ -346,7 +340,7 @@ std::string kunit_export_refusal(const Trace& t) {
     return "semantics=proposed-total-mapped is an RFC no tree has merged (docs/proposed.md)";
   if (s.folio.hugetlb)
     return "hugetlb folios need a hugetlb pool and hugetlbfs VMAs; not exported";
-  if (mms_of(t).size() > static_cast<size_t>(kMaxMms))
+  if (t.mms().size() > static_cast<size_t>(kMaxMms))
     return "more than " + std::to_string(kMaxMms) + " mms";
   for (const Statement& st : t.statements) {
     if (st.kind == Statement::expect) {

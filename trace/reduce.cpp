@@ -69,7 +69,8 @@ class Reducer {
  private:
   // Replay reports name the statement where it stopped by its line; number them 1, 2, ...
   static void number(Trace& t) {
-    for (size_t i = 0; i < t.statements.size(); i++) t.statements[i].line = static_cast<uint32_t>(i + 1);
+    for (size_t i = 0; i < t.statements.size(); i++)
+      t.statements[i].line = static_cast<uint32_t>(i + 1);
   }
   // Whatever follows the statement that failed cannot matter.
   static void cut(Trace& t, const ReplayReport& r) {
@@ -209,23 +210,10 @@ void map_mms(Trace& t, const std::function<uint32_t(uint32_t)>& f) {
   }
 }
 
-std::vector<uint32_t> mms_in_order(const Trace& t) {
-  std::vector<uint32_t> ids;
-  auto note = [&](uint32_t id) {
-    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-  };
-  for (const Statement& s : t.statements) {
-    if (s.kind != Statement::op) continue;
-    if (has(s.operation, kArgSrc)) note(s.operation.src);
-    if (has(s.operation, kArgMm)) note(s.operation.mm);
-  }
-  return ids;
-}
-
 bool Reducer::renumber_mms() {
   bool progress = false;
   {
-    const std::vector<uint32_t> ids = mms_in_order(m_best);
+    const std::vector<uint32_t> ids = m_best.mms();
     std::map<uint32_t, uint32_t> to;
     for (size_t i = 0; i < ids.size(); i++) to[ids[i]] = static_cast<uint32_t>(i + 1);
     Trace t = m_best;
@@ -238,7 +226,7 @@ bool Reducer::renumber_mms() {
   // Fewer mms: fold a later one into an earlier one.
   for (bool merged = true; merged && budget_left();) {
     merged = false;
-    const std::vector<uint32_t> ids = mms_in_order(m_best);
+    const std::vector<uint32_t> ids = m_best.mms();
     for (size_t a = ids.size(); a-- > 1 && !merged;) {
       for (size_t b = 0; b < a && !merged; b++) {
         Trace t = m_best;
@@ -268,8 +256,9 @@ Trace refit(const Trace& from, const Setup& setup) {
       });
     }
   }
-  std::erase_if(t.statements,
-                [](const Statement& s) { return s.kind == Statement::expect && s.expects.empty(); });
+  std::erase_if(t.statements, [](const Statement& s) {
+    return s.kind == Statement::expect && s.expects.empty();
+  });
   return t;
 }
 
@@ -311,7 +300,8 @@ bool Reducer::shift_pages() {
       low = std::min(low, s.operation.page);
     if (s.kind == Statement::expect)
       for (const Expectation& e : s.expects)
-        if (e.obs == Obs::page_mapcount || e.obs == Obs::anon_exclusive) low = std::min(low, e.index);
+        if (e.obs == Obs::page_mapcount || e.obs == Obs::anon_exclusive)
+          low = std::min(low, e.index);
   }
   if (low == 0 || low == UINT32_MAX) return false;
   Trace t = m_best;
@@ -330,8 +320,8 @@ std::string TraceSize::describe() const {
   std::string s = std::to_string(ops) + (ops == 1 ? " operation" : " operations");
   if (executions != ops) s += " (" + std::to_string(executions) + " executions)";
   if (statements != ops) s += " + " + std::to_string(statements - ops) + " expects";
-  s += ", " + std::to_string(mms) + (mms == 1 ? " mm" : " mms") + ", order " + std::to_string(order) +
-       ", " + std::to_string(bytes) + " bytes";
+  s += ", " + std::to_string(mms) + (mms == 1 ? " mm" : " mms") + ", order " +
+       std::to_string(order) + ", " + std::to_string(bytes) + " bytes";
   return s;
 }
 

@@ -27,9 +27,9 @@ struct Expectation {
 
 struct Statement {
   enum Kind : uint8_t { op, expect } kind = op;
-  Op operation;                        // kind == op
-  std::vector<Expectation> expects;    // kind == expect
-  uint32_t line = 0;                   // not part of equality
+  Op operation;                      // kind == op
+  std::vector<Expectation> expects;  // kind == expect
+  uint32_t line = 0;                 // not part of equality
   // 0, or k: the operation is a thread of the k-th `concurrent` block (Trace::blocks[k - 1]).
   // A block's operations are consecutive statements, in program order.
   uint32_t block = 0;
@@ -52,7 +52,8 @@ struct Trace {
   Setup setup;
   std::vector<Statement> statements;
   std::vector<ConcurrentBlock> blocks;
-  uint32_t config_line = 0;  // the config line (else the folio line): errors about the setup name it; not part of equality
+  uint32_t config_line = 0;  // the config line (else the folio line): errors about the setup name
+                             // it; not part of equality
   bool operator==(const Trace& o) const {
     return setup == o.setup && statements == o.statements && blocks == o.blocks;
   }
@@ -64,6 +65,8 @@ struct Trace {
   std::vector<size_t> sequential_order() const;
   // The statement indexes of block k's threads (1-based k), in program order.
   std::vector<size_t> block_threads(uint32_t k) const;
+  // The mm ids the operations name (src before mm), in order of first use.
+  std::vector<uint32_t> mms() const;
 };
 
 // file:line:column and what is wrong. Columns and lines are 1-based.

@@ -13,7 +13,6 @@
 namespace foliocheck {
 namespace {
 
-
 struct Token {
   std::string_view text;
   uint32_t column;  // 1-based
@@ -222,9 +221,9 @@ bool Parser::expect(const std::vector<Token>& tokens) {
     const ObsInfo& info = obs_info(*obs);
     Expectation e{*obs, 0, 0, it.column};
     if (info.indexed != it.index.has_value())
-      return fail(it.column, std::string(it.key) +
-                                 (info.indexed ? " needs an index, e.g. " + std::string(it.key) + "[0]"
-                                               : " takes no index"));
+      return fail(it.column, std::string(it.key) + (info.indexed ? " needs an index, e.g. " +
+                                                                       std::string(it.key) + "[0]"
+                                                                 : " takes no index"));
     if (it.index) {
       int64_t lo = 0, hi = 0;
       if (*obs == Obs::page_mapcount || *obs == Obs::anon_exclusive) {
@@ -352,7 +351,8 @@ bool Parser::end(const std::vector<Token>& tokens) {
 }
 
 bool Parser::schedule(const std::vector<Token>& tokens) {
-  if (m_open_block) return fail(tokens[0].column, "schedule inside a concurrent block (it goes after 'end')");
+  if (m_open_block)
+    return fail(tokens[0].column, "schedule inside a concurrent block (it goes after 'end')");
   if (!m_schedulable)
     return fail(tokens[0].column,
                 "schedule must follow the 'end' of a concurrent block, before the next operation");
@@ -416,10 +416,11 @@ ParseResult Parser::run() {
     for (const Token& t : tokens)
       for (unsigned char c : t.text)
         if (c < 0x20 || c >= 0x7f) {
-          fail(t.column, "unexpected byte 0x" + [c] {
-            const char* hex = "0123456789abcdef";
-            return std::string{hex[c >> 4], hex[c & 15]};
-          }() + " (traces are plain ASCII)");
+          fail(
+              t.column, "unexpected byte 0x" + [c] {
+                const char* hex = "0123456789abcdef";
+                return std::string{hex[c >> 4], hex[c & 15]};
+              }() + " (traces are plain ASCII)");
           break;
         }
     if (!m_error && !tokens.empty()) statement(tokens);
@@ -430,7 +431,8 @@ ParseResult Parser::run() {
     m_line = 1;
     fail(1, "empty trace: expected 'foliocheck-trace 1'");
   }
-  if (!m_error && !m_have_folio) fail(1, "missing folio statement (e.g. 'folio order=0 type=anon')");
+  if (!m_error && !m_have_folio)
+    fail(1, "missing folio statement (e.g. 'folio order=0 type=anon')");
   if (!m_error && m_open_block) {
     m_line = m_trace.blocks.back().line;
     fail(1, "unterminated concurrent block: no 'end' after it");
@@ -456,6 +458,20 @@ std::vector<size_t> Trace::block_threads(uint32_t k) const {
   for (size_t i = 0; i < statements.size(); i++)
     if (statements[i].kind == Statement::op && statements[i].block == k && k) out.push_back(i);
   return out;
+}
+
+std::vector<uint32_t> Trace::mms() const {
+  std::vector<uint32_t> ids;
+  auto note = [&](uint32_t id) {
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  };
+  for (const Statement& s : statements) {
+    if (s.kind != Statement::op) continue;
+    const unsigned args = op_info(s.operation.kind).args;
+    if (args & kArgSrc) note(s.operation.src);
+    if (args & kArgMm) note(s.operation.mm);
+  }
+  return ids;
 }
 
 std::vector<size_t> Trace::sequential_order() const {
