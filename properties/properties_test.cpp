@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "core/legality.h"
 #include "properties/claims.h"
 #include "properties/runner.h"
 
@@ -53,7 +54,8 @@ TEST(Properties, EveryEncodingAgreesWithTheReferenceModel) {
     }
   }
   for (size_t k = 0; k < kNumOpKinds; k++)
-    EXPECT_GT(out.coverage.ops[k], 0u)
+    if (!op_is_reader(static_cast<OpKind>(k)))
+      EXPECT_GT(out.coverage.ops[k], 0u)
         << "no test case ran " << op_info(static_cast<OpKind>(k)).name;
 }
 
