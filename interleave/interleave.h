@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/implementation.h"
 #include "trace/trace.h"
 
 namespace foliocheck {
