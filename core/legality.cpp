@@ -176,6 +176,14 @@ std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
     case Need::mm_pte:
       if (!dst || dst->pte_total == 0)
         return std::string(info.name) + ": the mm holds no PTE of the folio to write-fault on";
+      // What the reader assumes of the faulting mm (its comment: "each page can only get mapped
+      // once into each MM"), and a PMD split is atomic to that mm's faults (the PMD lock).
+      if (dst->entire() > 0)
+        return std::string(info.name) +
+               ": the mm maps the folio by PMD too (a split in progress, under the PMD lock)";
+      for (uint32_t c : dst->pte)
+        if (c > 1)
+          return std::string(info.name) + ": the mm maps an anon page twice";
       return std::nullopt;
   }
   return std::nullopt;

@@ -331,6 +331,11 @@ bool BlockExplorer::prepare() {
 
 std::string BlockExplorer::check(size_t log_from, const std::vector<std::vector<int64_t>>& reads,
                                  std::string* admitted) const {
+  // (b) before (a): the warning's own line says more than the `warnings` count (a) compares.
+  const auto log = m_impl.warning_log();
+  for (size_t i = log_from; i < log.size(); i++)
+    if (!m_sequential_warnings.contains(log[i]))
+      return "kernel warning that no sequential order fires: " + log[i];
   const PageRange all{0, m_trace.setup.nr_pages()};
   std::optional<Violation> first;
   bool agrees = false;
@@ -346,10 +351,6 @@ std::string BlockExplorer::check(size_t log_from, const std::vector<std::vector<
   if (!agrees)
     return "the result matches no sequential order of the block (against the first: " +
            first->describe() + ")";
-  const auto log = m_impl.warning_log();
-  for (size_t i = log_from; i < log.size(); i++)
-    if (!m_sequential_warnings.contains(log[i]))
-      return "kernel warning that no sequential order fires: " + log[i];
   for (size_t t = 0; t < reads.size(); t++) {
     const ReaderBounds& b = m_reader_bounds[t];
     for (int64_t v : reads[t]) {

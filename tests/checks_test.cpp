@@ -184,6 +184,12 @@ TEST(EveryCheckFires, EachPreconditionRejectsTheCallItNames) {
        op(OpKind::gup_unpin, 1)},
       {": the mm holds no PTE of the folio to write-fault on", anon,
        {op(OpKind::add_anon_ptes, 1, 0, 2)}, {}, op(OpKind::wp_can_reuse_large_anon, 2)},
+      {": the mm maps the folio by PMD too (a split in progress, under the PMD lock)", anon,
+       {op(OpKind::add_anon_pmd, 1), op(OpKind::add_anon_ptes, 1, 0, 4)}, {},
+       op(OpKind::wp_can_reuse_large_anon, 1)},
+      {": the mm maps an anon page twice", anon,
+       {op(OpKind::add_anon_ptes, 1, 0, 2), op(OpKind::add_anon_ptes, 1, 1, 1)}, {},
+       op(OpKind::wp_can_reuse_large_anon, 1)},
       // legality.cpp: op_fits_setup, the readers
       {"no folio_maybe_mapped_shared() in 6.12 (it has folio_likely_mapped_shared())", v612_file,
        {}, {}, op(OpKind::read_maybe_mapped_shared, 0)},
