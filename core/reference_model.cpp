@@ -267,7 +267,7 @@ void ReferenceModel::apply(const Op& op) {
 
   switch (op.kind) {
     case OpKind::add_new_anon:
-      if (s.large()) m_alloc_ref_mapped = true;
+      if (has_pincount()) m_alloc_ref_mapped = true;
       if (!s.large()) {
         add_ptes(op.mm, 0, 1);
         if (op.exclusive) set_ae(0, true);

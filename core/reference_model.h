@@ -113,7 +113,8 @@ class ReferenceModel final : public Implementation {
   std::optional<int64_t> m_result_admitted;  // what else it may have returned
   // The large anon folio's allocation reference went to the page tables: the fault paths
   // (do_anonymous_page, __do_huge_pmd_anonymous_page) map a fresh folio with it, so from
-  // folio_add_new_anon_rmap() on every reference is a mapping's or a pin's.
+  // folio_add_new_anon_rmap() on every reference is a mapping's or a pin's. Only where pins go
+  // to _pincount (has_pincount()): elsewhere maybe_dma_pinned() reads 1 + mappings + 1024 x pins.
   bool m_alloc_ref_mapped = false;
   History m_history;
 

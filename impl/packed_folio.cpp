@@ -123,6 +123,7 @@ void PackedFolio<S, Bits>::reset(const Setup& setup) {
   stat_ = {};
   ret_ = 0;
   result_ = 0;
+  alloc_ref_mapped_ = false;
   warnings_ = 0;
   warning_log_.clear();
   outside_noted_ = false;
@@ -1047,10 +1048,15 @@ void PackedFolio<S, Bits>::apply(const Op& op) {
   const int nr = static_cast<int32_t>(op.nr);
   const int64_t page = op.page;
   switch (op.kind) {
-    case OpKind::add_new_anon:
-      // A large folio's allocation reference becomes its first mapping's, as in the fault paths.
-      folio_ref_add(folio_add_new_anon_rmap(op.mm, op.exclusive) - (folio_test_large() ? 1 : 0));
+    case OpKind::add_new_anon: {
+      // A large folio's allocation reference becomes its first mapping's, as in the fault paths
+      // (once: after its last unmap the kernel would have freed it), unless the refcount counts
+      // pins (small, next 32-bit order 1), where the model's refcount keeps it.
+      const bool hand_over = folio_has_pincount() && !alloc_ref_mapped_;
+      alloc_ref_mapped_ |= hand_over;
+      folio_ref_add(folio_add_new_anon_rmap(op.mm, op.exclusive) - (hand_over ? 1 : 0));
       break;
+    }
     case OpKind::add_anon_ptes:
       __folio_add_anon_rmap(page, nr, op.mm, op.exclusive, kPte);
       folio_ref_add(nr);

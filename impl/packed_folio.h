@@ -199,6 +199,7 @@ class PackedFolio final : public Implementation {
   std::array<int64_t, 5> stat_ = {};
   int64_t ret_ = 0;  // what the last operation returned (0 or -EBUSY)
   int64_t result_ = 0;  // what the last reader returned
+  bool alloc_ref_mapped_ = false;  // a large anon folio's allocation reference went to its mappings
   int64_t warnings_ = 0;
   std::vector<std::string> warning_log_;
   bool outside_noted_ = false;  // the current operation already logged a clamp

@@ -141,6 +141,7 @@ static bool fc_kernel_reset(struct fc_state *st, const struct fc_setup *s)
 	st->nr_mms = 0;
 	st->ret = 0;
 	st->result = 0;
+	st->alloc_ref_mapped = false;
 	return true;
 }
 
@@ -209,10 +210,18 @@ static size_t fc_reach(const struct fc_state *st, enum fc_op op, uint32_t page, 
  * Each page-table entry holds a folio reference, taken before the rmap call maps it and dropped
  * after the call unmaps it (the rule __wp_can_reuse_large_anon_folio()'s comment states and its
  * mapcount-vs-refcount check relies on). A fresh large anon folio's allocation reference becomes
- * its first mapping's, as in the fault paths; a small folio keeps it (the model's refcount of a
- * small folio, whose pins it counts, is 1 + mappings).
+ * its first mapping's, as in the fault paths, where the folio counts pins in _pincount; a folio
+ * whose pins the refcount counts keeps it (the model's refcount there is 1 + mappings + pins).
  */
 static void fc_get(struct folio *folio, long n) { folio_ref_add(folio, (int)n); }
+static bool fc_refcount_is_mappings(struct folio *folio)
+{
+#ifdef FC_HAVE_folio_has_pincount
+	return folio_has_pincount(folio);
+#else
+	return folio_test_large(folio);
+#endif
+}
 static void fc_put(struct folio *folio, long n) { folio_put_refs(folio, (int)n); }
 
 /* A reader operation (ops.def, kRead): the kernel's own reader; its value is st->result. */
@@ -314,7 +323,16 @@ static bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, 
 	case FC_OP_add_new_anon: {
 		long added = folio_test_large(folio) && !folio_test_pmd_mappable(folio) ?
 				     folio_nr_pages(folio) : 1;
-		fc_get(folio, folio_test_large(folio) ? added - 1 : added);
+		/*
+		 * Once per folio: after its last unmap the kernel would have freed it. Not where
+		 * folio_maybe_dma_pinned() reads the refcount (small folios, next 32-bit order 1):
+		 * there the model's refcount, 1 + mappings + 1024 x pins, is what it compares.
+		 */
+		if (fc_refcount_is_mappings(folio) && !st->alloc_ref_mapped) {
+			st->alloc_ref_mapped = true;
+			added--;
+		}
+		fc_get(folio, added);
 		folio_add_new_anon_rmap(folio, vma, vma->vm_start, flags);
 		break;
 	}
