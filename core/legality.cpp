@@ -68,6 +68,19 @@ std::optional<std::string> op_fits_setup(OpKind kind, const Setup& s) {
   }
   if (info.adds == Adds::new_anon && s.folio.order > s.config.pmd_order)
     return "no anon folio is larger than a PMD";
+  if (kind == OpKind::read_maybe_mapped_shared && !s.sem().next)
+    return "no folio_maybe_mapped_shared() in 6.12 (it has folio_likely_mapped_shared())";
+  if (kind == OpKind::wp_can_reuse_large_anon) {
+    if (!s.sem().next)
+      return "no __wp_can_reuse_large_anon_folio() in 6.12: COW reuse of PTE-mapped THP came with "
+             "6.15 (1da190f4d0a6)";
+    if (!s.sem().thp || !s.sem().mm_id)
+      return "__wp_can_reuse_large_anon_folio() is BUILD_BUG() without "
+             "CONFIG_TRANSPARENT_HUGEPAGE (and reads the mm-id slots)";
+    if (!s.large() || s.folio.hugetlb)
+      return "__wp_can_reuse_large_anon_folio() is for large non-hugetlb folios only "
+             "(wp_can_reuse_anon_folio() calls it when folio_test_large())";
+  }
   return std::nullopt;
 }
 
@@ -99,6 +112,8 @@ bool op_enabled(OpKind kind, const ReferenceModel& m) {
       return m.total_mappings() > 0;
     case Need::pinned:
       return m.pins() > 0;
+    case Need::mm_pte:
+      return m.pages_pte_mapped() > 0;
   }
   return false;
 }
@@ -157,6 +172,18 @@ std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
       return std::nullopt;
     case Need::pinned:
       if (m.pins() == 0) return std::string(info.name) + ": the folio is not pinned";
+      return std::nullopt;
+    case Need::mm_pte:
+      if (!dst || dst->pte_total == 0)
+        return std::string(info.name) + ": the mm holds no PTE of the folio to write-fault on";
+      // What the reader assumes of the faulting mm (its comment: "each page can only get mapped
+      // once into each MM"), and a PMD split is atomic to that mm's faults (the PMD lock).
+      if (dst->entire() > 0)
+        return std::string(info.name) +
+               ": the mm maps the folio by PMD too (a split in progress, under the PMD lock)";
+      for (uint32_t c : dst->pte)
+        if (c > 1)
+          return std::string(info.name) + ": the mm maps an anon page twice";
       return std::nullopt;
   }
   return std::nullopt;
@@ -219,7 +246,7 @@ uint64_t repeats_before_overflow(const Op& op, const ReferenceModel& m) {
 
 bool need_is_mm(Need n) {
   return n == Need::mm_ptes || n == Need::mm_pmd || n == Need::mm_pud || n == Need::mm_hugetlb ||
-         n == Need::mm_maps;
+         n == Need::mm_maps || n == Need::mm_pte;
 }
 
 bool need_is_src(Need n) {
@@ -227,7 +254,8 @@ bool need_is_src(Need n) {
 }
 
 bool mm_holds(const MmMappings& mm, Need need) {
-  if (need == Need::mm_ptes || need == Need::src_ptes) return mm.pte_total > 0;
+  if (need == Need::mm_ptes || need == Need::src_ptes || need == Need::mm_pte)
+    return mm.pte_total > 0;
   if (need == Need::mm_maps) return mm.total() > 0;
   const auto level = need_level(need);
   return level && mm.*level > 0;
@@ -249,8 +277,12 @@ Op canonical_op(Op op) {
   return op;
 }
 
+bool op_is_reader(OpKind kind) { return op_info(kind).level == kRead; }
+
 bool op_is_per_mm(OpKind kind) {
   const OpInfo& info = op_info(kind);
+  // A reader reads what every mm's mappings make of the folio.
+  if (info.level == kRead) return false;
   if (!(info.args & kArgMm) || (info.args & kArgSrc)) return false;
   return info.needs == Need::nothing || need_is_mm(info.needs);
 }

@@ -41,6 +41,10 @@ bool need_is_src(Need need);
 bool mm_holds(const MmMappings& mm, Need need);
 uint32_t mm_held(const MmMappings& mm, Need need);
 
+// Readers (Level kRead): they change nothing, so the sequential engines (explore, fuzz, the
+// property generators) do not generate them; concurrent blocks use them (docs/interleave.md).
+bool op_is_reader(OpKind kind);
+
 // Whether the engines may treat this kind as touching one mm's mappings only (it takes an mm and
 // its Need is about that mm alone), so that operations of different mms commute.
 bool op_is_per_mm(OpKind kind);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
 
 namespace foliocheck {
 namespace {
@@ -45,6 +46,9 @@ void ReferenceModel::reset(const Setup& setup) {
   m_pins = 0;
   m_partially_mapped = false;
   m_ret = 0;
+  m_result = 0;
+  m_result_admitted.reset();
+  m_alloc_ref_mapped = false;
   m_history = {};
   m_page_pte.assign(setup.nr_pages(), 0);
   m_pages_mapped = 0;
@@ -255,10 +259,15 @@ void ReferenceModel::apply(const Op& op) {
   };
   // folio_needs_cow_for_dma(src_vma, folio): only mms that ever pinned can have pinned it.
   auto needs_cow_for_dma = [&](uint32_t src) { return mm_has_pinned(src) && maybe_dma_pinned(); };
+  if (op_info(op.kind).level == kRead) {
+    std::tie(m_result, m_result_admitted) = reader_value(op);
+    return;
+  }
   m_ret = 0;
 
   switch (op.kind) {
     case OpKind::add_new_anon:
+      if (has_pincount()) m_alloc_ref_mapped = true;
       if (!s.large()) {
         add_ptes(op.mm, 0, 1);
         if (op.exclusive) set_ae(0, true);
@@ -357,8 +366,43 @@ void ReferenceModel::apply(const Op& op) {
     case OpKind::gup_unpin:
       m_pins--;
       break;
+    case OpKind::read_mapcount:
+    case OpKind::read_mapped:
+    case OpKind::read_maybe_mapped_shared:
+    case OpKind::wp_can_reuse_large_anon:
+      break;
   }
   after_change();
+}
+
+std::pair<int64_t, std::optional<int64_t>> ReferenceModel::reader_value(const Op& reader) const {
+  const Setup& s = m_setup;
+  const int64_t total = static_cast<int64_t>(m_total);
+  const bool slots = s.has_mm_id() && s.large() && !s.folio.hugetlb;
+  switch (reader.kind) {
+    case OpKind::read_mapcount:
+      return {total, std::nullopt};
+    case OpKind::read_mapped:
+      return {total > 0, std::nullopt};
+    case OpKind::read_maybe_mapped_shared: {
+      if (!slots) return {read(Obs::maybe_mapped_shared), std::nullopt};
+      // A single mapping is exclusive whatever the bit says; two mms set it; else the bit is
+      // clear unless it is stale (never cleared since a third mm mapped).
+      const int64_t exact = total > 1 && m_mms_mapping >= 2;
+      if (total > 1 && !exact && !slots_exact()) return {0, 1};
+      return {exact, std::nullopt};
+    }
+    case OpKind::wp_can_reuse_large_anon: {
+      // __wp_can_reuse_large_anon_folio() (mm/memory.c): more than one mapping, all of them this
+      // mm's (shared bit clear), and every folio reference a mapping's (refcount == mapcount).
+      const int64_t refs = total + m_pins + (m_alloc_ref_mapped ? 0 : 1);
+      const int64_t exact = total > 1 && m_mms_mapping == 1 && refs == total;
+      if (exact && !slots_exact()) return {1, 0};  // a stale shared bit says "shared"
+      return {exact, std::nullopt};
+    }
+    default:
+      return {0, std::nullopt};
+  }
 }
 
 int64_t ReferenceModel::stat_mapped() const {
@@ -461,6 +505,8 @@ int64_t ReferenceModel::read(Obs obs, uint32_t index) const {
       return m_partially_mapped;
     case Obs::ret:
       return m_ret;
+    case Obs::result:
+      return m_result;
     case Obs::warnings:
       return 0;
     case Obs::nr_anon_mapped:

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/implementation.h"
@@ -78,6 +79,13 @@ class ReferenceModel final : public Implementation {
   int64_t precise_page_mapcount(uint32_t page) const;
   bool has_pincount() const;
   bool maybe_dma_pinned() const;
+  // The other value the last reader may return besides read(Obs::result), where the kernel's
+  // comment admits it (include/linux/mm.h, folio_maybe_mapped_shared(): a false "mapped shared"
+  // once more than two mms mapped in this epoch), or nullopt.
+  std::optional<int64_t> result_admitted() const { return m_result_admitted; }
+  // What `reader` (a kRead operation) returns in the current state, and what else it may
+  // return as the kernel's comments admit; changes nothing.
+  std::pair<int64_t, std::optional<int64_t>> reader_value(const Op& reader) const;
 
  private:
   // tests/checks_test.cpp corrupts the cached aggregates to show each drift check can fire.
@@ -101,6 +109,13 @@ class ReferenceModel final : public Implementation {
   uint32_t m_pins = 0;
   bool m_partially_mapped = false;  // PG_partially_mapped, sticky
   int64_t m_ret = 0;
+  int64_t m_result = 0;                      // what the last reader returned
+  std::optional<int64_t> m_result_admitted;  // what else it may have returned
+  // The large anon folio's allocation reference went to the page tables: the fault paths
+  // (do_anonymous_page, __do_huge_pmd_anonymous_page) map a fresh folio with it, so from
+  // folio_add_new_anon_rmap() on every reference is a mapping's or a pin's. Only where pins go
+  // to _pincount (has_pincount()): elsewhere maybe_dma_pinned() reads 1 + mappings + 1024 x pins.
+  bool m_alloc_ref_mapped = false;
   History m_history;
 
   // Derived aggregates, cached so that an operation costs O(pages it touches); check_invariants

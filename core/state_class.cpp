@@ -1,6 +1,8 @@
 // Abstract mapcount states (state_class.def): classification, dense numbering, the state map every engine prints.
 #include "core/state_class.h"
 
+#include "core/legality.h"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -327,6 +329,7 @@ std::string format_state_map(const StateMap& map, std::string_view engine) {
   out << "  transitions (shapes left after ok; E: also -EBUSY):\n";
   for (uint32_t k = 0; k < kNumOpKinds; k++) {
     const OpKind op = static_cast<OpKind>(k);
+    if (op_is_reader(op)) continue;  // no engine that keeps a state map generates readers
     row("  " + std::string(op_info(op).name), [&](uint32_t v) {
       uint32_t ok = 0;
       bool ebusy = false;

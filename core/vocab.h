@@ -90,7 +90,9 @@ inline constexpr int64_t kGupPinCountingBias = 1024;
 
 // Argument shapes, levels, folio kinds, needs and effects used by ops.def.
 enum : unsigned { kArgMm = 1, kArgSrc = 2, kArgRange = 4, kArgPage = 8, kArgExclusive = 16 };
-enum class Level : uint8_t { kPte, kPmd, kPud, kHugetlb, kAux };
+// kRead: a reader (include/linux/mm.h, mm/memory.c) that changes nothing; its value is the
+// operation's result (Obs::result). The sequential engines do not generate readers.
+enum class Level : uint8_t { kPte, kPmd, kPud, kHugetlb, kAux, kRead };
 using enum Level;
 enum class FolioKind : uint8_t { kAnonFolio, kFileFolio, kAnyFolio };
 using enum FolioKind;
@@ -111,6 +113,7 @@ enum class Need : uint8_t {
   ae_head,           // the head page is PageAnonExclusive
   mm_maps,           // the mm maps the folio (GUP walks its page tables)
   pinned,            // the folio is pinned
+  mm_pte,            // the mm holds a PTE of some page of the folio (a write fault on it)
 };
 // What one successful call adds.
 enum class Adds : uint8_t {

@@ -289,6 +289,9 @@ class CaseWriter {
       case Obs::likely_mapped_shared:
         none = "folio_likely_mapped_shared() is Linux 6.12's";
         return "";
+      case Obs::result:
+        none = "readers are not exported";
+        return "";
     }
     none = "no reader";
     return "";
@@ -351,6 +354,9 @@ std::string kunit_export_refusal(const Trace& t) {
       continue;
     }
     const Op& op = st.operation;
+    if (op_info(op.kind).level == kRead)
+      return "line " + std::to_string(st.line) + ": " + std::string(op_info(op.kind).name) +
+             " is a reader for concurrent blocks (foliocheck interleave); not exported";
     const uint64_t end = uses_page_range(op.kind) ? uint64_t{op.page} + op.nr
                          : op.kind == OpKind::try_share_anon_pte ? uint64_t{op.page} + 1
                                                                    : 0;

@@ -108,7 +108,7 @@ class Step {
   const Record& r;
 };
 
-bool Step::possible(OpKind k) const { return op_enabled(k, m); }
+bool Step::possible(OpKind k) const { return !op_is_reader(k) && op_enabled(k, m); }
 
 template <class Pred>
 std::optional<uint32_t> Step::pick_holder(uint8_t b, Pred pred, uint32_t except) const {

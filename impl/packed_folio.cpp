@@ -122,6 +122,8 @@ void PackedFolio<S, Bits>::reset(const Setup& setup) {
   mmf_has_pinned_.clear();
   stat_ = {};
   ret_ = 0;
+  result_ = 0;
+  alloc_ref_mapped_ = false;
   warnings_ = 0;
   warning_log_.clear();
   outside_noted_ = false;
@@ -1024,15 +1026,37 @@ void PackedFolio<S, Bits>::gup_unpin() {
 
 template <Semantics S, int Bits>
 void PackedFolio<S, Bits>::apply(const Op& op) {
+  switch (op.kind) {
+    case OpKind::read_mapcount:
+      result_ = folio_mapcount();
+      return;
+    case OpKind::read_mapped:
+      result_ = folio_mapped();
+      return;
+    case OpKind::read_maybe_mapped_shared:
+      result_ = folio_maybe_mapped_shared();
+      return;
+    case OpKind::wp_can_reuse_large_anon:
+      result_ = __wp_can_reuse_large_anon_folio(op.mm);
+      return;
+    default:
+      break;
+  }
   ret_ = 0;
   outside_noted_ = false;
   // The kernel's nr_pages is an int.
   const int nr = static_cast<int32_t>(op.nr);
   const int64_t page = op.page;
   switch (op.kind) {
-    case OpKind::add_new_anon:
-      folio_ref_add(folio_add_new_anon_rmap(op.mm, op.exclusive));
+    case OpKind::add_new_anon: {
+      // A large folio's allocation reference becomes its first mapping's, as in the fault paths
+      // (once: after its last unmap the kernel would have freed it), unless the refcount counts
+      // pins (small, next 32-bit order 1), where the model's refcount keeps it.
+      const bool hand_over = folio_has_pincount() && !alloc_ref_mapped_;
+      alloc_ref_mapped_ |= hand_over;
+      folio_ref_add(folio_add_new_anon_rmap(op.mm, op.exclusive) - (hand_over ? 1 : 0));
       break;
+    }
     case OpKind::add_anon_ptes:
       __folio_add_anon_rmap(page, nr, op.mm, op.exclusive, kPte);
       folio_ref_add(nr);
@@ -1118,6 +1142,31 @@ void PackedFolio<S, Bits>::apply(const Op& op) {
     case OpKind::gup_unpin:
       gup_unpin();
       break;
+    case OpKind::read_mapcount:
+    case OpKind::read_mapped:
+    case OpKind::read_maybe_mapped_shared:
+    case OpKind::wp_can_reuse_large_anon:
+      break;
+  }
+}
+
+template <Semantics S, int Bits>
+bool PackedFolio<S, Bits>::__wp_can_reuse_large_anon_folio(uint32_t mm) {
+  if constexpr (!kMmId) {
+    (void)mm;
+    return false;  // the kernel has no such path without CONFIG_TRANSPARENT_HUGEPAGE
+  } else {
+    const int64_t mapcount = folio_large_mapcount();
+    // One mapping: the fault path frees the folio up instead.
+    if (mapcount <= 1 || folio_test_shared_bit()) return false;
+    // Every reference must be a mapping's: a pin or a reference no page table holds means
+    // someone else may still see the data.
+    if (mapcount != _refcount) return false;
+    if (mapcount > int64_t{nr_pages_}) warn("VM_WARN: large_mapcount > nr_pages");
+    if (folio_entire_mapcount()) warn("VM_WARN: entire_mapcount of an exclusive folio");
+    if (folio_mm_id(0) != mm && folio_mm_id(1) != mm)
+      warn("VM_WARN: the faulting mm owns no slot of an exclusive folio");
+    return true;
   }
 }
 
@@ -1292,6 +1341,8 @@ int64_t PackedFolio<S, Bits>::read(Obs obs, uint32_t index) const {
       return partially_mapped_;
     case Obs::ret:
       return ret_;
+    case Obs::result:
+      return result_;
     case Obs::warnings:
       return warnings_;
     case Obs::nr_anon_mapped:

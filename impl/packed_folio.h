@@ -157,6 +157,8 @@ class PackedFolio final : public Implementation {
   bool folio_maybe_dma_pinned() const;
   bool folio_needs_cow_for_dma(uint32_t mm) const;
   bool folio_test_shared_bit() const;
+  // mm/memory.c's COW reuse check for a PTE-mapped large anon folio, on these words.
+  bool __wp_can_reuse_large_anon_folio(uint32_t mm);
 
   // The raw words as impl/folio_checks.h reads them (defined in packed_folio.cpp).
   struct Words;
@@ -189,13 +191,15 @@ class PackedFolio final : public Implementation {
   int32_t _pincount = 0;          // page 1 (32-bit next: page 2): FOLL_PIN count; no bias
   std::array<mm_id_mapcount_t, 2> _mm_id_mapcount = {-1, -1};  // next: per-slot mappings; bias -1
   mm_ids_t _mm_ids = 0;   // next: _mm_id[0] low half, _mm_id[1] high half
-  int32_t _refcount = 1;  // page 0: one per mapping, GUP_PIN_COUNTING_BIAS per pin
+  int32_t _refcount = 1;  // page 0: one per mapping, a pin's (1 or GUP_PIN_COUNTING_BIAS), the allocation's
   boost::container::small_vector<uint32_t, 4> mmf_has_pinned_;  // mms with MMF_HAS_PINNED set
 
   // What callers observe besides the folio.
   // NR_ANON_MAPPED, NR_FILE_MAPPED, NR_ANON_THPS, NR_SHMEM_PMDMAPPED, NR_FILE_PMDMAPPED.
   std::array<int64_t, 5> stat_ = {};
   int64_t ret_ = 0;  // what the last operation returned (0 or -EBUSY)
+  int64_t result_ = 0;  // what the last reader returned
+  bool alloc_ref_mapped_ = false;  // a large anon folio's allocation reference went to its mappings
   int64_t warnings_ = 0;
   std::vector<std::string> warning_log_;
   bool outside_noted_ = false;  // the current operation already logged a clamp

@@ -22,6 +22,8 @@ extern void (*foliocheck_sched_point)(const void *wait_addr, int wait_bit);
 /* The race mutants of impl/mutants.def that live in the shim, set by set_active_mutant(). */
 extern int foliocheck_shim_mutant_rmw_split;      /* atomic-rmw-split */
 extern int foliocheck_shim_mutant_lock_no_wait;   /* bit-spin-lock-no-wait */
+extern int foliocheck_shim_mutant_store_tearing;  /* atomic-set-torn */
+extern int foliocheck_shim_mutant_wp_checks_early; /* wp-reuse-checks-before-recheck */
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "core/agreement.h"
+#include "core/legality.h"
 #include "core/reference_model.h"
 #include "impl/registry.h"
 #include "impl/sched_hook.h"
@@ -38,6 +39,7 @@ class Scheduler {
 
   Scheduler(Implementation& impl, std::vector<Op> ops) : m_impl(impl), m_ops(std::move(ops)) {
     m_threads.resize(m_ops.size());
+    m_reads.resize(m_ops.size());
     for (Thread& t : m_threads) t.stack.reset(new char[kStackBytes]);
   }
 
@@ -46,6 +48,7 @@ class Scheduler {
   Outcome run(const std::vector<uint32_t>& forced, uint64_t max_steps,
               std::vector<Decision>& decisions) {
     decisions.clear();
+    for (auto& r : m_reads) r.clear();
     for (size_t i = 0; i < m_threads.size(); i++) {
       Thread& t = m_threads[i];
       t.finished = false;
@@ -104,6 +107,9 @@ class Scheduler {
     return outcome;
   }
 
+  // What each reader thread's calls returned in the last run (empty for other threads).
+  const std::vector<std::vector<int64_t>>& reads() const { return m_reads; }
+
  private:
   struct Thread {
     ucontext_t ctx;
@@ -139,7 +145,11 @@ class Scheduler {
     Op op = s->m_ops[i];
     const uint32_t repeat = op.repeat;
     op.repeat = 1;
-    for (uint32_t r = 0; r < repeat; r++) s->m_impl.apply(op);
+    for (uint32_t r = 0; r < repeat; r++) {
+      s->m_impl.apply(op);
+      // No scheduling point between the call's return and this read of what it returned.
+      if (op_is_reader(op.kind)) s->m_reads[i].push_back(s->m_impl.read(Obs::result));
+    }
     s->m_threads[i].finished = true;
     // Returning resumes uc_link, the scheduler.
   }
@@ -148,6 +158,7 @@ class Scheduler {
   Implementation& m_impl;
   std::vector<Op> m_ops;
   std::vector<Thread> m_threads;
+  std::vector<std::vector<int64_t>> m_reads;
   ucontext_t m_main;
   int m_running = -1;
 };
@@ -159,6 +170,46 @@ std::string warning_text(std::span<const std::string> log, size_t from, std::set
     if (first.empty()) first = log[i];
   }
   return first;
+}
+
+// The implementation as check (a) sees it: without `result`, which at quiescence is whichever
+// reader finished last; check (c) judges what every reader returned instead.
+class WithoutResult final : public Implementation {
+ public:
+  explicit WithoutResult(const Implementation& impl) : m_impl(impl) {}
+  std::string_view name() const override { return m_impl.name(); }
+  bool supports(const Setup& setup) const override { return m_impl.supports(setup); }
+  void reset(const Setup&) override { throw std::logic_error("WithoutResult is a read-only view"); }
+  void apply(const Op&) override { throw std::logic_error("WithoutResult is a read-only view"); }
+  bool models(Obs obs) const override { return obs != Obs::result && m_impl.models(obs); }
+  int64_t read(Obs obs, uint32_t index) const override { return m_impl.read(obs, index); }
+  std::optional<Violation> check_invariants(PageRange scope, bool full) const override {
+    return m_impl.check_invariants(scope, full);
+  }
+  std::optional<Violation> check_free() const override { return m_impl.check_free(); }
+  std::span<const std::string> warning_log() const override { return m_impl.warning_log(); }
+
+ private:
+  const Implementation& m_impl;
+};
+
+// What a reader may return: the values sequential orders give it (in the state the order has
+// reached when the reader runs), and the values only a kernel comment admits there.
+struct ReaderBounds {
+  std::set<int64_t> exact;
+  std::set<int64_t> admitted;
+};
+
+// The comment that admits a reader's other value (ReferenceModel::reader_value).
+constexpr const char* kAdmittedBy =
+    "include/linux/mm.h, folio_maybe_mapped_shared(): \"the return value can wrongly indicate "
+    "'mapped shared' (false positive) if a folio was mapped by more than two MMs at one point in "
+    "time\"";
+
+std::string set_text(const std::set<int64_t>& s) {
+  std::string out = "{";
+  for (int64_t v : s) out += (out.size() > 1 ? ", " : "") + std::to_string(v);
+  return out + "}";
 }
 
 class BlockExplorer {
@@ -180,8 +231,9 @@ class BlockExplorer {
       for (uint32_t r = 0; r < op.repeat; r++) impl.apply(one);
     }
   }
-  // What is wrong at quiescence, or "".
-  std::string check(size_t log_from) const;
+  // What is wrong at quiescence, or "". A reader value only a comment admits goes to *admitted.
+  std::string check(size_t log_from, const std::vector<std::vector<int64_t>>& reads,
+                    std::string* admitted) const;
   bool invalid(uint32_t line, std::string message) {
     m_rep.result = InterleaveReport::invalid;
     m_rep.line = line;
@@ -199,6 +251,7 @@ class BlockExplorer {
   std::vector<const Statement*> m_expects;
   std::vector<ReferenceModel> m_orders;  // the model after each accepted sequential order
   std::set<std::string> m_sequential_warnings;
+  std::vector<ReaderBounds> m_reader_bounds;  // per thread (empty for non-readers)
 };
 
 bool BlockExplorer::prepare() {
@@ -234,9 +287,11 @@ bool BlockExplorer::prepare() {
   std::vector<size_t> perm(m_threads.size());
   for (size_t i = 0; i < perm.size(); i++) perm[i] = i;
   std::string first_refusal;
+  m_reader_bounds.assign(m_threads.size(), {});
   do {
     ReferenceModel m = model;
     bool ok = true;
+    std::vector<ReaderBounds> seen(m_threads.size());
     for (size_t t : perm) {
       Op one = m_threads[t];
       one.repeat = 1;
@@ -245,11 +300,20 @@ bool BlockExplorer::prepare() {
           if (first_refusal.empty()) first_refusal = *why;
           ok = false;
         } else {
+          if (op_is_reader(one.kind)) {
+            const auto [exact, admitted] = m.reader_value(one);
+            seen[t].exact.insert(exact);
+            if (admitted) seen[t].admitted.insert(*admitted);
+          }
           m.apply(one);
         }
       }
     }
     if (!ok) continue;
+    for (size_t t = 0; t < seen.size(); t++) {
+      m_reader_bounds[t].exact.merge(seen[t].exact);
+      m_reader_bounds[t].admitted.merge(seen[t].admitted);
+    }
     m_orders.push_back(std::move(m));
     run_prefix(m_impl);
     const size_t from = m_impl.warning_log().size();
@@ -265,12 +329,19 @@ bool BlockExplorer::prepare() {
   return true;
 }
 
-std::string BlockExplorer::check(size_t log_from) const {
+std::string BlockExplorer::check(size_t log_from, const std::vector<std::vector<int64_t>>& reads,
+                                 std::string* admitted) const {
+  // (b) before (a): the warning's own line says more than the `warnings` count (a) compares.
+  const auto log = m_impl.warning_log();
+  for (size_t i = log_from; i < log.size(); i++)
+    if (!m_sequential_warnings.contains(log[i]))
+      return "kernel warning that no sequential order fires: " + log[i];
   const PageRange all{0, m_trace.setup.nr_pages()};
   std::optional<Violation> first;
   bool agrees = false;
+  const WithoutResult seen(m_impl);
   for (const ReferenceModel& m : m_orders) {
-    auto v = check_agreement(m, m_impl, all, true);
+    auto v = check_agreement(m, seen, all, true);
     if (!v) {
       agrees = true;
       break;
@@ -280,10 +351,21 @@ std::string BlockExplorer::check(size_t log_from) const {
   if (!agrees)
     return "the result matches no sequential order of the block (against the first: " +
            first->describe() + ")";
-  const auto log = m_impl.warning_log();
-  for (size_t i = log_from; i < log.size(); i++)
-    if (!m_sequential_warnings.contains(log[i]))
-      return "kernel warning that no sequential order fires: " + log[i];
+  for (size_t t = 0; t < reads.size(); t++) {
+    const ReaderBounds& b = m_reader_bounds[t];
+    for (int64_t v : reads[t]) {
+      if (b.exact.contains(v)) continue;
+      const std::string who = "thread " + std::to_string(t) + " (" +
+                              std::string(op_info(m_threads[t].kind).name) + ") returned " +
+                              std::to_string(v) + ", ";
+      if (!b.admitted.contains(v))
+        return "reader outside the sequential bounds: " + who +
+               "which no sequential order gives it (they give " + set_text(b.exact) + ")";
+      if (admitted->empty())
+        *admitted = "reader value admitted by a kernel comment: " + who +
+                    "where sequential orders give " + set_text(b.exact) + "; " + kAdmittedBy;
+    }
+  }
   for (const Statement* st : m_expects)
     for (const Expectation& e : st->expects) {
       if (!m_impl.models(e.obs)) continue;
@@ -338,8 +420,13 @@ bool BlockExplorer::run() {
       what = "deadlock: every unfinished thread waits for a bit_spin_lock";
     else if (out == Scheduler::livelock)
       what = "no quiescence within " + std::to_string(m_opt.max_steps) + " scheduling steps";
-    else
-      what = check(from);
+    std::string admitted;
+    if (out == Scheduler::done) what = check(from, sched.reads(), &admitted);
+    if (!admitted.empty()) {
+      if (m_rep.admitted.empty() || m_rep.admitted.back().block != m_block)
+        m_rep.admitted.push_back(AdmittedRead{m_block, schedule, admitted, 0});
+      m_rep.admitted.back().interleavings++;
+    }
     if (!what.empty()) {
       finish();
       m_rep.result = InterleaveReport::finding;
@@ -375,17 +462,23 @@ InterleaveReport interleave_trace(const Trace& trace, const InterleaveOptions& o
     rep.message = "unknown implementation '" + opt.impl + "'";
     return rep;
   }
-  if (!impl->supports(trace.setup)) {
+  return interleave_trace(trace, opt, *impl);
+}
+
+InterleaveReport interleave_trace(const Trace& trace, const InterleaveOptions& opt,
+                                  Implementation& impl) {
+  InterleaveReport rep;
+  if (!impl.supports(trace.setup)) {
     rep.result = InterleaveReport::invalid;
     rep.line = trace.config_line;
-    rep.message = "implementation '" + opt.impl + "' does not support this setup";
+    rep.message = "implementation '" + std::string(impl.name()) + "' does not support this setup";
     return rep;
   }
-  impl->reset(trace.setup);
-  rep.impl = std::string(impl->name());
+  impl.reset(trace.setup);
+  rep.impl = std::string(impl.name());
   try {
     for (uint32_t k = 1; k <= trace.blocks.size(); k++)
-      if (!BlockExplorer(trace, k, opt, *impl, rep).run()) return rep;
+      if (!BlockExplorer(trace, k, opt, impl, rep).run()) return rep;
   } catch (const std::exception& e) {
     foliocheck_sched_point = nullptr;
     rep.result = InterleaveReport::error;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/implementation.h"
 #include "trace/trace.h"
 
 namespace foliocheck {
@@ -36,6 +37,15 @@ struct InterleaveFinding {
   std::string what;                // one sentence
 };
 
+// A reader thread's value outside what sequential orders give but inside what a kernel comment
+// admits: reported, not a finding (docs/interleave.md).
+struct AdmittedRead {
+  uint32_t block = 0;
+  std::vector<uint32_t> schedule;  // the first interleaving that showed it
+  std::string what;                // one sentence, with the comment it cites
+  uint64_t interleavings = 0;      // how many interleavings showed such a value
+};
+
 struct InterleaveReport {
   enum Result : uint8_t { ok, finding, invalid, error } result = ok;
   std::string impl;
@@ -43,6 +53,7 @@ struct InterleaveReport {
   uint32_t line = 0;    // invalid: where
   std::vector<BlockStats> blocks;
   std::optional<InterleaveFinding> found;
+  std::vector<AdmittedRead> admitted;  // at most one per block
 };
 
 // Runs every concurrent block of `trace`: the state before a block is the sequential run of what
@@ -50,9 +61,15 @@ struct InterleaveReport {
 // interleaving with at most opt.preemptions preemptions (or the block's pinned schedule) runs on
 // the implementation, and at quiescence must (a) agree (check_agreement) with the model after SOME
 // order of the block's operations the model accepts, (b) have fired no kernel warning that no such
-// order fires, (c) satisfy the expects that follow the block; a deadlock or livelock is a finding
+// order fires, (c) have each reader thread (a kRead operation of ops.def) return a value that
+// some sequential order gives it (a value only a kernel comment admits is reported in
+// `admitted`), (d) satisfy the expects that follow the block; a deadlock or livelock is a finding
 // too. Stops at the first finding.
 InterleaveReport interleave_trace(const Trace& trace, const InterleaveOptions& opt);
+// The same on an implementation the caller made (opt.impl is not used): tests drive doubles
+// with scheduling points of their own through it.
+InterleaveReport interleave_trace(const Trace& trace, const InterleaveOptions& opt,
+                                  Implementation& impl);
 
 // `trace` with block k's schedule pinned: what a finding is written as, to be replayed.
 Trace pin_schedule(const Trace& trace, uint32_t block, const std::vector<uint32_t>& schedule);

@@ -59,6 +59,45 @@ KNOWN_CONFIGS = sorted(set(c for c in COMMON_CONFIGS if c.startswith("CONFIG_"))
     "CONFIG_64BIT", "CONFIG_TRANSPARENT_HUGEPAGE", "CONFIG_MM_ID", "CONFIG_PAGE_MAPCOUNT",
     "CONFIG_NO_PAGE_MAPCOUNT", "CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD"})
 
+# Race mutants that revert a kernel fix in the tree's own text (impl/race_mutants.def): a copy of
+# the function under another name, with whole one-line statements moved. Each line keeps its
+# #line, so a warning of the copy names the tree's file and line. Without the statements (a tree
+# before the fix), no copy is made and the glue says the mutant cannot run there.
+MUTANT_COPIES = {
+    "__wp_can_reuse_large_anon_folio": {
+        "name": "fc_mutant_wp_checks_before_recheck",
+        # The fix for syzbot 5e8feb543ca8e12e0ede ("mm/memory: move sanity checks in
+        # do_wp_page() after mapcount vs. refcount stabilization", April 2025) moved these from
+        # right after the KSM warning to after the recheck under the mm-id lock.
+        "move": ["VM_WARN_ON_ONCE_FOLIO(folio_large_mapcount(folio) > folio_nr_pages(folio), folio);",
+                 "VM_WARN_ON_ONCE_FOLIO(folio_entire_mapcount(folio), folio);"],
+        "after": "VM_WARN_ON_ONCE(folio_test_ksm(folio));",
+    },
+}
+
+
+def mutant_copy(name, text, first_line, path):
+    """The function `text` (starting at `first_line` of `path`) with MUTANT_COPIES[name] applied,
+    under the copy's name, with #line directives; None when the tree lacks the statements."""
+    spec = MUTANT_COPIES[name]
+    lines = [(s, first_line + i) for i, s in enumerate(text.split("\n"))]
+    moved = [l for l in lines if l[0].strip() in spec["move"]]
+    anchor = [i for i, l in enumerate(lines) if l[0].strip() == spec["after"]]
+    if len(moved) != len(spec["move"]) or len(anchor) != 1:
+        return None
+    kept = [l for l in lines if l not in moved]
+    at = kept.index(lines[anchor[0]]) + 1
+    out_lines = kept[:at] + moved + kept[at:]
+    out, prev = [], None
+    for s, n in out_lines:
+        if prev is None or n != prev + 1:
+            out.append(f"#line {n} {c_string(path)}")
+        out.append(s)
+        prev = n
+    copy = "\n".join(out)
+    return re.sub(r"\b" + re.escape(name) + r"\b", spec["name"], copy, count=1)
+
+
 SYMBOL_LINE = re.compile(r'^FOLIOCHECK_KSYM\(\s*(\w+)\s*,\s*"([^"]+)"\s*,\s*(\w+)\s*,\s*(\w+)\s*\)')
 # function_or_macro: one configuration defines the name as a function, another as a macro
 # (folio_add_large_mapcount with and without CONFIG_MM_ID).
@@ -447,6 +486,14 @@ def main():
                 protos.append(directive + signature + ";\n")
                 body = make_static(src.text[start:brace]) + src.text[brace:end]
                 bodies.append(directive + body + "\n")
+                if name in MUTANT_COPIES:
+                    copy = mutant_copy(name, body, line, os.path.join(tree, rel))
+                    if copy is not None:
+                        copy_name = MUTANT_COPIES[name]["name"]
+                        protos.append(directive + re.sub(r"\b" + re.escape(name) + r"\b",
+                                                         copy_name, signature, count=1) + ";\n")
+                        bodies.append(copy + "\n")
+                        have.append(copy_name)
             else:
                 decls.append(directive + text + "\n")
     except ExtractError as e:

@@ -140,6 +140,8 @@ static bool fc_kernel_reset(struct fc_state *st, const struct fc_setup *s)
 	st->reading = false;
 	st->nr_mms = 0;
 	st->ret = 0;
+	st->result = 0;
+	st->alloc_ref_mapped = false;
 	return true;
 }
 
@@ -204,9 +206,73 @@ static size_t fc_reach(const struct fc_state *st, enum fc_op op, uint32_t page, 
 	return fc_max(reach, 4);
 }
 
-/* Each page-table entry holds a folio reference, taken and dropped by the rmap callers. */
+/*
+ * Each page-table entry holds a folio reference, taken before the rmap call maps it and dropped
+ * after the call unmaps it (the rule __wp_can_reuse_large_anon_folio()'s comment states and its
+ * mapcount-vs-refcount check relies on). A fresh large anon folio's allocation reference becomes
+ * its first mapping's, as in the fault paths, where the folio counts pins in _pincount; a folio
+ * whose pins the refcount counts keeps it (the model's refcount there is 1 + mappings + pins).
+ */
 static void fc_get(struct folio *folio, long n) { folio_ref_add(folio, (int)n); }
+static bool fc_refcount_is_mappings(struct folio *folio)
+{
+#ifdef FC_HAVE_folio_has_pincount
+	return folio_has_pincount(folio);
+#else
+	return folio_test_large(folio);
+#endif
+}
 static void fc_put(struct folio *folio, long n) { folio_put_refs(folio, (int)n); }
+
+/* A reader operation (ops.def, kRead): the kernel's own reader; its value is st->result. */
+static int64_t fc_kernel_reader(struct fc_state *st, enum fc_op op, struct vm_area_struct *vma)
+{
+	struct folio *folio = st->folio;
+
+	switch (op) {
+	case FC_OP_read_mapcount:
+		return folio_mapcount(folio);
+	case FC_OP_read_mapped:
+		return folio_mapped(folio);
+	case FC_OP_read_maybe_mapped_shared:
+#ifdef FC_HAVE_folio_maybe_mapped_shared
+		return folio_maybe_mapped_shared(folio);
+#else
+		fc_note("not run: this tree has no folio_maybe_mapped_shared()");
+		return 0;
+#endif
+	case FC_OP_wp_can_reuse_large_anon:
+#if defined(FC_HAVE___wp_can_reuse_large_anon_folio) && FC_IS_ENABLED_CONFIG_TRANSPARENT_HUGEPAGE
+		/* wp_can_reuse_anon_folio() calls it for large folios only. */
+		if (!folio_test_large(folio) || folio_test_hugetlb(folio)) {
+			fc_note("not run: __wp_can_reuse_large_anon_folio() of a small or hugetlb folio");
+			return 0;
+		}
+		if (foliocheck_shim_mutant_wp_checks_early) {
+#ifdef FC_HAVE_fc_mutant_wp_checks_before_recheck
+			return fc_mutant_wp_checks_before_recheck(folio, vma);
+#else
+			fc_note("not run: this tree's __wp_can_reuse_large_anon_folio() lacks the fixed "
+				"order the wp-reuse-checks-before-recheck mutant reverts");
+			return 0;
+#endif
+		}
+		return __wp_can_reuse_large_anon_folio(folio, vma);
+#else
+		(void)vma;
+		fc_note("not run: this tree (configuration) has no __wp_can_reuse_large_anon_folio()");
+		return 0;
+#endif
+	default:
+		return 0;
+	}
+}
+
+static bool op_is_reader_c(enum fc_op op)
+{
+	return op == FC_OP_read_mapcount || op == FC_OP_read_mapped ||
+	       op == FC_OP_read_maybe_mapped_shared || op == FC_OP_wp_can_reuse_large_anon;
+}
 
 static bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, uint32_t src_id,
 		     uint32_t page_idx, uint32_t nr, bool exclusive)
@@ -228,6 +294,15 @@ static bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, 
 		fc_note("not run: out of memory growing the simulated memmap");
 		return false;
 	}
+	/*
+	 * A reader takes no new mm: a VMA made here could move the table under another thread's
+	 * VMA pointer (interleave). wp_can_reuse_large_anon_folio's mm already maps the folio.
+	 */
+	if (op_is_reader_c(op)) {
+		dst_mm = mm_id ? fc_mm(st, mm_id) : NULL;
+		st->result = fc_kernel_reader(st, op, dst_mm ? &dst_mm->vma : NULL);
+		return true;
+	}
 	if (src_id && !(src_mm = fc_mm(st, src_id)))
 		return false;
 	if (!(dst_mm = fc_mm(st, mm_id)))
@@ -248,30 +323,39 @@ static bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, 
 	case FC_OP_add_new_anon: {
 		long added = folio_test_large(folio) && !folio_test_pmd_mappable(folio) ?
 				     folio_nr_pages(folio) : 1;
-		folio_add_new_anon_rmap(folio, vma, vma->vm_start, flags);
+		/*
+		 * Once per folio: after its last unmap the kernel would have freed it. Not where
+		 * folio_maybe_dma_pinned() reads the refcount (small folios, next 32-bit order 1):
+		 * there the model's refcount, 1 + mappings + 1024 x pins, is what it compares.
+		 */
+		if (fc_refcount_is_mappings(folio) && !st->alloc_ref_mapped) {
+			st->alloc_ref_mapped = true;
+			added--;
+		}
 		fc_get(folio, added);
+		folio_add_new_anon_rmap(folio, vma, vma->vm_start, flags);
 		break;
 	}
 	case FC_OP_add_anon_ptes:
-		folio_add_anon_rmap_ptes(folio, page, (int)nr, vma, address, flags);
 		fc_get(folio, nr);
+		folio_add_anon_rmap_ptes(folio, page, (int)nr, vma, address, flags);
 		break;
 	case FC_OP_add_anon_pmd:
-		folio_add_anon_rmap_pmd(folio, &folio->page, vma, vma->vm_start, flags);
 		fc_get(folio, 1);
+		folio_add_anon_rmap_pmd(folio, &folio->page, vma, vma->vm_start, flags);
 		break;
 	case FC_OP_add_file_ptes:
-		folio_add_file_rmap_ptes(folio, page, (int)nr, vma);
 		fc_get(folio, nr);
+		folio_add_file_rmap_ptes(folio, page, (int)nr, vma);
 		break;
 	case FC_OP_add_file_pmd:
-		folio_add_file_rmap_pmd(folio, &folio->page, vma);
 		fc_get(folio, 1);
+		folio_add_file_rmap_pmd(folio, &folio->page, vma);
 		break;
 	case FC_OP_add_file_pud:
 #ifdef FC_HAVE_folio_add_file_rmap_pud
-		folio_add_file_rmap_pud(folio, &folio->page, vma);
 		fc_get(folio, 1);
+		folio_add_file_rmap_pud(folio, &folio->page, vma);
 #else
 		fc_note("not run: this tree has no folio_add_file_rmap_pud()");
 #endif
@@ -293,38 +377,41 @@ static bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, 
 #endif
 		break;
 	case FC_OP_dup_file_ptes:
+		fc_get(folio, nr);
 #ifdef FC_TREE_STYLE_NEXT
 		folio_dup_file_rmap_ptes(folio, page, (int)nr, vma);
 #else
 		folio_dup_file_rmap_ptes(folio, page, (int)nr);
 #endif
-		fc_get(folio, nr);
 		break;
 	case FC_OP_dup_file_pmd:
+		fc_get(folio, HPAGE_PMD_NR);
 #ifdef FC_TREE_STYLE_NEXT
 		folio_dup_file_rmap_pmd(folio, &folio->page, vma);
 #else
 		folio_dup_file_rmap_pmd(folio, &folio->page);
 #endif
-		fc_get(folio, HPAGE_PMD_NR);
 		break;
+	/* copy_present_ptes() and copy_huge_pmd(): the reference first, given back on -EBUSY. */
 	case FC_OP_try_dup_anon_ptes:
+		fc_get(folio, nr);
 #ifdef FC_TREE_STYLE_NEXT
 		ret = folio_try_dup_anon_rmap_ptes(folio, page, (int)nr, vma, src_vma);
 #else
 		ret = folio_try_dup_anon_rmap_ptes(folio, page, (int)nr, src_vma);
 #endif
-		if (!ret)
-			fc_get(folio, nr);
+		if (ret)
+			folio_ref_sub(folio, (int)nr);
 		break;
 	case FC_OP_try_dup_anon_pmd:
+		fc_get(folio, 1);
 #ifdef FC_TREE_STYLE_NEXT
 		ret = folio_try_dup_anon_rmap_pmd(folio, &folio->page, vma, src_vma);
 #else
 		ret = folio_try_dup_anon_rmap_pmd(folio, &folio->page, src_vma);
 #endif
-		if (!ret)
-			fc_get(folio, 1);
+		if (ret)
+			folio_ref_sub(folio, 1);
 		break;
 	case FC_OP_try_share_anon_pte:
 		ret = folio_try_share_anon_rmap_pte(folio, page);
@@ -333,25 +420,26 @@ static bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, 
 		ret = folio_try_share_anon_rmap_pmd(folio, &folio->page);
 		break;
 	case FC_OP_hugetlb_add_new_anon:
-		hugetlb_add_new_anon_rmap(folio, vma, vma->vm_start);
 		fc_get(folio, 1);
+		hugetlb_add_new_anon_rmap(folio, vma, vma->vm_start);
 		break;
 	case FC_OP_hugetlb_add_anon:
-		hugetlb_add_anon_rmap(folio, vma, vma->vm_start, flags);
 		fc_get(folio, 1);
+		hugetlb_add_anon_rmap(folio, vma, vma->vm_start, flags);
 		break;
 	case FC_OP_hugetlb_add_file:
-		hugetlb_add_file_rmap(folio);
 		fc_get(folio, 1);
+		hugetlb_add_file_rmap(folio);
 		break;
 	case FC_OP_hugetlb_remove:
 		hugetlb_remove_rmap(folio);
 		fc_put(folio, 1);
 		break;
 	case FC_OP_hugetlb_try_dup_anon:
+		fc_get(folio, 1);
 		ret = hugetlb_try_dup_anon_rmap(folio, src_vma);
-		if (!ret)
-			fc_get(folio, 1);
+		if (ret)
+			folio_ref_sub(folio, 1);
 		break;
 	case FC_OP_hugetlb_try_share_anon:
 		ret = hugetlb_try_share_anon_rmap(folio);
@@ -368,6 +456,10 @@ static bool fc_kernel_apply(struct fc_state *st, enum fc_op op, uint32_t mm_id, 
 	case FC_OP_gup_unpin:
 		unpin_folio(folio);
 		break;
+	case FC_OP_read_mapcount:
+	case FC_OP_read_mapped:
+	case FC_OP_read_maybe_mapped_shared:
+	case FC_OP_wp_can_reuse_large_anon:
 	case FC_NR_OPS:
 		break;
 	}
@@ -479,6 +571,9 @@ static int64_t fc_kernel_read(struct fc_state *st, enum fc_obs obs, uint32_t ind
 		break;
 	case FC_OBS_ret:
 		v = st->ret;
+		break;
+	case FC_OBS_result:
+		v = st->result;
 		break;
 	case FC_OBS_warnings:
 		v = (int64_t)st->warnings;

@@ -17,6 +17,8 @@
 void (*foliocheck_sched_point)(const void *wait_addr, int wait_bit);
 int foliocheck_shim_mutant_rmw_split;
 int foliocheck_shim_mutant_lock_no_wait;
+int foliocheck_shim_mutant_store_tearing;
+int foliocheck_shim_mutant_wp_checks_early;
 
 #define FOLIOCHECK_KERNEL_VARIANT(symbol, tree) \
 	extern const struct fc_kernel_ops symbol __attribute__((weak));

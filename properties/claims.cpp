@@ -64,6 +64,7 @@ std::vector<uint32_t> indexes(Obs obs, const Scenario& sc) {
     case Obs::maybe_dma_pinned:
     case Obs::partially_mapped:
     case Obs::ret:
+    case Obs::result:
     case Obs::warnings:
     case Obs::nr_anon_mapped:
     case Obs::nr_file_mapped:

@@ -206,6 +206,8 @@ unsigned OpMaker::weight(const OpInfo& info) const {
       return m_sc.pins ? 4 : 1;
     case Need::pinned:
       return 2;
+    case Need::mm_pte:
+      return 0;  // readers are not generated (candidates() skips them)
   }
   return 1;
 }
@@ -217,7 +219,7 @@ std::vector<Candidate> OpMaker::candidates() const {
   for (int k = 0; k < kNumOpKinds; k++) {
     const OpKind kind = static_cast<OpKind>(k);
     const OpInfo& info = op_info(kind);
-    if (!op_enabled(kind, m_model)) continue;
+    if (op_is_reader(kind) || !op_enabled(kind, m_model)) continue;
     if (indep && !op_is_per_mm(kind)) continue;
     if (need_is_src(info.needs) && m_sc.mms.size() < 2) continue;
     if ((need_is_mm(info.needs) || need_is_src(info.needs)) && holders(info.needs).empty())

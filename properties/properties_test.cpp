@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "core/legality.h"
 #include "properties/claims.h"
 #include "properties/runner.h"
 
@@ -52,9 +53,11 @@ TEST(Properties, EveryEncodingAgreesWithTheReferenceModel) {
       EXPECT_GT(out.coverage.reached[i], 0u) << "no test case reached: " << info.label;
     }
   }
-  for (size_t k = 0; k < kNumOpKinds; k++)
+  for (size_t k = 0; k < kNumOpKinds; k++) {
+    if (op_is_reader(static_cast<OpKind>(k))) continue;  // not generated
     EXPECT_GT(out.coverage.ops[k], 0u)
         << "no test case ran " << op_info(static_cast<OpKind>(k)).name;
+  }
 }
 
 TEST(Properties, EveryEncodingsOwnInvariantsHoldAfterEveryOperation) {

@@ -11,6 +11,7 @@ declare -A where=(
   [exclusive-page-mapped-twice.trace]=4:1 [exclusive-pmd-over-twice-mapped-head.trace]=5:1 [unmodelled-expect.trace]=4:8 [no-mm-id-large-anon.trace]=3:1 [no-mm-id-pmd.trace]=4:1 [random-bytes.trace]=
   [concurrent-unterminated.trace]=3:1 [concurrent-nested.trace]=5:3 [concurrent-expect-inside.trace]=5:2
   [concurrent-bad-schedule.trace]=7:14 [concurrent-end-without-block.trace]=4:1
+  [wp-reuse-v612.trace]=6:1
 )
 failed=0 passed=0
 for f in "$dir"/*.trace /nonexistent/missing.trace; do
@@ -20,7 +21,7 @@ for f in "$dir"/*.trace /nonexistent/missing.trace; do
     code=$?
     want=${where[$name]-}
     # print only parses: semantic errors (preconditions, unmodelled expects) are replay's.
-    if [ "$cmd" = print ] && [[ $name =~ ^(syzbot|remove|exclusive|unmodelled|no-mm-id-pmd) ]]; then
+    if [ "$cmd" = print ] && [[ $name =~ ^(syzbot|remove|exclusive|unmodelled|no-mm-id-pmd|wp-reuse) ]]; then
       [ $code -eq 0 ] && { passed=$((passed + 1)); continue; }
     fi
     if [ $code -ne 2 ] || ! grep -q "^$f:${want:+$want:}.*error: " <<<"$err"; then

@@ -101,6 +101,18 @@ def inventory():
     text = (ROOT / "impl/packed_folio.cpp").read_text()
     for m in re.finditer(r'violation\(ViolationKind::harness, "([^"]+)"', text):
         add(m.group(1), "harness", "impl/packed_folio.cpp", text, m.start())
+    # Interleave: what BlockExplorer::check() finds at quiescence of an interleaving, and the
+    # reader values it reports as admitted.
+    path = "interleave/interleave.cpp"
+    text = (ROOT / path).read_text()
+    for name, body, base in functions(text, "std::string"):
+        if name != "check":
+            continue
+        for stmt, at in statements(body, r"\breturn\b|\*admitted = ", base):
+            lits = joined_literals(stmt, at)
+            if lits and lits[0][0]:
+                add(lits[0][0], "admitted" if "admitted =" in stmt[:12] else "interleaving",
+                    path, text, lits[0][1])
     # Agreement: the sentence of each mismatch and contract check_agreement reports.
     text = (ROOT / "core/agreement.cpp").read_text()
     for stmt, at in statements(text, r"\bmake\(ViolationKind::(?:mismatch|contract)"):
@@ -145,7 +157,8 @@ def markdown(checks, fired):
             "`tests/check-inventory.py` reads every check from the code (the reasons of "
             "`setup_error`, `precondition` and `core/legality.cpp`, the names passed to `bad(...)` "
             "in `impl/folio_checks.h` and `kernel/kernel_impl.cpp`, the harness drift names, the "
-            "sentences of `core/agreement.cpp`) and fails when one has no test that fires it and "
+            "sentences of `core/agreement.cpp`, what `interleave/interleave.cpp` finds at the end of "
+            "an interleaving) and fails when one has no test that fires it and "
             "asserts its name. `tests/reuse_test.cpp` separately claims that every object forgets "
             "everything on `reset()`.", "",
             f"{len(checks)} checks; {sum(c[0] in fired for c in checks)} fired by a test.", "",

@@ -182,6 +182,26 @@ TEST(EveryCheckFires, EachPreconditionRejectsTheCallItNames) {
        op(OpKind::gup_pin, 2)},
       {": the folio is not pinned", small, {op(OpKind::add_anon_ptes, 1)}, {},
        op(OpKind::gup_unpin, 1)},
+      {": the mm holds no PTE of the folio to write-fault on", anon,
+       {op(OpKind::add_anon_ptes, 1, 0, 2)}, {}, op(OpKind::wp_can_reuse_large_anon, 2)},
+      {": the mm maps the folio by PMD too (a split in progress, under the PMD lock)", anon,
+       {op(OpKind::add_anon_pmd, 1), op(OpKind::add_anon_ptes, 1, 0, 4)}, {},
+       op(OpKind::wp_can_reuse_large_anon, 1)},
+      {": the mm maps an anon page twice", anon,
+       {op(OpKind::add_anon_ptes, 1, 0, 2), op(OpKind::add_anon_ptes, 1, 1, 1)}, {},
+       op(OpKind::wp_can_reuse_large_anon, 1)},
+      // legality.cpp: op_fits_setup, the readers
+      {"no folio_maybe_mapped_shared() in 6.12 (it has folio_likely_mapped_shared())", v612_file,
+       {}, {}, op(OpKind::read_maybe_mapped_shared, 0)},
+      {"no __wp_can_reuse_large_anon_folio() in 6.12: COW reuse of PTE-mapped THP came with "
+       "6.15 (1da190f4d0a6)",
+       setup(Semantics::v6_12, 2), {}, {}, op(OpKind::wp_can_reuse_large_anon, 1)},
+      {"__wp_can_reuse_large_anon_folio() is BUILD_BUG() without CONFIG_TRANSPARENT_HUGEPAGE "
+       "(and reads the mm-id slots)",
+       setup(Semantics::no_mm_id, 0), {}, {}, op(OpKind::wp_can_reuse_large_anon, 1)},
+      {"__wp_can_reuse_large_anon_folio() is for large non-hugetlb folios only "
+       "(wp_can_reuse_anon_folio() calls it when folio_test_large())",
+       small, {}, {}, op(OpKind::wp_can_reuse_large_anon, 1)},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.check);
@@ -400,6 +420,12 @@ TEST(EveryCheckFires, EachAgreementContractNamesTheRuleAFakeImplementationBreaks
        {{mms, 0}, {bit, 0}, {id0, 1}, {n0, 1}, {id1, 0}, {n1, 0}}},
       {"every mapping mm owns a slot while at most two mms mapped at once", {a1},
        {{mms, 0}, {bit, 0}, {id0, 0}, {n0, 0}, {id1, 0}, {n1, 0}}},
+      // Three mms mapped in this epoch, one left with two mappings: "shared" is admitted, 5 not.
+      {"a reader returns the exact answer or the stale shared bit's",
+       {a1, a1b, op(OpKind::add_anon_ptes, 2, 2), op(OpKind::add_anon_ptes, 3, 3),
+        op(OpKind::remove_ptes, 2, 2), op(OpKind::remove_ptes, 3, 3),
+        op(OpKind::read_maybe_mapped_shared, 0)},
+       {{mms, 1}, {bit, 1}, {id0, 1}, {n0, 2}, {id1, 0}, {n1, 0}, {{Obs::result, 0}, 5}}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.check);

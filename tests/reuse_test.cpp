@@ -7,6 +7,7 @@
 #include "core/differential.h"
 #include "core/legality.h"
 #include "impl/registry.h"
+#include "trace/trace.h"
 
 namespace foliocheck {
 namespace {
@@ -93,7 +94,11 @@ TEST(Reuse, AResetObjectAnswersASecondRandomTraceLikeAFreshOne) {
       Differential reused(make_implementations(both)), fresh(make_implementations(both));
       const auto a = random_trace(first, rng, 30), b = random_trace(second, rng, 30);
       reused.reset(first);
-      for (const Op& o : a) ASSERT_EQ(reused.step(o).kind, StepOutcome::ok);
+      for (const Op& o : a) {
+        const StepOutcome x = reused.step(o);
+        ASSERT_EQ(x.kind, StepOutcome::ok) << print_op(o) << ": " << x.invalid_reason
+                                           << (x.found ? x.found->describe() : "");
+      }
       reused.reset(second);
       fresh.reset(second);
       ASSERT_EQ(observe_all(reused, second), observe_all(fresh, second)) << "right after reset";

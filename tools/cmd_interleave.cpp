@@ -107,6 +107,13 @@ Exit cmd_interleave(const Flags& flags) {
                                                                                      : "error"},
                                   {"blocks", blocks}};
       if (!r.message.empty()) o["message"] = r.message;
+      if (!r.admitted.empty()) {
+        nlohmann::ordered_json adm = nlohmann::ordered_json::array();
+        for (const AdmittedRead& a : r.admitted)
+          adm.push_back({{"block", a.block}, {"interleavings", a.interleavings},
+                         {"schedule", join(a.schedule)}, {"what", a.what}});
+        o["admitted"] = adm;
+      }
       if (r.found)
         o["finding"] = {{"block", r.found->block}, {"schedule", join(r.found->schedule)},
                         {"what", r.found->what}, {"trace", written}, {"reproduce", reproduce}};
@@ -125,6 +132,10 @@ Exit cmd_interleave(const Flags& flags) {
                 << b.interleavings << (b.pinned ? " pinned interleaving" : " interleavings")
                 << " with at most " << opt.preemptions << " preemptions, longest " << b.max_steps
                 << " steps, " << b.seconds << " s\n";
+    for (const AdmittedRead& a : r.admitted)
+      std::cout << file << ": ADMITTED in block " << a.block << " (" << a.interleavings
+                << " interleavings, not a finding): " << a.what << "\n  first: "
+                << print_schedule(a.schedule) << "\n";
     if (r.found) {
       const std::vector<size_t> threads = trace.block_threads(r.found->block);
       std::cout << file << ": FINDING in block " << r.found->block << ": " << r.found->what

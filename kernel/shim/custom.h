@@ -38,6 +38,8 @@ struct fc_state {
 	unsigned nr_logged;
 	const char *bad_reason; /* the last bad_page() reason, for the free-path checks */
 	int ret;                /* what the last helper returned */
+	int64_t result;         /* what the last reader operation returned */
+	bool alloc_ref_mapped;  /* a large anon folio's allocation reference went to its mappings */
 
 	struct anon_vma anon_vma; /* one anon_vma tree: every mm descends from one fork */
 	struct address_space file_mapping;

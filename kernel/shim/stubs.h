@@ -20,7 +20,16 @@
  */
 static inline int fc_wrap(int v, int d) { return (int)((unsigned int)v + (unsigned int)d); }
 static inline int atomic_read(const atomic_t *v) { fc_yield(); return v->counter; }
-static inline void atomic_set(atomic_t *v, int i) { fc_yield(); v->counter = i; }
+/* The atomic-set-torn race mutant stores the low half first, as a torn plain store would. */
+static inline void atomic_set(atomic_t *v, int i)
+{
+	fc_yield();
+	if (foliocheck_shim_mutant_store_tearing) {
+		v->counter = (int)(((unsigned int)v->counter & 0xffff0000u) | ((unsigned int)i & 0xffffu));
+		fc_yield();
+	}
+	v->counter = i;
+}
 static inline int fc_atomic_add_return(int i, atomic_t *v)
 {
 	int old;
@@ -281,11 +290,29 @@ static inline int page_ref_count(const struct page *page) { return atomic_read(&
 static inline void set_page_count(struct page *page, int v) { atomic_set(&page->_refcount, v); }
 static inline int folio_ref_count(const struct folio *folio) { return page_ref_count(&folio->page); }
 static inline void folio_ref_add(struct folio *folio, int nr) { atomic_add(nr, &folio->_refcount); }
+static inline void folio_ref_sub(struct folio *folio, int nr) { atomic_sub(nr, &folio->_refcount); }
 static inline void folio_put_refs(struct folio *folio, int refs)
 {
 	/* The kernel would free the folio here (no warning): say so, without counting a warning. */
 	if (atomic_sub_return(refs, &folio->_refcount) <= 0)
 		fc_note("the last folio reference is gone: the kernel would free the folio here");
+}
+
+/*
+ * The folio lock (PG_locked) for the COW reuse check, which only takes it on a swapcache folio.
+ * rmap callers of anon folios hold it (kernel_rmap.c sets it at reset), so a trylock fails, as it
+ * would while another thread holds the lock.
+ */
+static inline bool folio_trylock(struct folio *folio)
+{
+	return !test_and_set_bit(PG_locked, FC_PAGE_FLAGS(&folio->page));
+}
+static inline void folio_unlock(struct folio *folio) { clear_bit(PG_locked, FC_PAGE_FLAGS(&folio->page)); }
+/* No folio here is in the swap cache: nothing to free. */
+static inline bool folio_free_swap(struct folio *folio)
+{
+	(void)folio;
+	return false;
 }
 
 /* Geometry: PMD and PUD sizes are the trace's (pmd_order may be scaled down), and so is the
