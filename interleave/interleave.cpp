@@ -1,8 +1,6 @@
-// Runs a concurrent block's operations as cooperative threads (ucontext) on an implementation and
-// enumerates their interleavings with a preemption bound, checking each against the model.
+// Runs a concurrent block's operations as cooperative threads on an implementation, explores their
+// interleavings (interleave/dpor.cpp) and checks each against the model.
 #include "interleave/interleave.h"
-
-#include <ucontext.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,143 +12,18 @@
 #include "core/reference_model.h"
 #include "impl/registry.h"
 #include "impl/sched_hook.h"
+#include "interleave/scheduler.h"
 
 namespace foliocheck {
 namespace {
 
-// Kernel code plus the C++ around Implementation::apply: far below this.
-constexpr size_t kStackBytes = 256 * 1024;
 // n! sequential orders are computed; beyond this many threads that is not small-scope any more.
 constexpr size_t kMaxThreads = 6;
 
-// The threads of one block and the scheduler that steps them. One interleaving is one run():
-// threads start fresh, and at each scheduling step the chosen thread runs until its next
-// scheduling point (impl/sched_hook.h) or its end.
-class Scheduler {
- public:
-  struct Decision {
-    uint32_t enabled = 0;  // bit t: thread t could run
-    int current = -1;      // the thread that ran the step before (-1: none yet)
-    uint32_t chosen = 0;
-    uint32_t preemptions = 0;  // before this step
-  };
-  enum Outcome : uint8_t { done, deadlock, livelock, infeasible };
-
-  Scheduler(Implementation& impl, std::vector<Op> ops) : m_impl(impl), m_ops(std::move(ops)) {
-    m_threads.resize(m_ops.size());
-    for (Thread& t : m_threads) t.stack.reset(new char[kStackBytes]);
-  }
-
-  // Runs one interleaving: `forced` steps first, then by default the thread that ran last while
-  // it can, else the lowest-numbered one that can. Fills `decisions` (one per step).
-  Outcome run(const std::vector<uint32_t>& forced, uint64_t max_steps,
-              std::vector<Decision>& decisions) {
-    decisions.clear();
-    for (size_t i = 0; i < m_threads.size(); i++) {
-      Thread& t = m_threads[i];
-      t.finished = false;
-      t.wait_addr = nullptr;
-      getcontext(&t.ctx);
-      t.ctx.uc_stack.ss_sp = t.stack.get();
-      t.ctx.uc_stack.ss_size = kStackBytes;
-      t.ctx.uc_link = &m_main;
-      makecontext(&t.ctx, reinterpret_cast<void (*)()>(&Scheduler::entry), 0);
-    }
-    s_active = this;
-    foliocheck_sched_point = &Scheduler::hook;
-    Outcome outcome = done;
-    int current = -1;
-    uint32_t preemptions = 0;
-    for (uint64_t step = 0;; step++) {
-      uint32_t enabled = 0;
-      bool all_finished = true;
-      for (size_t i = 0; i < m_threads.size(); i++) {
-        all_finished &= m_threads[i].finished;
-        if (can_run(i)) enabled |= 1u << i;
-      }
-      if (all_finished) break;
-      if (!enabled) {
-        outcome = deadlock;
-        break;
-      }
-      if (step >= max_steps) {
-        outcome = livelock;
-        break;
-      }
-      uint32_t t;
-      if (step < forced.size()) {
-        t = forced[step];
-        if (t >= m_threads.size() || !(enabled >> t & 1)) {
-          outcome = infeasible;
-          break;
-        }
-      } else if (current >= 0 && (enabled >> current & 1)) {
-        t = static_cast<uint32_t>(current);
-      } else {
-        t = static_cast<uint32_t>(__builtin_ctz(enabled));
-      }
-      decisions.push_back({enabled, current, t, preemptions});
-      if (current >= 0 && (enabled >> current & 1) && t != static_cast<uint32_t>(current))
-        preemptions++;
-      current = static_cast<int>(t);
-      m_running = current;
-      swapcontext(&m_main, &m_threads[t].ctx);
-      m_running = -1;
-    }
-    foliocheck_sched_point = nullptr;
-    s_active = nullptr;
-    // An abandoned thread (deadlock, livelock) is simply never resumed: its stack is reused by the
-    // next run, and what its C++ frames owned leaks, which only a finding costs.
-    return outcome;
-  }
-
- private:
-  struct Thread {
-    ucontext_t ctx;
-    std::unique_ptr<char[]> stack;
-    bool finished = false;
-    const void* wait_addr = nullptr;  // waiting in bit_spin_lock for this bit to clear
-    int wait_bit = 0;
-  };
-
-  bool can_run(size_t i) const {
-    const Thread& t = m_threads[i];
-    if (t.finished) return false;
-    if (!t.wait_addr) return true;
-    const auto* words = static_cast<const unsigned long*>(t.wait_addr);
-    constexpr int kBits = 8 * sizeof(unsigned long);
-    return !(words[t.wait_bit / kBits] >> (t.wait_bit % kBits) & 1);
-  }
-
-  static void hook(const void* wait_addr, int wait_bit) {
-    Scheduler* s = s_active;
-    // Outside a thread (reset, reads between runs) there is nothing to switch to.
-    if (!s || s->m_running < 0) return;
-    Thread& t = s->m_threads[static_cast<size_t>(s->m_running)];
-    t.wait_addr = wait_addr;
-    t.wait_bit = wait_bit;
-    swapcontext(&t.ctx, &s->m_main);
-    t.wait_addr = nullptr;
-  }
-
-  static void entry() {
-    Scheduler* s = s_active;
-    const size_t i = static_cast<size_t>(s->m_running);
-    Op op = s->m_ops[i];
-    const uint32_t repeat = op.repeat;
-    op.repeat = 1;
-    for (uint32_t r = 0; r < repeat; r++) s->m_impl.apply(op);
-    s->m_threads[i].finished = true;
-    // Returning resumes uc_link, the scheduler.
-  }
-
-  static inline Scheduler* s_active = nullptr;
-  Implementation& m_impl;
-  std::vector<Op> m_ops;
-  std::vector<Thread> m_threads;
-  ucontext_t m_main;
-  int m_running = -1;
-};
+using interleave_detail::ExploreHooks;
+using interleave_detail::Exploration;
+using interleave_detail::RunEnd;
+using interleave_detail::Scheduler;
 
 std::string warning_text(std::span<const std::string> log, size_t from, std::set<std::string>* out) {
   std::string first;
@@ -182,6 +55,7 @@ class BlockExplorer {
   }
   // What is wrong at quiescence, or "".
   std::string check(size_t log_from) const;
+  std::string final_state(size_t log_from) const;
   bool invalid(uint32_t line, std::string message) {
     m_rep.result = InterleaveReport::invalid;
     m_rep.line = line;
@@ -310,59 +184,65 @@ bool BlockExplorer::run() {
   stats.pinned = !b.schedule.empty();
 
   Scheduler sched(m_impl, m_threads);
-  std::vector<std::vector<uint32_t>> todo{b.schedule};
-  std::vector<Scheduler::Decision> decisions;
-  auto finish = [&] {
-    stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    m_rep.blocks.push_back(stats);
-  };
-  while (!todo.empty()) {
-    const std::vector<uint32_t> forced = std::move(todo.back());
-    todo.pop_back();
+  size_t from = 0;
+  ExploreHooks hooks;
+  hooks.max_steps = m_opt.max_steps;
+  hooks.reset = [&] {
     run_prefix(m_impl);
-    const size_t from = m_impl.warning_log().size();
-    const Scheduler::Outcome out = sched.run(forced, m_opt.max_steps, decisions);
-    stats.interleavings++;
-    stats.max_steps = std::max<uint64_t>(stats.max_steps, decisions.size());
-    std::vector<uint32_t> schedule;
-    for (const auto& d : decisions) schedule.push_back(d.chosen);
-    std::string what;
-    if (out == Scheduler::infeasible) {
-      finish();
-      return invalid(b.line, "the pinned schedule cannot run: at step " +
-                                 std::to_string(decisions.size() + 1) + " thread " +
-                                 std::to_string(forced[decisions.size()]) +
-                                 " has finished, is waiting for a lock, or does not exist");
-    }
-    if (out == Scheduler::deadlock)
-      what = "deadlock: every unfinished thread waits for a bit_spin_lock";
-    else if (out == Scheduler::livelock)
-      what = "no quiescence within " + std::to_string(m_opt.max_steps) + " scheduling steps";
-    else
-      what = check(from);
-    if (!what.empty()) {
-      finish();
-      m_rep.result = InterleaveReport::finding;
-      m_rep.found = InterleaveFinding{m_block, schedule, what};
-      return false;
-    }
-    if (stats.pinned) break;
-    // Branch at every step this run chose by default: each other thread that could run there,
-    // if the preemption bound allows. Prefixes are unique, so no interleaving runs twice.
-    for (size_t i = decisions.size(); i-- > forced.size();) {
-      const auto& d = decisions[i];
-      for (uint32_t t = 0; t < m_threads.size(); t++) {
-        if (t == d.chosen || !(d.enabled >> t & 1)) continue;
-        const bool preempt = d.current >= 0 && (d.enabled >> d.current & 1);
-        if (d.preemptions + preempt > m_opt.preemptions) continue;
-        std::vector<uint32_t> next(schedule.begin(), schedule.begin() + static_cast<ptrdiff_t>(i));
-        next.push_back(t);
-        todo.push_back(std::move(next));
-      }
-    }
+    from = m_impl.warning_log().size();
+  };
+  hooks.judge = [&](RunEnd end) -> std::string {
+    if (end == RunEnd::deadlock) return "deadlock: every unfinished thread waits for a bit_spin_lock";
+    if (end == RunEnd::livelock)
+      return "no quiescence within " + std::to_string(m_opt.max_steps) + " scheduling steps";
+    if (m_opt.collect_states) stats.final_states.insert(final_state(from));
+    return check(from);
+  };
+  Exploration x;
+  if (stats.pinned)
+    x = interleave_detail::explore_bounded(sched, hooks, 0, b.schedule, true);
+  else if (m_opt.preemptions)
+    x = interleave_detail::explore_bounded(sched, hooks, *m_opt.preemptions, {}, false);
+  else
+    x = interleave_detail::explore_dpor(sched, hooks, m_opt.reduce);
+  stats.interleavings = x.interleavings;
+  stats.redundant = x.redundant;
+  stats.max_steps = x.max_steps;
+  stats.complete = x.complete;
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m_rep.blocks.push_back(std::move(stats));
+  if (x.infeasible)
+    return invalid(b.line, "the pinned schedule cannot run: at step " +
+                               std::to_string(x.schedule.size() + 1) + " thread " +
+                               std::to_string(b.schedule[x.schedule.size()]) +
+                               " has finished, is waiting for a lock, or does not exist");
+  if (!x.what.empty()) {
+    m_rep.result = InterleaveReport::finding;
+    m_rep.found = InterleaveFinding{m_block, x.schedule, x.what};
+    return false;
   }
-  finish();
   return true;
+}
+
+// Everything an interleaving's end state shows, as text: every observable but `ret` (whichever
+// thread finished last), and the warnings it logged, sorted.
+std::string BlockExplorer::final_state(size_t log_from) const {
+  std::string out;
+  const uint32_t pages = m_trace.setup.nr_pages();
+  for (int o = 0; o < kNumObs; o++) {
+    const Obs obs = static_cast<Obs>(o);
+    if (obs == Obs::ret || !m_impl.models(obs)) continue;
+    const ObsInfo& info = obs_info(obs);
+    const uint32_t n = !info.indexed ? 1 : obs == Obs::mm_mapcount ? 9 : obs == Obs::mm_id || obs == Obs::mm_id_mapcount ? 2 : pages;
+    for (uint32_t i = 0; i < n; i++)
+      out += std::string(info.name) + (info.indexed ? "[" + std::to_string(i) + "]" : "") + "=" +
+             std::to_string(m_impl.read(obs, i)) + " ";
+  }
+  const auto log = m_impl.warning_log();
+  std::vector<std::string> warnings(log.begin() + static_cast<ptrdiff_t>(log_from), log.end());
+  std::sort(warnings.begin(), warnings.end());
+  for (const std::string& w : warnings) out += "| " + w;
+  return out;
 }
 
 }  // namespace
