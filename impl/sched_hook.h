@@ -25,6 +25,9 @@
 /* Flags on an RMW of a lock word: a lock's acquire is reversible only against another acquire. */
 #define FOLIOCHECK_ACCESS_ACQUIRE 4
 #define FOLIOCHECK_ACCESS_RELEASE 8
+/* On a foliocheck_sched_access in a lock's acquire or release step: the fields that lock guards,
+ * which the critical section reads and writes with plain accesses no hook sees. */
+#define FOLIOCHECK_ACCESS_GUARDED 16
 
 #ifdef __cplusplus
 extern "C" {

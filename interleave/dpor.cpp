@@ -11,25 +11,29 @@ namespace foliocheck::interleave_detail {
 namespace {
 
 constexpr uint8_t kAcquire = FOLIOCHECK_ACCESS_ACQUIRE;
-constexpr uint8_t kRelease = FOLIOCHECK_ACCESS_RELEASE;
 
-// The lock word a step acquires, if it does.
-std::optional<uintptr_t> acquires(const Footprint& f) {
+constexpr uint8_t kGuarded = FOLIOCHECK_ACCESS_GUARDED;
+
+// The lock word a step acquires, if it does; `waiting`: only a bit_spin_lock that waits for the
+// holder (not the bit-spin-lock-no-wait mutant's).
+std::optional<uintptr_t> acquires(const Footprint& f, bool waiting) {
   for (const Access& a : f)
-    if (a.kind & kAcquire) return a.addr;
+    if ((a.kind & kAcquire) && (!waiting || a.bit >= 0)) return a.addr;
   return std::nullopt;
 }
 
-bool touches(const Footprint& f, uintptr_t word) {
+// Whether the step touches the lock word or what a lock guards.
+bool touches_lock(const Footprint& f, uintptr_t word) {
   for (const Access& a : f)
-    if (a.addr == word) return true;
+    if (a.addr == word || (a.kind & kGuarded)) return true;
   return false;
 }
 
-Footprint without(const Footprint& f, uintptr_t word) {
+// The step's accesses but those of the lock word and what a lock guards.
+Footprint unlocked(const Footprint& f, uintptr_t word) {
   Footprint out;
   for (const Access& a : f)
-    if (a.addr != word) out.push_back(a);
+    if (a.addr != word && !(a.kind & kGuarded)) out.push_back(a);
   return out;
 }
 
@@ -90,15 +94,16 @@ void Dpor::races(size_t j) {
       covered = m_events[k].clock;
       break;
     }
-  const std::optional<uintptr_t> lock = acquires(e.fp);
+  const std::optional<uintptr_t> lock = acquires(e.fp, true);
   for (size_t k = j; k-- > 0;) {
     const Event& o = m_events[k];
     if (o.thread == e.thread || covered[o.thread] > k) continue;
     if (!dependent(o.fp, e.fp)) continue;
     // An acquire is reversible only against the acquire of the same lock before it: the holder's
-    // release and its reads of the lock word cannot move after a waiter's acquire.
-    if (lock && touches(o.fp, *lock) && acquires(o.fp) != lock &&
-        !dependent(without(o.fp, *lock), without(e.fp, *lock)))
+    // release, its reads of the lock word and its critical section cannot move after a waiter's
+    // acquire (they are not the race; the acquires are).
+    if (lock && touches_lock(o.fp, *lock) && acquires(o.fp, false) != lock &&
+        !dependent(unlocked(o.fp, *lock), unlocked(e.fp, *lock)))
       continue;
     add_backtrack(k, j);
     for (size_t t = 0; t < covered.size(); t++) covered[t] = std::max(covered[t], o.clock[t]);

@@ -162,6 +162,16 @@ static inline bool fc_is_mm_ids_lock(int bitnum, const unsigned long *addr)
 {
 	return bitnum == FOLIO_MM_IDS_LOCK_BITNUM && addr == &fc_current->folio->_mm_ids;
 }
+/* The mm-id lock guards the slots' mapcounts (and the ids, in the lock's own word): the critical
+ * section's plain accesses to them are the acquire's and the release's, as far as the interleave
+ * engine's dependences go. */
+static inline void fc_lock_guards(int bitnum, const unsigned long *addr)
+{
+	if (fc_is_mm_ids_lock(bitnum, addr))
+		fc_touch(fc_current->folio->_mm_id_mapcount,
+			 sizeof(fc_current->folio->_mm_id_mapcount),
+			 FC_RMW | FOLIOCHECK_ACCESS_GUARDED);
+}
 static inline void fc_slot_mutant_lock(int bitnum, unsigned long *addr)
 {
 	struct folio *folio = fc_current->folio;
@@ -190,6 +200,7 @@ static inline bool fc_slot_mutant_unlock(int bitnum, unsigned long *addr)
 	folio->_mm_id_mapcount[1] = fc_slots_at_lock.mapcount[1];
 	folio->_mm_ids = fc_slots_at_lock.ids;
 	fc_yield_at(addr, sizeof(*addr), FC_RMW | FOLIOCHECK_ACCESS_RELEASE);
+	fc_lock_guards(bitnum, addr);
 	fc_clear_bit(bitnum, addr);
 	WRITE_ONCE(folio->_mm_id_mapcount[0], mapcount[0]);
 	WRITE_ONCE(folio->_mm_id_mapcount[1], mapcount[1]);
@@ -199,6 +210,7 @@ static inline bool fc_slot_mutant_unlock(int bitnum, unsigned long *addr)
 	return true;
 }
 #else
+static inline void fc_lock_guards(int bitnum, const unsigned long *addr) { (void)bitnum, (void)addr; }
 static inline void fc_slot_mutant_lock(int bitnum, unsigned long *addr) { (void)bitnum, (void)addr; }
 static inline bool fc_slot_mutant_unlock(int bitnum, unsigned long *addr)
 {
@@ -227,6 +239,7 @@ static inline void bit_spin_lock(int bitnum, unsigned long *addr)
 	} else {
 		WARN_ON(test_and_set_bit(bitnum, addr));
 	}
+	fc_lock_guards(bitnum, addr);
 	fc_slot_mutant_lock(bitnum, addr);
 }
 static inline void bit_spin_unlock(int bitnum, unsigned long *addr)
@@ -237,6 +250,7 @@ static inline void bit_spin_unlock(int bitnum, unsigned long *addr)
 	if (fc_slot_mutant_unlock(bitnum, addr))
 		return;
 	fc_yield_at(word, sizeof(*word), FC_RMW | FOLIOCHECK_ACCESS_RELEASE);
+	fc_lock_guards(bitnum, addr);
 	fc_clear_bit(bitnum, addr);
 }
 #define __bit_spin_unlock bit_spin_unlock
