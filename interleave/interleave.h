@@ -19,7 +19,9 @@ struct InterleaveOptions {
   // the equivalence of steps that commute (DPOR).
   std::optional<uint32_t> preemptions;
   bool reduce = true;           // DPOR mode: false runs every interleaving, unreduced (a baseline)
-  bool collect_states = false;  // fill BlockStats::final_states
+  // Fill BlockStats::final_states (a finding is noted in the state's text and the exploration
+  // goes on: the set of end states and findings of the whole block).
+  bool collect_states = false;
   uint64_t max_steps = 100000;  // scheduling steps of one interleaving before it counts as a livelock
 };
 
@@ -36,6 +38,10 @@ struct BlockStats {
   bool pinned = false;         // the trace pinned one schedule: only that one ran
   double seconds = 0;
   std::set<std::string> final_states;  // with InterleaveOptions::collect_states
+  // Interleavings that differ from every sequential order only in a race the kernel admits
+  // (interleave/admitted.def): not findings. The first one's observable, race and citation.
+  uint64_t admitted = 0;
+  std::string first_admitted;
 };
 
 struct InterleaveFinding {

@@ -26,11 +26,15 @@ std::string join(const std::vector<uint32_t>& v) {
 
 // What a generated batch explored.
 struct GenerateTotals {
-  uint64_t blocks = 0, interleavings = 0, redundant = 0;
+  uint64_t blocks = 0, interleavings = 0, redundant = 0, admitted = 0, admitted_blocks = 0;
   double seconds = 0;
+  std::string first_admitted;
   void add(const InterleaveReport& r) {
     for (const BlockStats& b : r.blocks) {
       blocks++;
+      admitted += b.admitted;
+      admitted_blocks += b.admitted > 0;
+      if (first_admitted.empty()) first_admitted = b.first_admitted;
       interleavings += b.interleavings;
       redundant += b.redundant;
       seconds += b.seconds;
@@ -146,6 +150,7 @@ Exit cmd_interleave(const Flags& flags) {
         blocks.push_back({{"block", b.block}, {"line", b.line}, {"threads", b.threads},
                           {"orders", b.orders}, {"interleavings", b.interleavings},
                           {"redundant", b.redundant}, {"complete", b.complete},
+                          {"admitted", b.admitted}, {"first_admitted", b.first_admitted},
                           {"max_steps", b.max_steps}, {"pinned", b.pinned}, {"seconds", b.seconds}});
       nlohmann::ordered_json o = {{"file", file},
                                   {"impl", r.impl},
@@ -178,7 +183,8 @@ Exit cmd_interleave(const Flags& flags) {
                     : b.complete                  ? ", complete"
                                                   : ", stopped at the finding")
                 << (b.redundant ? ", " + std::to_string(b.redundant) + " runs cut by sleep sets" : "")
-                << "), longest " << b.max_steps << " steps, " << b.seconds << " s\n";
+                << "), longest " << b.max_steps << " steps, " << b.seconds << " s\n"
+                << (b.admitted ? "  " + std::to_string(b.admitted) + " interleavings end in a known race (interleave/admitted.def): " + b.first_admitted + "\n" : "");
     if (r.found) {
       const std::vector<size_t> threads = trace.block_threads(r.found->block);
       std::cout << file << ": FINDING in block " << r.found->block << ": " << r.found->what
@@ -194,7 +200,11 @@ Exit cmd_interleave(const Flags& flags) {
     std::cout << "generated " << totals.blocks << " blocks (--seed=" << flags.seed << ") on "
               << opt.impl << ": " << totals.interleavings << " interleavings (" << mode
               << (totals.redundant ? ", " + std::to_string(totals.redundant) + " runs cut by sleep sets" : "")
-              << "), " << totals.seconds << " s" << (status == Exit::ok ? ", no finding" : "") << "\n";
+              << "), " << totals.seconds << " s" << (status == Exit::ok ? ", no finding" : "") << "\n"
+              << (totals.admitted ? "  " + std::to_string(totals.admitted) + " interleavings in " +
+                                        std::to_string(totals.admitted_blocks) +
+                                        " blocks end in a known race (interleave/admitted.def), e.g. " + totals.first_admitted + "\n"
+                                  : "");
   return status;
 }
 
