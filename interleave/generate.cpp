@@ -70,8 +70,9 @@ std::optional<Trace> generate_concurrent_trace(std::mt19937_64& rng, const std::
       st.operation = op;
       t.statements.push_back(st);
     }
-    // The block: operations of different mms (one mm's operations on one folio are serialized
-    // by its page-table lock), each legal now, and together legal in every order.
+    // The block: operations on disjoint mms (one mm's operations on one folio are serialized by
+    // its page-table lock, and fork holds the parent's mmap lock against GUP and unmaps), each
+    // legal now, and together legal in every order.
     std::vector<Op> legal;
     for (const Op& op : alphabet)
       if (!model.precondition(op)) legal.push_back(op);
@@ -81,7 +82,9 @@ std::optional<Trace> generate_concurrent_trace(std::mt19937_64& rng, const std::
     for (int i = 0; i < 50 && block.size() < want; i++) {
       const Op op = legal[pick(legal.size())];
       bool clash = false;
-      for (const Op& b : block) clash |= b.mm == op.mm;
+      for (const Op& b : block)
+        clash |= b.mm == op.mm || (op.src && (b.mm == op.src || b.src == op.src)) ||
+                 (b.src && b.src == op.mm);
       if (clash) continue;
       block.push_back(op);
       if (!legal_in_every_order(model, block)) block.pop_back();

@@ -94,6 +94,7 @@ Exit cmd_interleave(const Flags& flags) {
   const uint32_t inputs = flags.generate ? *flags.generate : static_cast<uint32_t>(flags.args.size());
   GenerateTotals totals;
   for (uint32_t input = 0; input < inputs; input++) {
+    if (flags.generate && status != Exit::ok) break;  // the first finding is the batch's answer
     ParseResult parsed;
     std::string file;
     if (flags.generate) {
