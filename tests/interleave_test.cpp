@@ -223,7 +223,7 @@ TEST(InterleaveKernel, AStaleReadOfNrPagesMappedIsAKnownRaceNotAFinding) {
     const InterleaveReport r = interleave_trace(*p.trace, InterleaveOptions{});
     ASSERT_EQ(r.result, InterleaveReport::ok) << name << ": " << r.message;
     EXPECT_GT(r.blocks[0].admitted, 0u) << name;
-    EXPECT_NE(r.blocks[0].first_admitted.find("partially_mapped"), std::string::npos);
+    EXPECT_NE(r.blocks[0].first_admitted.find(obs_info(Obs::partially_mapped).name), std::string::npos);
     // Its expects still hold in those interleavings: an expect on partially_mapped=0 fails.
     Trace t = *p.trace;
     t.statements.back().expects.push_back(Expectation{Obs::partially_mapped, 0, 0, 0});
