@@ -1,8 +1,6 @@
-// Runs a concurrent block's operations as cooperative threads (ucontext) on an implementation and
-// enumerates their interleavings with a preemption bound, checking each against the model.
+// Runs a concurrent block's operations as cooperative threads on an implementation, explores their
+// interleavings (interleave/dpor.cpp) and checks each against the model.
 #include "interleave/interleave.h"
-
-#include <ucontext.h>
 
 #include <algorithm>
 #include <chrono>
@@ -15,153 +13,18 @@
 #include "core/reference_model.h"
 #include "impl/registry.h"
 #include "impl/sched_hook.h"
+#include "interleave/scheduler.h"
 
 namespace foliocheck {
 namespace {
 
-// Kernel code plus the C++ around Implementation::apply: far below this.
-constexpr size_t kStackBytes = 256 * 1024;
 // n! sequential orders are computed; beyond this many threads that is not small-scope any more.
 constexpr size_t kMaxThreads = 6;
 
-// The threads of one block and the scheduler that steps them. One interleaving is one run():
-// threads start fresh, and at each scheduling step the chosen thread runs until its next
-// scheduling point (impl/sched_hook.h) or its end.
-class Scheduler {
- public:
-  struct Decision {
-    uint32_t enabled = 0;  // bit t: thread t could run
-    int current = -1;      // the thread that ran the step before (-1: none yet)
-    uint32_t chosen = 0;
-    uint32_t preemptions = 0;  // before this step
-  };
-  enum Outcome : uint8_t { done, deadlock, livelock, infeasible };
-
-  Scheduler(Implementation& impl, std::vector<Op> ops) : m_impl(impl), m_ops(std::move(ops)) {
-    m_threads.resize(m_ops.size());
-    m_reads.resize(m_ops.size());
-    for (Thread& t : m_threads) t.stack.reset(new char[kStackBytes]);
-  }
-
-  // Runs one interleaving: `forced` steps first, then by default the thread that ran last while
-  // it can, else the lowest-numbered one that can. Fills `decisions` (one per step).
-  Outcome run(const std::vector<uint32_t>& forced, uint64_t max_steps,
-              std::vector<Decision>& decisions) {
-    decisions.clear();
-    for (auto& r : m_reads) r.clear();
-    for (size_t i = 0; i < m_threads.size(); i++) {
-      Thread& t = m_threads[i];
-      t.finished = false;
-      t.wait_addr = nullptr;
-      getcontext(&t.ctx);
-      t.ctx.uc_stack.ss_sp = t.stack.get();
-      t.ctx.uc_stack.ss_size = kStackBytes;
-      t.ctx.uc_link = &m_main;
-      makecontext(&t.ctx, reinterpret_cast<void (*)()>(&Scheduler::entry), 0);
-    }
-    s_active = this;
-    foliocheck_sched_point = &Scheduler::hook;
-    Outcome outcome = done;
-    int current = -1;
-    uint32_t preemptions = 0;
-    for (uint64_t step = 0;; step++) {
-      uint32_t enabled = 0;
-      bool all_finished = true;
-      for (size_t i = 0; i < m_threads.size(); i++) {
-        all_finished &= m_threads[i].finished;
-        if (can_run(i)) enabled |= 1u << i;
-      }
-      if (all_finished) break;
-      if (!enabled) {
-        outcome = deadlock;
-        break;
-      }
-      if (step >= max_steps) {
-        outcome = livelock;
-        break;
-      }
-      uint32_t t;
-      if (step < forced.size()) {
-        t = forced[step];
-        if (t >= m_threads.size() || !(enabled >> t & 1)) {
-          outcome = infeasible;
-          break;
-        }
-      } else if (current >= 0 && (enabled >> current & 1)) {
-        t = static_cast<uint32_t>(current);
-      } else {
-        t = static_cast<uint32_t>(__builtin_ctz(enabled));
-      }
-      decisions.push_back({enabled, current, t, preemptions});
-      if (current >= 0 && (enabled >> current & 1) && t != static_cast<uint32_t>(current))
-        preemptions++;
-      current = static_cast<int>(t);
-      m_running = current;
-      swapcontext(&m_main, &m_threads[t].ctx);
-      m_running = -1;
-    }
-    foliocheck_sched_point = nullptr;
-    s_active = nullptr;
-    // An abandoned thread (deadlock, livelock) is simply never resumed: its stack is reused by the
-    // next run, and what its C++ frames owned leaks, which only a finding costs.
-    return outcome;
-  }
-
-  // What each reader thread's calls returned in the last run (empty for other threads).
-  const std::vector<std::vector<int64_t>>& reads() const { return m_reads; }
-
- private:
-  struct Thread {
-    ucontext_t ctx;
-    std::unique_ptr<char[]> stack;
-    bool finished = false;
-    const void* wait_addr = nullptr;  // waiting in bit_spin_lock for this bit to clear
-    int wait_bit = 0;
-  };
-
-  bool can_run(size_t i) const {
-    const Thread& t = m_threads[i];
-    if (t.finished) return false;
-    if (!t.wait_addr) return true;
-    const auto* words = static_cast<const unsigned long*>(t.wait_addr);
-    constexpr int kBits = 8 * sizeof(unsigned long);
-    return !(words[t.wait_bit / kBits] >> (t.wait_bit % kBits) & 1);
-  }
-
-  static void hook(const void* wait_addr, int wait_bit) {
-    Scheduler* s = s_active;
-    // Outside a thread (reset, reads between runs) there is nothing to switch to.
-    if (!s || s->m_running < 0) return;
-    Thread& t = s->m_threads[static_cast<size_t>(s->m_running)];
-    t.wait_addr = wait_addr;
-    t.wait_bit = wait_bit;
-    swapcontext(&t.ctx, &s->m_main);
-    t.wait_addr = nullptr;
-  }
-
-  static void entry() {
-    Scheduler* s = s_active;
-    const size_t i = static_cast<size_t>(s->m_running);
-    Op op = s->m_ops[i];
-    const uint32_t repeat = op.repeat;
-    op.repeat = 1;
-    for (uint32_t r = 0; r < repeat; r++) {
-      s->m_impl.apply(op);
-      // No scheduling point between the call's return and this read of what it returned.
-      if (op_is_reader(op.kind)) s->m_reads[i].push_back(s->m_impl.read(Obs::result));
-    }
-    s->m_threads[i].finished = true;
-    // Returning resumes uc_link, the scheduler.
-  }
-
-  static inline Scheduler* s_active = nullptr;
-  Implementation& m_impl;
-  std::vector<Op> m_ops;
-  std::vector<Thread> m_threads;
-  std::vector<std::vector<int64_t>> m_reads;
-  ucontext_t m_main;
-  int m_running = -1;
-};
+using interleave_detail::ExploreHooks;
+using interleave_detail::Exploration;
+using interleave_detail::RunEnd;
+using interleave_detail::Scheduler;
 
 std::string warning_text(std::span<const std::string> log, size_t from, std::set<std::string>* out) {
   std::string first;
@@ -231,9 +94,12 @@ class BlockExplorer {
       for (uint32_t r = 0; r < op.repeat; r++) impl.apply(one);
     }
   }
-  // What is wrong at quiescence, or "". A reader value only a comment admits goes to *admitted.
+  // What is wrong at quiescence, or "". A reader value only a comment admits goes to
+  // *admitted_read.
   std::string check(size_t log_from, const std::vector<std::vector<int64_t>>& reads,
-                    std::string* admitted) const;
+                    std::string* admitted_read);
+  std::string final_state(size_t log_from, bool but_admitted = false) const;
+  bool admitted(size_t log_from);
   bool invalid(uint32_t line, std::string message) {
     m_rep.result = InterleaveReport::invalid;
     m_rep.line = line;
@@ -252,6 +118,9 @@ class BlockExplorer {
   std::vector<ReferenceModel> m_orders;  // the model after each accepted sequential order
   std::set<std::string> m_sequential_warnings;
   std::vector<ReaderBounds> m_reader_bounds;  // per thread (empty for non-readers)
+  std::vector<std::string> m_order_states;  // the implementation's end state after each order, but admitted observables
+  uint64_t m_admitted = 0;                  // interleavings whose only difference is admitted
+  std::string m_first_admitted;
 };
 
 bool BlockExplorer::prepare() {
@@ -323,14 +192,37 @@ bool BlockExplorer::prepare() {
       for (uint32_t r = 0; r < m_threads[t].repeat; r++) m_impl.apply(one);
     }
     warning_text(m_impl.warning_log(), from, &m_sequential_warnings);
+    m_order_states.push_back(final_state(from, true));
   } while (std::next_permutation(perm.begin(), perm.end()));
   if (m_orders.empty())
     return invalid(b.line, "no order of the block's operations is valid: " + first_refusal);
   return true;
 }
 
+// The end state equals some sequential order's but for observables of admitted.def: count it, and
+// keep what differs with the citation.
+bool BlockExplorer::admitted(size_t log_from) {
+  const std::string mine = final_state(log_from, true);
+  if (std::find(m_order_states.begin(), m_order_states.end(), mine) == m_order_states.end())
+    return false;
+  if (m_admitted++ == 0) {
+    for (const ReferenceModel& m : m_orders) {
+      const auto v = check_agreement(m, m_impl, PageRange{0, m_trace.setup.nr_pages()}, true);
+      if (!v) continue;
+#define FOLIOCHECK_ADMITTED(obs, kind, where, sentence)                                   \
+  if (v->describe().find(std::string(obs_info(Obs::obs).name) + " ") != std::string::npos) \
+    m_first_admitted = std::string(kind) + " race in " + std::string(obs_info(Obs::obs).name) + \
+                       ": " + sentence + " (" + where + ")";
+#include "interleave/admitted.def"
+#undef FOLIOCHECK_ADMITTED
+      break;
+    }
+  }
+  return true;
+}
+
 std::string BlockExplorer::check(size_t log_from, const std::vector<std::vector<int64_t>>& reads,
-                                 std::string* admitted) const {
+                                 std::string* admitted_read) {
   // (b) before (a): the warning's own line says more than the `warnings` count (a) compares.
   const auto log = m_impl.warning_log();
   for (size_t i = log_from; i < log.size(); i++)
@@ -348,7 +240,8 @@ std::string BlockExplorer::check(size_t log_from, const std::vector<std::vector<
     }
     if (!first) first = v;
   }
-  if (!agrees)
+  // A known race (admitted.def) is no finding, but the warnings and the expects still hold.
+  if (!agrees && !admitted(log_from))
     return "the result matches no sequential order of the block (against the first: " +
            first->describe() + ")";
   for (size_t t = 0; t < reads.size(); t++) {
@@ -361,8 +254,8 @@ std::string BlockExplorer::check(size_t log_from, const std::vector<std::vector<
       if (!b.admitted.contains(v))
         return "reader outside the sequential bounds: " + who +
                "which no sequential order gives it (they give " + set_text(b.exact) + ")";
-      if (admitted->empty())
-        *admitted = "reader value admitted by a kernel comment: " + who +
+      if (admitted_read->empty())
+        *admitted_read = "reader value admitted by a kernel comment: " + who +
                     "where sequential orders give " + set_text(b.exact) + "; " + kAdmittedBy;
     }
   }
@@ -392,64 +285,90 @@ bool BlockExplorer::run() {
   stats.pinned = !b.schedule.empty();
 
   Scheduler sched(m_impl, m_threads);
-  std::vector<std::vector<uint32_t>> todo{b.schedule};
-  std::vector<Scheduler::Decision> decisions;
-  auto finish = [&] {
-    stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    m_rep.blocks.push_back(stats);
-  };
-  while (!todo.empty()) {
-    const std::vector<uint32_t> forced = std::move(todo.back());
-    todo.pop_back();
+  size_t from = 0;
+  ExploreHooks hooks;
+  hooks.max_steps = m_opt.max_steps;
+  hooks.reset = [&] {
     run_prefix(m_impl);
-    const size_t from = m_impl.warning_log().size();
-    const Scheduler::Outcome out = sched.run(forced, m_opt.max_steps, decisions);
-    stats.interleavings++;
-    stats.max_steps = std::max<uint64_t>(stats.max_steps, decisions.size());
-    std::vector<uint32_t> schedule;
-    for (const auto& d : decisions) schedule.push_back(d.chosen);
+    from = m_impl.warning_log().size();
+  };
+  hooks.judge = [&](RunEnd end, const std::vector<uint32_t>& schedule) -> std::string {
     std::string what;
-    if (out == Scheduler::infeasible) {
-      finish();
-      return invalid(b.line, "the pinned schedule cannot run: at step " +
-                                 std::to_string(decisions.size() + 1) + " thread " +
-                                 std::to_string(forced[decisions.size()]) +
-                                 " has finished, is waiting for a lock, or does not exist");
-    }
-    if (out == Scheduler::deadlock)
+    if (end == RunEnd::deadlock)
       what = "deadlock: every unfinished thread waits for a bit_spin_lock";
-    else if (out == Scheduler::livelock)
+    else if (end == RunEnd::livelock)
       what = "no quiescence within " + std::to_string(m_opt.max_steps) + " scheduling steps";
-    std::string admitted;
-    if (out == Scheduler::done) what = check(from, sched.reads(), &admitted);
-    if (!admitted.empty()) {
+    std::string admitted_read;
+    if (end == RunEnd::done) what = check(from, sched.reads(), &admitted_read);
+    if (!admitted_read.empty()) {
       if (m_rep.admitted.empty() || m_rep.admitted.back().block != m_block)
-        m_rep.admitted.push_back(AdmittedRead{m_block, schedule, admitted, 0});
+        m_rep.admitted.push_back(AdmittedRead{m_block, schedule, admitted_read, 0});
       m_rep.admitted.back().interleavings++;
     }
-    if (!what.empty()) {
-      finish();
-      m_rep.result = InterleaveReport::finding;
-      m_rep.found = InterleaveFinding{m_block, schedule, what};
-      return false;
-    }
-    if (stats.pinned) break;
-    // Branch at every step this run chose by default: each other thread that could run there,
-    // if the preemption bound allows. Prefixes are unique, so no interleaving runs twice.
-    for (size_t i = decisions.size(); i-- > forced.size();) {
-      const auto& d = decisions[i];
-      for (uint32_t t = 0; t < m_threads.size(); t++) {
-        if (t == d.chosen || !(d.enabled >> t & 1)) continue;
-        const bool preempt = d.current >= 0 && (d.enabled >> d.current & 1);
-        if (d.preemptions + preempt > m_opt.preemptions) continue;
-        std::vector<uint32_t> next(schedule.begin(), schedule.begin() + static_cast<ptrdiff_t>(i));
-        next.push_back(t);
-        todo.push_back(std::move(next));
-      }
-    }
+    if (!m_opt.collect_states) return what;
+    // Collecting: every end state, with what is wrong with it, and on to the next interleaving.
+    std::string reads;
+    for (size_t t = 0; t < sched.reads().size(); t++)
+      for (int64_t v : sched.reads()[t]) reads += " read[" + std::to_string(t) + "]=" + std::to_string(v);
+    stats.final_states.insert(final_state(from) + reads + (what.empty() ? "" : " FINDING: " + what));
+    return "";
+  };
+  Exploration x;
+  if (stats.pinned)
+    x = interleave_detail::explore_bounded(sched, hooks, 0, b.schedule, true);
+  else if (m_opt.preemptions)
+    x = interleave_detail::explore_bounded(sched, hooks, *m_opt.preemptions, {}, false);
+  else
+    x = interleave_detail::explore_dpor(sched, hooks, m_opt.reduce);
+  stats.interleavings = x.interleavings;
+  stats.redundant = x.redundant;
+  stats.max_steps = x.max_steps;
+  stats.complete = x.complete;
+  stats.admitted = m_admitted;
+  stats.first_admitted = m_first_admitted;
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m_rep.blocks.push_back(std::move(stats));
+  if (x.infeasible)
+    return invalid(b.line, "the pinned schedule cannot run: at step " +
+                               std::to_string(x.schedule.size() + 1) + " thread " +
+                               std::to_string(b.schedule[x.schedule.size()]) +
+                               " has finished, is waiting for a lock, or does not exist");
+  if (!x.what.empty()) {
+    m_rep.result = InterleaveReport::finding;
+    m_rep.found = InterleaveFinding{m_block, x.schedule, x.what};
+    return false;
   }
-  finish();
   return true;
+}
+
+// Everything an interleaving's end state shows, as text: every observable but `ret` (whichever
+// thread finished last), and the warnings it logged, sorted.
+std::string BlockExplorer::final_state(size_t log_from, bool but_admitted) const {
+  static constexpr Obs kAdmitted[] = {
+#define FOLIOCHECK_ADMITTED(obs, kind, where, sentence) Obs::obs,
+#include "interleave/admitted.def"
+#undef FOLIOCHECK_ADMITTED
+  };
+  std::string out;
+  const uint32_t pages = m_trace.setup.nr_pages();
+  for (int o = 0; o < kNumObs; o++) {
+    const Obs obs = static_cast<Obs>(o);
+    // `result` is whichever reader finished last, which no reordering of commuting steps keeps;
+    // what each reader returned is judged by check (c) and collected apart.
+    if (obs == Obs::ret || obs == Obs::result || !m_impl.models(obs)) continue;
+    if (but_admitted && std::find(std::begin(kAdmitted), std::end(kAdmitted), obs) != std::end(kAdmitted))
+      continue;
+    const ObsInfo& info = obs_info(obs);
+    const uint32_t n = !info.indexed ? 1 : obs == Obs::mm_mapcount ? 9 : obs == Obs::mm_id || obs == Obs::mm_id_mapcount ? 2 : pages;
+    for (uint32_t i = 0; i < n; i++)
+      out += std::string(info.name) + (info.indexed ? "[" + std::to_string(i) + "]" : "") + "=" +
+             std::to_string(m_impl.read(obs, i)) + " ";
+  }
+  const auto log = m_impl.warning_log();
+  std::vector<std::string> warnings(log.begin() + static_cast<ptrdiff_t>(log_from), log.end());
+  std::sort(warnings.begin(), warnings.end());
+  for (const std::string& w : warnings) out += "| " + w;
+  return out;
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
-// Exhaustive preemption-bounded exploration of a trace's concurrent blocks on one implementation.
+// Exhaustive exploration (DPOR, or preemption-bounded) of a trace's concurrent blocks on one implementation.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,7 +16,13 @@ namespace foliocheck {
 
 struct InterleaveOptions {
   std::string impl = "kernel";  // the implementation whose code is interleaved
-  uint32_t preemptions = 2;     // most context switches away from a thread that could go on
+  // Most context switches away from a thread that could go on; none: every interleaving, up to
+  // the equivalence of steps that commute (DPOR).
+  std::optional<uint32_t> preemptions;
+  bool reduce = true;           // DPOR mode: false runs every interleaving, unreduced (a baseline)
+  // Fill BlockStats::final_states (a finding is noted in the state's text and the exploration
+  // goes on: the set of end states and findings of the whole block).
+  bool collect_states = false;
   uint64_t max_steps = 100000;  // scheduling steps of one interleaving before it counts as a livelock
 };
 
@@ -25,10 +32,17 @@ struct BlockStats {
   uint32_t line = 0;           // of its `concurrent`
   size_t threads = 0;
   size_t orders = 0;           // sequential orders the model accepts
-  uint64_t interleavings = 0;  // schedules run
+  uint64_t interleavings = 0;  // schedules run to their end
+  uint64_t redundant = 0;      // DPOR: runs cut short by sleep sets (equivalent to one run before)
+  bool complete = false;       // DPOR ran to its end: every behaviour of the block was checked
   uint64_t max_steps = 0;      // longest schedule, in scheduling steps
   bool pinned = false;         // the trace pinned one schedule: only that one ran
   double seconds = 0;
+  std::set<std::string> final_states;  // with InterleaveOptions::collect_states
+  // Interleavings that differ from every sequential order only in a race the kernel admits
+  // (interleave/admitted.def): not findings. The first one's observable, race and citation.
+  uint64_t admitted = 0;
+  std::string first_admitted;
 };
 
 struct InterleaveFinding {
@@ -58,7 +72,8 @@ struct InterleaveReport {
 
 // Runs every concurrent block of `trace`: the state before a block is the sequential run of what
 // precedes it (Trace::sequential_order); each operation of the block is a cooperative thread; every
-// interleaving with at most opt.preemptions preemptions (or the block's pinned schedule) runs on
+// interleaving up to equivalence (DPOR), or with at most opt.preemptions preemptions, or the block's
+// pinned schedule, runs on
 // the implementation, and at quiescence must (a) agree (check_agreement) with the model after SOME
 // order of the block's operations the model accepts, (b) have fired no kernel warning that no such
 // order fires, (c) have each reader thread (a kRead operation of ops.def) return a value that

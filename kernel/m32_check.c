@@ -14,11 +14,14 @@
 
 /* The interleave engine's hooks (impl/sched_hook.cpp) are C++ and not linked here, where no
  * scheduler is ever installed: their idle values. */
-void (*foliocheck_sched_point)(const void *wait_addr, int wait_bit);
+void (*foliocheck_sched_point)(const void *addr, unsigned long size, int access, int wait_bit);
+void (*foliocheck_sched_access)(const void *addr, unsigned long size, int access);
 int foliocheck_shim_mutant_rmw_split;
 int foliocheck_shim_mutant_lock_no_wait;
 int foliocheck_shim_mutant_store_tearing;
 int foliocheck_shim_mutant_wp_checks_early;
+int foliocheck_shim_mutant_slot_after_unlock;
+int foliocheck_shim_mutant_inc_return_split;
 
 #define FOLIOCHECK_KERNEL_VARIANT(symbol, tree) \
 	extern const struct fc_kernel_ops symbol __attribute__((weak));

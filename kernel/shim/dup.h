@@ -17,11 +17,19 @@
 #include "kernel_tree.h"
 #include "impl/sched_hook.h"
 
-/* A scheduling point: see impl/sched_hook.h. */
-static inline void fc_yield(void)
+/* A scheduling point before an access of `size` bytes at `addr` (impl/sched_hook.h). */
+static inline void fc_yield_at(const volatile void *addr, unsigned long size, int access)
 {
 	if (foliocheck_sched_point)
-		foliocheck_sched_point(NULL, -1);
+		foliocheck_sched_point((const void *)addr, size, access, -1);
+}
+/* A scheduling point whose access is not known: dependent on every other step. */
+static inline void fc_yield(void) { fc_yield_at(NULL, 0, FOLIOCHECK_ACCESS_RMW); }
+/* An access inside the current step, no scheduling point. */
+static inline void fc_touch(const volatile void *addr, unsigned long size, int access)
+{
+	if (foliocheck_sched_access)
+		foliocheck_sched_access((const void *)addr, size, access);
 }
 
 /* Compiler and annotation vocabulary. */
@@ -36,10 +44,14 @@ static inline void fc_yield(void)
 #define data_race(expr) (expr)
 /* Marked accesses are where another CPU's code may interleave: each is a scheduling point
  * (fc_yield(), a no-op unless `foliocheck interleave` installed its scheduler). */
-#define READ_ONCE(x) ({ fc_yield(); *(const volatile __typeof__(x) *)&(x); })
+#define READ_ONCE(x)                                                           \
+	({                                                                     \
+		fc_yield_at(&(x), sizeof(x), FOLIOCHECK_ACCESS_READ);          \
+		*(const volatile __typeof__(x) *)&(x);                         \
+	})
 #define WRITE_ONCE(x, val)                                                     \
 	do {                                                                   \
-		fc_yield();                                                    \
+		fc_yield_at(&(x), sizeof(x), FOLIOCHECK_ACCESS_WRITE);         \
 		*(volatile __typeof__(x) *)&(x) = (val);                       \
 	} while (0)
 #define BIT(nr) (1UL << (nr))

@@ -14,19 +14,26 @@
 
 /*
  * Atomics, wrapping like the kernel's. Each is one indivisible step after a scheduling point
- * (fc_yield()): the interleave engine's threads are cooperative, so nothing runs between the
- * point and the access. The atomic-rmw-split race mutant (impl/race_mutants.def) breaks a
- * read-modify-write into a read, a scheduling point and a write, as a non-atomic `+=` would be.
+ * (fc_yield_at(), which names the counter and whether the step reads, writes or both): the
+ * interleave engine's threads are cooperative, so nothing runs between the point and the access.
+ * The atomic-rmw-split race mutant (impl/race_mutants.def) breaks a read-modify-write into a read,
+ * a scheduling point and a write, as a non-atomic `+=` would be; inc-return-split makes
+ * atomic_inc_return() an atomic_inc() and then an atomic_read(), two steps.
  */
+#define FC_RMW FOLIOCHECK_ACCESS_RMW
 static inline int fc_wrap(int v, int d) { return (int)((unsigned int)v + (unsigned int)d); }
-static inline int atomic_read(const atomic_t *v) { fc_yield(); return v->counter; }
+static inline int atomic_read(const atomic_t *v)
+{
+	fc_yield_at(v, sizeof(*v), FOLIOCHECK_ACCESS_READ);
+	return v->counter;
+}
 /* The atomic-set-torn race mutant stores the low half first, as a torn plain store would. */
 static inline void atomic_set(atomic_t *v, int i)
 {
-	fc_yield();
+	fc_yield_at(v, sizeof(*v), FOLIOCHECK_ACCESS_WRITE);
 	if (foliocheck_shim_mutant_store_tearing) {
 		v->counter = (int)(((unsigned int)v->counter & 0xffff0000u) | ((unsigned int)i & 0xffffu));
-		fc_yield();
+		fc_yield_at(v, sizeof(*v), FOLIOCHECK_ACCESS_WRITE);
 	}
 	v->counter = i;
 }
@@ -34,11 +41,13 @@ static inline int fc_atomic_add_return(int i, atomic_t *v)
 {
 	int old;
 
-	fc_yield();
-	old = v->counter;
-	if (foliocheck_shim_mutant_rmw_split)
-		fc_yield();
-	v->counter = fc_wrap(old, i);
+	if (foliocheck_shim_mutant_rmw_split) {
+		old = atomic_read(v);
+		atomic_set(v, fc_wrap(old, i));
+		return fc_wrap(old, i);
+	}
+	fc_yield_at(v, sizeof(*v), FC_RMW);
+	v->counter = fc_wrap(v->counter, i);
 	return v->counter;
 }
 static inline void atomic_add(int i, atomic_t *v) { fc_atomic_add_return(i, v); }
@@ -49,22 +58,39 @@ static inline int atomic_add_return(int i, atomic_t *v) { return fc_atomic_add_r
 static inline int atomic_sub_return(int i, atomic_t *v) { return fc_atomic_add_return(-i, v); }
 #define atomic_add_return_relaxed atomic_add_return
 #define atomic_sub_return_relaxed atomic_sub_return
-static inline int atomic_inc_return(atomic_t *v) { return atomic_add_return(1, v); }
+static inline int atomic_inc_return(atomic_t *v)
+{
+	if (foliocheck_shim_mutant_inc_return_split) {
+		atomic_inc(v);
+		return atomic_read(v);
+	}
+	return atomic_add_return(1, v);
+}
 static inline int atomic_dec_return(atomic_t *v) { return atomic_sub_return(1, v); }
 static inline bool atomic_inc_and_test(atomic_t *v) { return atomic_inc_return(v) == 0; }
 static inline bool atomic_dec_and_test(atomic_t *v) { return atomic_dec_return(v) == 0; }
 static inline bool atomic_add_negative(int i, atomic_t *v) { return atomic_add_return(i, v) < 0; }
-static inline long atomic_long_read(const atomic_long_t *v) { fc_yield(); return v->counter; }
-static inline void atomic_long_set(atomic_long_t *v, long i) { fc_yield(); v->counter = i; }
+static inline long atomic_long_read(const atomic_long_t *v)
+{
+	fc_yield_at(v, sizeof(*v), FOLIOCHECK_ACCESS_READ);
+	return v->counter;
+}
+static inline void atomic_long_set(atomic_long_t *v, long i)
+{
+	fc_yield_at(v, sizeof(*v), FOLIOCHECK_ACCESS_WRITE);
+	v->counter = i;
+}
 static inline long atomic_long_add_return(long i, atomic_long_t *v)
 {
 	long old;
 
-	fc_yield();
-	old = v->counter;
-	if (foliocheck_shim_mutant_rmw_split)
-		fc_yield();
-	v->counter = (long)((unsigned long)old + (unsigned long)i);
+	if (foliocheck_shim_mutant_rmw_split) {
+		old = atomic_long_read(v);
+		atomic_long_set(v, (long)((unsigned long)old + (unsigned long)i));
+		return (long)((unsigned long)old + (unsigned long)i);
+	}
+	fc_yield_at(v, sizeof(*v), FC_RMW);
+	v->counter = (long)((unsigned long)v->counter + (unsigned long)i);
 	return v->counter;
 }
 static inline void atomic_long_add(long i, atomic_long_t *v) { atomic_long_add_return(i, v); }
@@ -81,13 +107,16 @@ static inline long atomic_long_sub_return(long i, atomic_long_t *v)
  */
 #define BITS_PER_LONG FC_BITS
 #define FC_HOST_LONG_BITS (8 * (long)sizeof(long))
+#define FC_BIT_WORD(nr, addr) ((const unsigned long *)(addr) + (nr) / FC_HOST_LONG_BITS)
+/* test_bit() is no scheduling point (it is how the shim reads flags, and the kernel's callers that
+ * race on a flag use the atomic bitops), but the step it runs in reads the word. */
 static inline bool test_bit(long nr, const volatile void *addr)
 {
-	const unsigned long *p = (const unsigned long *)addr;
-	return (p[nr / FC_HOST_LONG_BITS] >> (nr % FC_HOST_LONG_BITS)) & 1;
+	const unsigned long *p = FC_BIT_WORD(nr, addr);
+
+	fc_touch(p, sizeof(*p), FOLIOCHECK_ACCESS_READ);
+	return (*p >> (nr % FC_HOST_LONG_BITS)) & 1;
 }
-/* The atomic bitops are scheduling points; test_bit() is not (it is how the shim reads flags,
- * and the kernel's callers that race on a flag use the atomic ones). */
 static inline void fc_set_bit(long nr, volatile void *addr)
 {
 	unsigned long *p = (unsigned long *)addr;
@@ -98,19 +127,102 @@ static inline void fc_clear_bit(long nr, volatile void *addr)
 	unsigned long *p = (unsigned long *)addr;
 	p[nr / FC_HOST_LONG_BITS] &= ~(1UL << (nr % FC_HOST_LONG_BITS));
 }
-static inline void set_bit(long nr, volatile void *addr) { fc_yield(); fc_set_bit(nr, addr); }
-static inline void clear_bit(long nr, volatile void *addr) { fc_yield(); fc_clear_bit(nr, addr); }
+static inline void set_bit(long nr, volatile void *addr)
+{
+	fc_yield_at(FC_BIT_WORD(nr, addr), sizeof(long), FC_RMW);
+	fc_set_bit(nr, addr);
+}
+static inline void clear_bit(long nr, volatile void *addr)
+{
+	fc_yield_at(FC_BIT_WORD(nr, addr), sizeof(long), FC_RMW);
+	fc_clear_bit(nr, addr);
+}
 static inline bool test_and_set_bit(long nr, volatile void *addr)
 {
+	const unsigned long *p = FC_BIT_WORD(nr, addr);
 	bool old;
 
-	fc_yield();
-	old = test_bit(nr, addr);
+	fc_yield_at(p, sizeof(*p), FC_RMW);
+	old = (*p >> (nr % FC_HOST_LONG_BITS)) & 1;
 	fc_set_bit(nr, addr);
 	return old;
 }
 #define __set_bit set_bit
 #define __clear_bit clear_bit
+
+/*
+ * The mm-id-slot-after-unlock race mutant: folio_{add,sub}_return_large_mapcount() compute the
+ * slot update under the mm-id lock but store it after bit_spin_unlock(). The shim cannot move the
+ * tree's statements, so it gets the same effect at the lock: it remembers the slots when the lock
+ * is taken, and at the unlock puts them back, releases the lock, then stores what the critical
+ * section computed, one field per scheduling point, over whatever another CPU wrote meanwhile.
+ */
+#if defined(FC_TREE_STYLE_NEXT) && FC_IS_ENABLED_CONFIG_MM_ID
+static struct {
+	bool held;
+	mm_id_mapcount_t mapcount[2];
+	unsigned long ids;
+} fc_slots_at_lock;
+static inline bool fc_is_mm_ids_lock(int bitnum, const unsigned long *addr)
+{
+	return bitnum == FOLIO_MM_IDS_LOCK_BITNUM && addr == &fc_current->folio->_mm_ids;
+}
+/* The mm-id lock guards the slots' mapcounts (and the ids, in the lock's own word): the critical
+ * section's plain accesses to them are the acquire's and the release's, as far as the interleave
+ * engine's dependences go. */
+static inline void fc_lock_guards(int bitnum, const unsigned long *addr)
+{
+	if (fc_is_mm_ids_lock(bitnum, addr))
+		fc_touch(fc_current->folio->_mm_id_mapcount,
+			 sizeof(fc_current->folio->_mm_id_mapcount),
+			 FC_RMW | FOLIOCHECK_ACCESS_GUARDED);
+}
+static inline void fc_slot_mutant_lock(int bitnum, unsigned long *addr)
+{
+	struct folio *folio = fc_current->folio;
+
+	if (!foliocheck_shim_mutant_slot_after_unlock || !fc_is_mm_ids_lock(bitnum, addr))
+		return;
+	fc_slots_at_lock.held = true;
+	fc_slots_at_lock.mapcount[0] = folio->_mm_id_mapcount[0];
+	fc_slots_at_lock.mapcount[1] = folio->_mm_id_mapcount[1];
+	fc_slots_at_lock.ids = folio->_mm_ids;
+}
+/* true when it released the lock itself. */
+static inline bool fc_slot_mutant_unlock(int bitnum, unsigned long *addr)
+{
+	struct folio *folio = fc_current->folio;
+	mm_id_mapcount_t mapcount[2];
+	unsigned long ids;
+
+	if (!fc_slots_at_lock.held || !fc_is_mm_ids_lock(bitnum, addr))
+		return false;
+	fc_slots_at_lock.held = false;
+	mapcount[0] = folio->_mm_id_mapcount[0];
+	mapcount[1] = folio->_mm_id_mapcount[1];
+	ids = folio->_mm_ids & ~FOLIO_MM_IDS_LOCK_BIT;
+	folio->_mm_id_mapcount[0] = fc_slots_at_lock.mapcount[0];
+	folio->_mm_id_mapcount[1] = fc_slots_at_lock.mapcount[1];
+	folio->_mm_ids = fc_slots_at_lock.ids;
+	fc_yield_at(addr, sizeof(*addr), FC_RMW | FOLIOCHECK_ACCESS_RELEASE);
+	fc_lock_guards(bitnum, addr);
+	fc_clear_bit(bitnum, addr);
+	WRITE_ONCE(folio->_mm_id_mapcount[0], mapcount[0]);
+	WRITE_ONCE(folio->_mm_id_mapcount[1], mapcount[1]);
+	/* The ids and the shared bit share their word with the lock bit, which stays whoever's. */
+	fc_yield_at(addr, sizeof(*addr), FC_RMW);
+	folio->_mm_ids = ids | (folio->_mm_ids & FOLIO_MM_IDS_LOCK_BIT);
+	return true;
+}
+#else
+static inline void fc_lock_guards(int bitnum, const unsigned long *addr) { (void)bitnum, (void)addr; }
+static inline void fc_slot_mutant_lock(int bitnum, unsigned long *addr) { (void)bitnum, (void)addr; }
+static inline bool fc_slot_mutant_unlock(int bitnum, unsigned long *addr)
+{
+	(void)bitnum, (void)addr;
+	return false;
+}
+#endif
 
 /*
  * A bit spinlock. Alone (no scheduler), nobody else can hold it: taking it twice would hang the
@@ -120,22 +232,31 @@ static inline bool test_and_set_bit(long nr, volatile void *addr)
  */
 static inline void bit_spin_lock(int bitnum, unsigned long *addr)
 {
+	const unsigned long *word = FC_BIT_WORD(bitnum, addr);
+
 	if (foliocheck_sched_point && !foliocheck_shim_mutant_lock_no_wait) {
-		foliocheck_sched_point(addr, bitnum);
+		foliocheck_sched_point(word, sizeof(*word), FC_RMW | FOLIOCHECK_ACCESS_ACQUIRE,
+				       (int)(bitnum % FC_HOST_LONG_BITS));
 		fc_set_bit(bitnum, addr);
-		return;
-	}
-	if (foliocheck_shim_mutant_lock_no_wait) {
-		fc_yield();
+	} else if (foliocheck_shim_mutant_lock_no_wait) {
+		fc_yield_at(word, sizeof(*word), FC_RMW | FOLIOCHECK_ACCESS_ACQUIRE);
 		fc_set_bit(bitnum, addr);
-		return;
+	} else {
+		WARN_ON(test_and_set_bit(bitnum, addr));
 	}
-	WARN_ON(test_and_set_bit(bitnum, addr));
+	fc_lock_guards(bitnum, addr);
+	fc_slot_mutant_lock(bitnum, addr);
 }
 static inline void bit_spin_unlock(int bitnum, unsigned long *addr)
 {
+	const unsigned long *word = FC_BIT_WORD(bitnum, addr);
+
 	WARN_ON(!test_bit(bitnum, addr) && !foliocheck_shim_mutant_lock_no_wait);
-	clear_bit(bitnum, addr);
+	if (fc_slot_mutant_unlock(bitnum, addr))
+		return;
+	fc_yield_at(word, sizeof(*word), FC_RMW | FOLIOCHECK_ACCESS_RELEASE);
+	fc_lock_guards(bitnum, addr);
+	fc_clear_bit(bitnum, addr);
 }
 #define __bit_spin_unlock bit_spin_unlock
 
