@@ -53,6 +53,15 @@ enum fc_raw {
 	FC_RAW_mm_id_max,           /* MM_ID_MAX, the tree's constant (0 without CONFIG_MM_ID) */
 };
 
+/* Test-only faults (kernel/kernel_fault.h): raw state or statistics no helper of a correct tree
+ * leaves, planted so that a test can make each of kernel_impl.cpp's own checks fire. */
+enum fc_fault {
+#define FOLIOCHECK_KERNEL_FAULT(name, check) FC_FAULT_##name,
+#include "kernel/kernel_faults.def"
+#undef FOLIOCHECK_KERNEL_FAULT
+	FC_NR_FAULTS
+};
+
 struct fc_state;
 
 /*
@@ -92,6 +101,8 @@ struct fc_kernel_ops {
 	 * macro, condition. Returns how many entries were written (at most max). */
 	unsigned (*take_log)(struct fc_state *st, unsigned max, const char **file, int *line,
 			     const char **macro, const char **cond);
+	/* Test-only, on no trace's path: plants `fault` in the folio, page `index` where it names one. */
+	void (*plant_fault)(struct fc_state *st, enum fc_fault fault, uint32_t index);
 };
 
 #ifdef __cplusplus

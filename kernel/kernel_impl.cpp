@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernel_api.h"
+#include "kernel/kernel_fault.h"
 #include "impl/folio_checks.h"
 #include "core/implementation.h"
 #include "impl/kernel_hook.h"
@@ -34,6 +35,10 @@ const fc_kernel_ops* const kVariants[] = {
 // The C side numbers operations and observables by the same .def files; keep them in step.
 static_assert(FC_NR_OPS == kNumOpKinds, "kernel_api.h and core/ops.def disagree");
 static_assert(FC_NR_OBS == kNumObs, "kernel_api.h and core/observables.def disagree");
+#define FOLIOCHECK_KERNEL_FAULT(name, check)                                         \
+  static_assert(static_cast<int>(KernelFault::name) == FC_FAULT_##name, #name);
+#include "kernel/kernel_faults.def"
+#undef FOLIOCHECK_KERNEL_FAULT
 
 // Beyond this many lines, warnings are counted but no longer kept: a kernel that warns on every
 // operation of a long fuzz run must not grow the log without bound.
@@ -93,6 +98,13 @@ class KernelImplementation final : public Implementation {
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
   std::optional<Violation> check_free() const override;
   std::span<const std::string> warning_log() const override { return m_log; }
+
+  // kernel/kernel_fault.h.
+  bool plant_fault(KernelFault fault, uint32_t page) {
+    if (!m_ops) return false;
+    m_ops->plant_fault(m_st, static_cast<fc_fault>(fault), page);
+    return true;
+  }
 
  private:
   const fc_kernel_ops* find(const Setup& setup) const {
@@ -255,6 +267,11 @@ const std::vector<std::string_view>& tree_names() {
 }
 
 }  // namespace
+
+bool plant_kernel_fault_for_test(Implementation& impl, KernelFault fault, uint32_t page) {
+  auto* kernel = dynamic_cast<KernelImplementation*>(&impl);
+  return kernel && kernel->plant_fault(fault, page);
+}
 
 // The strong definitions that replace the weak defaults of impl/registry.cpp.
 std::vector<std::string_view> kernel_implementation_names() { return tree_names(); }

@@ -739,6 +739,32 @@ static unsigned fc_kernel_take_log(struct fc_state *st, unsigned max, const char
 	return n;
 }
 
+/*
+ * Writes what no helper of a correct tree leaves behind (kernel_faults.def), with the kernel's own
+ * flag and statistic names; the next read or check sees it. Only tests call it.
+ */
+static void fc_kernel_plant_fault(struct fc_state *st, enum fc_fault fault, uint32_t index)
+{
+	struct folio *folio = st->folio;
+
+	switch (fault) {
+	case FC_FAULT_head_not_large:
+		clear_bit(PG_head, FC_PAGE_FLAGS(&folio->page));
+		break;
+	case FC_FAULT_partially_mapped:
+		folio_set_partially_mapped(folio);
+		break;
+	case FC_FAULT_anon_exclusive:
+		set_bit(PG_anon_exclusive, FC_PAGE_FLAGS(folio_page(folio, index)));
+		break;
+	case FC_FAULT_mapped_stat:
+		st->stats[folio_test_anon(folio) ? NR_ANON_MAPPED : NR_FILE_MAPPED]++;
+		break;
+	case FC_NR_FAULTS:
+		break;
+	}
+}
+
 /* The one symbol this translation unit exports (kernel_api.h). */
 const struct fc_kernel_ops FC_OPS_SYMBOL = {
 	.tree_name = FC_TREE_NAME,
@@ -757,4 +783,5 @@ const struct fc_kernel_ops FC_OPS_SYMBOL = {
 	.check_free = fc_kernel_check_free,
 	.warnings = fc_kernel_warnings,
 	.take_log = fc_kernel_take_log,
+	.plant_fault = fc_kernel_plant_fault,
 };

@@ -9,6 +9,7 @@
 #include "impl/registry.h"
 #include "trace/trace.h"
 #include "impl/kernel_hook.h"
+#include "kernel/kernel_fault.h"
 
 namespace foliocheck {
 namespace {
@@ -277,6 +278,137 @@ TEST(KernelImplementation, WithoutPageMapcountThereAreNoPerPageCounts) {
   EXPECT_EQ(k->read(Obs::folio_mapcount), 2);
   EXPECT_EQ(k->read(Obs::nr_file_mapped), 4);  // the whole folio counts once it is mapped
   EXPECT_FALSE(k->check_invariants({0, 4}, true));
+}
+
+// ---- kernel_impl.cpp's own checks, each made to fire by a fault planted in the tree's folio ----
+// (kernel/kernel_fault.h; tests/check-inventory.py counts these as the tests that fire them).
+
+// Every variant of every tree built in, reset to the setup of `sem`, `bits`, `order`, `type`.
+template <class Body>
+int for_each_variant(int order, FolioType type, Body body) {
+  int ran = 0;
+  for (std::string_view tree : kernel_implementation_names())
+    for (Semantics sem :
+         {Semantics::v6_12, Semantics::mm_id, Semantics::no_page_mapcount, Semantics::no_mm_id})
+      for (int bits : {64, 32}) {
+        const foliocheck::Setup s = setup_of(sem, bits, order, type);
+        auto k = make_implementation(tree);
+        if (!k->supports(s)) continue;
+        k->reset(s);
+        const std::string what =
+            std::string(tree) + " " + std::string(semantics_name(sem)) + "-" + std::to_string(bits);
+        ran += body(*k, s, what);
+      }
+  return ran;
+}
+
+TEST(EveryKernelCheckFires, AHeadPageThatLostPgHeadMakesTheReadersOwnCheckFire) {
+  const int fired = for_each_variant(
+      2, FolioType::file, [](Implementation& k, const foliocheck::Setup&, const std::string& what) {
+        k.apply(op(OpKind::add_file_ptes, 1, 1, 2));
+        k.apply(op(OpKind::remove_ptes, 1, 1, 2));
+        EXPECT_FALSE(k.check_free()) << what;
+        EXPECT_FALSE(k.check_invariants({0, 4}, true)) << what;
+        EXPECT_TRUE(plant_kernel_fault_for_test(k, KernelFault::head_not_large));
+        // free_pages_prepare() reads the folio through folio_large_mapcount(), whose
+        // VM_WARN_ON_FOLIO(!folio_test_large(folio)) now fires inside the read.
+        (void)k.check_free();
+        const auto v = k.check_invariants({0, 4}, true);
+        EXPECT_TRUE(v) << what;
+        if (!v) return 0;
+        EXPECT_EQ(v->field, "read_helper_warned") << what;
+        EXPECT_GE(v->actual, 1) << what;
+        return 1;
+      });
+  EXPECT_GT(fired, 0);
+}
+
+TEST(EveryKernelCheckFires, PgPartiallyMappedOnAFileFolioIsNamed) {
+  const int fired = for_each_variant(
+      2, FolioType::file, [](Implementation& k, const foliocheck::Setup&, const std::string& what) {
+        k.apply(op(OpKind::add_file_ptes, 1, 0, 4));
+        k.apply(op(OpKind::remove_ptes, 1, 0, 2));
+        // deferred_split_folio() ignores file folios: a partial unmap leaves the flag clear.
+        EXPECT_EQ(k.read(Obs::partially_mapped), 0) << what;
+        EXPECT_FALSE(k.check_invariants({0, 4}, true)) << what;
+        EXPECT_TRUE(plant_kernel_fault_for_test(k, KernelFault::partially_mapped));
+        if (!k.read(Obs::partially_mapped)) return 0;  // a configuration without the flag (THP=n)
+        const auto v = k.check_invariants({0, 4}, true);
+        EXPECT_TRUE(v) << what;
+        if (!v) return 0;
+        EXPECT_EQ(v->field, "partially_mapped") << what;
+        return 1;
+      });
+  EXPECT_GT(fired, 0);
+}
+
+TEST(EveryKernelCheckFires, PageAnonExclusiveOnAPageTwoMmsMapIsNamedWithThePage) {
+  const int fired = for_each_variant(
+      2, FolioType::anon,
+      [](Implementation& k, const foliocheck::Setup& s, const std::string& what) {
+        if (!s.has_page_mapcount()) return 0;  // the check reads the per-page counts
+        // fork(): the child's PTEs dup the parent's exclusive ones, which loses PageAnonExclusive.
+        Op add = op(OpKind::add_anon_ptes, 1, 0, 4);
+        add.exclusive = true;
+        k.apply(add);
+        k.apply(make_op(OpKind::try_dup_anon_ptes, 2, 0, 4, false, 1));
+        EXPECT_EQ(k.read(Obs::ret), 0) << what;
+        EXPECT_EQ(k.read(Obs::page_mapcount, 3), 2) << what;
+        EXPECT_EQ(k.read(Obs::anon_exclusive, 3), 0) << what;
+        EXPECT_EQ(k.read(Obs::warnings), 0) << what;
+        EXPECT_FALSE(k.check_invariants({0, 4}, true)) << what;
+        EXPECT_TRUE(plant_kernel_fault_for_test(k, KernelFault::anon_exclusive, 3));
+        const auto v = k.check_invariants({3, 4}, false);
+        EXPECT_TRUE(v) << what;
+        if (!v) return 0;
+        EXPECT_EQ(v->field, std::string("anon_exclusive_mapped_once[") + "3]") << what;
+        EXPECT_EQ(v->actual, 2) << what;
+        return 1;
+      });
+  EXPECT_GT(fired, 0);
+}
+
+TEST(EveryKernelCheckFires, ANrMappedStatisticOneTooHighIsNamed) {
+  int fired = 0;
+  for (FolioType type : {FolioType::file, FolioType::anon})
+    fired += for_each_variant(
+        2, type, [type](Implementation& k, const foliocheck::Setup& s, const std::string& what) {
+          if (!s.has_page_mapcount()) return 0;  // the recount counts pages by their _mapcount
+          Op add =
+              op(type == FolioType::anon ? OpKind::add_anon_ptes : OpKind::add_file_ptes, 1, 1, 2);
+          add.exclusive = type == FolioType::anon;
+          k.apply(add);
+          const Obs stat = type == FolioType::anon ? Obs::nr_anon_mapped : Obs::nr_file_mapped;
+          EXPECT_EQ(k.read(stat), 2) << what;
+          EXPECT_FALSE(k.check_invariants({0, 4}, true)) << what;
+          EXPECT_TRUE(plant_kernel_fault_for_test(k, KernelFault::mapped_stat));
+          EXPECT_EQ(k.read(stat), 3) << what;
+          const auto v = k.check_invariants({0, 4}, true);
+          EXPECT_TRUE(v) << what;
+          if (!v) return 0;
+          EXPECT_EQ(v->field, "mapped_stat_recount") << what;
+          EXPECT_EQ(v->expected, 2) << what;
+          EXPECT_EQ(v->actual, 3) << what;
+          return 1;
+        });
+  EXPECT_GT(fired, 0);
+}
+
+TEST(EveryKernelCheckFires, APlantedFaultIsForgottenByResetAndRefusedByOtherImplementations) {
+  const int ran =
+      for_each_variant(2, FolioType::file,
+                       [](Implementation& k, const foliocheck::Setup& s, const std::string& what) {
+                         k.apply(op(OpKind::add_file_ptes, 1, 0, 1));
+                         EXPECT_TRUE(plant_kernel_fault_for_test(k, KernelFault::mapped_stat));
+                         k.reset(s);
+                         EXPECT_EQ(k.read(Obs::nr_file_mapped), 0) << what;
+                         EXPECT_FALSE(k.check_invariants({0, 4}, true)) << what;
+                         return 1;
+                       });
+  EXPECT_GT(ran, 0);
+  auto encoding = make_implementation(implementation_names().front());
+  ASSERT_NE(encoding, nullptr);
+  EXPECT_FALSE(plant_kernel_fault_for_test(*encoding, KernelFault::mapped_stat));
 }
 
 }  // namespace

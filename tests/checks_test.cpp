@@ -216,6 +216,33 @@ TEST(EveryCheckFires, EachPreconditionRejectsTheCallItNames) {
   }
 }
 
+// W3 at both ends of the range and at both word sizes, for mm and src: MM_ID_MIN and MM_ID_MAX are
+// taken, MM_ID_DUMMY (0) and MM_ID_MAX + 1 refused, so that a bound weakened (or tightened) by one
+// shows.
+TEST(EveryCheckFires, TheMmIdPreconditionRefusesExactlyTheIdsOutsideMmIdMinToMmIdMax) {
+  for (int bits : {64, 32}) {
+    SCOPED_TRACE(bits);
+    ReferenceModel m;
+    m.reset(setup(Semantics::mm_id, 2, FolioType::anon, 2, bits));
+    const uint32_t max = mm_id_max(bits);
+    for (uint32_t id : {0u, 1u, max, max + 1}) {
+      SCOPED_TRACE(id);
+      const bool in_range = id >= 1 && id <= max;
+      auto mm = m.precondition(op(OpKind::add_anon_ptes, id));
+      EXPECT_EQ(!mm, in_range) << mm.value_or("accepted");
+      if (!in_range && mm) {
+        EXPECT_EQ(*mm, "W3: mm id outside MM_ID_MIN..MM_ID_MAX");
+      }
+      // The parent must map the page for a fork to be legal: the src range is checked first.
+      auto src = m.precondition(op(OpKind::try_dup_anon_ptes, id == 2 ? 3 : 2, 0, 1, false, id));
+      EXPECT_EQ(src && src->starts_with("W3"), !in_range) << src.value_or("accepted");
+      if (!in_range && src) {
+        EXPECT_EQ(*src, "W3: src mm id outside MM_ID_MIN..MM_ID_MAX");
+      }
+    }
+  }
+}
+
 // ---- The model's own drift checks: each cached aggregate corrupted in turn ----
 
 TEST(EveryCheckFires, EachModelDriftCheckNamesTheAggregateThatDrifted) {
