@@ -120,7 +120,7 @@ struct KeyBuilder {
   bool complete = false;  // the last key came from state words alone
   std::vector<Plan> plans;
   std::vector<uint64_t> words;
-  std::vector<int64_t> sigs;       // per-mm signatures, `stride` words each
+  std::vector<uint32_t> sigs;      // per-mm signatures, `stride` words each
   size_t stride = 0;
   std::vector<int64_t> slot_ids;   // each implementation's two slot owners
   std::vector<uint32_t> order;     // mm indexes sorted by signature
@@ -163,31 +163,39 @@ struct KeyBuilder {
         for (uint32_t slot = 0; slot < 2; slot++)
           slot_ids[2 * k + slot] = impls[k]->read(Obs::mm_id, slot);
     sigs.assign(size_t{mms} * stride, 0);
+    auto index_of = [&](uint32_t id) {
+      return static_cast<uint32_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+    };
+    // The model's part of each signature, from its own maps: mms it never heard of stay zero.
+    for (const auto& [id, mm] : model.mms()) {
+      const uint32_t i = index_of(id);
+      if (i >= mms) continue;
+      uint32_t* sig = &sigs[i * stride];
+      if (!mm.pte.empty()) std::copy(mm.pte.begin(), mm.pte.end(), sig);
+      sig[n] = mm.pmd;
+      sig[n + 1] = mm.pud;
+      sig[n + 2] = mm.hugetlb;
+    }
     touched = 0;
     for (uint32_t i = 0; i < mms; i++) {
       const uint32_t m = ids[i];
-      int64_t* sig = &sigs[i * stride];
-      const MmMappings* mm = model.mm(m);
-      if (mm && !mm->pte.empty()) std::copy(mm->pte.begin(), mm->pte.end(), sig);
-      sig += n;
-      *sig++ = mm ? mm->pmd : 0;
-      *sig++ = mm ? mm->pud : 0;
-      *sig++ = mm ? mm->hugetlb : 0;
+      uint32_t* sig = &sigs[i * stride] + n + 3;
       *sig++ = model.mm_has_pinned(m);
       for (size_t k = 0; k < impls.size(); k++) {
         const Plan& p = plans[k + 1];
-        if (p.mm_mapcount) *sig++ = impls[k]->read(Obs::mm_mapcount, m);
+        // A count never reaches INT_MAX (the overflow rule), so 32 bits keep counts apart.
+        if (p.mm_mapcount) *sig++ = static_cast<uint32_t>(impls[k]->read(Obs::mm_mapcount, m));
         if (p.mm_id)
           for (uint32_t slot = 0; slot < 2; slot++) *sig++ = slot_ids[2 * k + slot] == m;
       }
-      const int64_t* first = &sigs[i * stride];
-      if (std::any_of(first, first + stride, [](int64_t v) { return v != 0; })) touched |= 1u << i;
+      const uint32_t* first = &sigs[i * stride];
+      if (std::any_of(first, first + stride, [](uint32_t v) { return v != 0; })) touched |= 1u << i;
     }
     order.resize(mms);
     for (uint32_t i = 0; i < mms; i++) order[i] = i;
     auto sig_less = [&](uint32_t x, uint32_t y) {
-      const int64_t* a = &sigs[x * stride];
-      const int64_t* b = &sigs[y * stride];
+      const uint32_t* a = &sigs[x * stride];
+      const uint32_t* b = &sigs[y * stride];
       return std::lexicographical_compare(a, a + stride, b, b + stride);
     };
     // Insertion sort: a handful of mms, and std::sort's set-up costs more than the sort.
@@ -197,14 +205,22 @@ struct KeyBuilder {
     rename.resize(mms);
     for (uint32_t i = 0; i < mms; i++) rename[order[i]] = i + 1;
 
-    words.clear();
     const History& h = model.history();
-    words.push_back(h.ever_mapped);
-    words.push_back(h.epoch_max_mms);
-    words.push_back(h.epoch_max_mm_mappings);
-    words.push_back(model.pins());
+    // Two signature words to a key word: they are most of the model's part of the key.
+    const size_t total = size_t{mms} * stride;
+    words.resize(3 + (total + 1) / 2);
+    uint64_t* w = words.data();
+    *w++ = h.ever_mapped | uint64_t{h.epoch_max_mms} << 32;
+    *w++ = h.epoch_max_mm_mappings;
+    *w++ = model.pins();
+    size_t half = 0;
     for (uint32_t i : order)
-      for (size_t k = 0; k < stride; k++) words.push_back(static_cast<uint64_t>(sigs[i * stride + k]));
+      for (size_t k = 0; k < stride; k++, half++) {
+        if (half & 1)
+          w[half / 2] |= uint64_t{sigs[i * stride + k]} << 32;
+        else
+          w[half / 2] = sigs[i * stride + k];
+      }
     const MmCanon canon{ids, rename};
     auto obs_words = [&](const Implementation& impl, const Plan& p) {
       for (Obs obs : p.scalars) words.push_back(static_cast<uint64_t>(impl.read(obs)));
@@ -521,13 +537,16 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       }
     }
   };
-  // The checks Differential::step makes after the operation (every implementation's agreement on
-  // the pages it touched), then the full sweep a new state gets.
+  // A new state gets the full sweep. Differential::step compares the pages the operation touched
+  // first, a subset of the sweep that passes whenever the sweep passes; when the sweep fails, that
+  // comparison runs too, so that the violation reported is the one step() would have reported.
   auto check_new = [&](const Op& cand) -> std::optional<Violation> {
+    std::optional<Violation> full = diff.finish();
+    if (!full) return full;
     const PageRange scope = touched_pages(cand, s);
     for (const auto& impl : diff.impls())
       if (auto v = check_agreement(diff.model(), *impl, scope, false)) return v;
-    return diff.finish();
+    return full;
   };
   std::array<bool, kNumOpKinds> enabled{};
   for (size_t fi = 0; fi < st.frontier.size(); fi++) {
@@ -559,7 +578,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       if (!enabled[static_cast<size_t>(cand.kind)]) return false;
       if ((args & kArgMm) && !usable(cand.mm)) return false;
       if ((args & kArgSrc) && !usable(cand.src)) return false;
-      return !parent.precondition(cand);
+      return parent.allows(cand);
     };
 
     if (st.shortcuts) {

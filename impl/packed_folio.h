@@ -69,8 +69,9 @@ class PackedFolio final : public Implementation {
     *this = *o;
     return true;
   }
-  // Every field but the folio's shape (fixed by the setup) and the warning log's text (a warning
-  // is a mismatch with the model in any case; the count is a field).
+  // Every field but the folio's shape (fixed by the setup), the warning log's text (a warning is
+  // a mismatch with the model in any case; the count is a field) and _refcount where nothing
+  // reads it.
   bool state_words(std::vector<uint64_t>& out, const MmCanon& canon) const override;
 
  private:
