@@ -574,10 +574,16 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     for (int k = 0; k < kNumOpKinds; k++)
       enabled[static_cast<size_t>(k)] = op_enabled(static_cast<OpKind>(k), parent);
     auto valid = [&](const Op& cand) {
-      const unsigned args = op_info(cand.kind).args;
+      const OpInfo& info = op_info(cand.kind);
       if (!enabled[static_cast<size_t>(cand.kind)]) return false;
-      if ((args & kArgMm) && !usable(cand.mm)) return false;
-      if ((args & kArgSrc) && !usable(cand.src)) return false;
+      if ((info.args & kArgMm) && !usable(cand.mm)) return false;
+      if ((info.args & kArgSrc) && !usable(cand.src)) return false;
+      // An mm (or fork parent) that holds nothing of the level its Need names meets it for no
+      // range: a necessary condition of the precondition, cheaper to ask first.
+      if (need_is_mm(info.needs) || need_is_src(info.needs)) {
+        const MmMappings* mm = parent.mm(need_is_mm(info.needs) ? cand.mm : cand.src);
+        if (!mm || !mm_holds(*mm, info.needs)) return false;
+      }
       return parent.allows(cand);
     };
 
