@@ -34,7 +34,9 @@ def find(medians, prefix):
 
 
 def fmt(ns):
-    return "-" if ns is None else (f"{ns:.0f}" if ns >= 100 else f"{ns:.1f}")
+    if ns is None:
+        return "-"
+    return f"{ns:.0f}" if ns >= 100 else f"{ns:.1f}" if ns >= 1 else f"{ns:.2f}"
 
 
 def ratio(a, b):
@@ -99,7 +101,44 @@ def main():
     for n in lengths:
         v = find(m, f"DifferentialTrace/{n}")
         out.append(f"| {n} | {fmt(v)} | {ratio(v, base)} |")
+    batch_table(m, out)
     print("\n".join(out))
+
+
+BATCHES = [1, 16, 512]
+
+
+def batch_table(m, out):
+    """BatchPair/*: each 64-bit encoding beside the raw int[] floor and the kernel tree that builds
+    its variant, per operation (half a map+unmap pair) and per touched page."""
+    encodings = sorted({n.split("/")[1] for n in m
+                        if n.startswith("BatchPair/") and ":" not in n.split("/")[1]
+                        and n.split("/")[1] != "raw-int-array"})
+    if not encodings:
+        return
+    kernels = {}  # variant -> [tree:variant names]
+    for n in m:
+        if n.startswith("BatchPair/") and ":" in n.split("/")[1]:
+            tree, variant = n.split("/")[1].split(":")
+            kernels.setdefault(variant, set()).add(f"{tree}:{variant}")
+    out.append("")
+    out.append("### Batches of pages per call: floor, encoding, kernel (ns of CPU time, median)")
+    out.append("")
+    out.append("| encoding | pages | raw int[] per op | encoding per op | kernel per op "
+               "| raw int[] per page | encoding per page | kernel per page |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for e in encodings:
+        variant = e.rsplit("-", 1)[0]
+        ks = sorted(kernels.get(variant, []))
+        for b in BATCHES:
+            raw = find(m, f"BatchPair/raw-int-array/{b}")
+            enc = find(m, f"BatchPair/{e}/{b}")
+            ker = [find(m, f"BatchPair/{k}/{b}") for k in ks]
+            per_op = lambda v: None if v is None else v * b
+            kname = ", ".join(f"{fmt(per_op(v))} ({k.split(':')[0]})" for k, v in zip(ks, ker)) or "-"
+            kpage = ", ".join(fmt(v) for v in ker) or "-"
+            out.append(f"| `{e}` | {b} | {fmt(per_op(raw))} | {fmt(per_op(enc))} | {kname} "
+                       f"| {fmt(raw)} | {fmt(enc)} | {kpage} |")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,19 @@ struct Violation {
 //    need no reference: O(1) folio-wide ones always, per-page ones for pages in `scope`, and the
 //    O(nr_pages) recounts only when `full` is set. Returns the first violation.
 //  - check_free() is what free_folio would check; only meaningful once nothing maps or pins.
+// The name each mm of a state goes by in a canonical form of it (explore renames mms by their
+// sorted signatures): ids[i] is called names[i]; 0 (MM_ID_DUMMY) stays 0, and any other id is kept
+// apart from every name.
+struct MmCanon {
+  std::span<const uint32_t> ids;
+  std::span<const uint32_t> names;
+  uint64_t operator()(uint64_t id) const {
+    for (size_t i = 0; i < ids.size(); i++)
+      if (ids[i] == id) return names[i];
+    return id == 0 ? 0 : (uint64_t{1} << 40) + id;
+  }
+};
+
 class Implementation {
  public:
   virtual ~Implementation() = default;
@@ -76,6 +89,16 @@ class Implementation {
   // reset and replay.
   virtual bool assign_state(const Implementation& other) {
     (void)other;
+    return false;
+  }
+  // Appends words that determine this implementation's whole state (everything a read, a check or
+  // a later operation depends on), every mm id in it written as canon(id): two states with equal
+  // words behave alike in every future and every check, up to the names of the mms. Explore keys
+  // states by them and checks a state only when it is new. False (the default) when the
+  // implementation cannot; explore then keys the state by its reads and checks every transition.
+  virtual bool state_words(std::vector<uint64_t>& out, const MmCanon& canon) const {
+    (void)out;
+    (void)canon;
     return false;
   }
 };

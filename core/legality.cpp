@@ -118,14 +118,30 @@ bool op_enabled(OpKind kind, const ReferenceModel& m) {
   return false;
 }
 
-std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
+namespace {
+
+// The reason, or with Why = false an empty one: engines that only ask whether a call is legal
+// should not pay for building and freeing the sentence.
+template <bool Why>
+std::optional<std::string> because(const char* what) {
+  if constexpr (Why) return std::string(what);
+  (void)what;
+  return std::string();
+}
+
+template <bool Why>
+std::optional<std::string> need_unmet_t(const Op& op, const ReferenceModel& m) {
   const OpInfo& info = op_info(op.kind);
   if (info.needs == Need::nothing) return std::nullopt;
   const MmMappings* dst = need_is_mm(info.needs) ? m.mm(op.mm) : nullptr;
   const MmMappings* src = need_is_src(info.needs) ? m.mm(op.src) : nullptr;
   auto each_page = [&](auto holds, const char* what) -> std::optional<std::string> {
     for (uint32_t i = op.page; i < op.page + op.nr; i++)
-      if (!holds(i)) return page_msg(what, i);
+      if (!holds(i)) {
+        if constexpr (Why) return page_msg(what, i);
+        (void)what;
+        return std::string();
+      }
     return std::nullopt;
   };
   auto holds_ptes = [](const MmMappings* mm) {
@@ -136,7 +152,8 @@ std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
       return std::nullopt;
     case Need::fresh:
       if (m.total_mappings() != 0)
-        return std::string(info.name) + " wants a FRESH folio (it plain-sets the counters)";
+        return Why ? std::string(info.name) + " wants a FRESH folio (it plain-sets the counters)"
+                   : std::string();
       return std::nullopt;
     case Need::mm_ptes:
       return each_page(holds_ptes(dst), "mm holds no PTE mapping of the page");
@@ -147,31 +164,39 @@ std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
                        "dup of a page that is not PTE-mapped");
     case Need::all_pages_mapped:
       if (m.pages_pte_mapped() != m.setup().nr_pages())
-        return std::string(info.name) +
-               " dups HPAGE_PMD_NR PTEs (kernel behaviour): every page must already be PTE-mapped";
+        return Why ? std::string(info.name) +
+                         " dups HPAGE_PMD_NR PTEs (kernel behaviour): every page must already be "
+                         "PTE-mapped"
+                   : std::string();
       return std::nullopt;
     case Need::mm_pmd:
     case Need::mm_pud:
     case Need::mm_hugetlb:
       if (!dst || dst->*need_level(info.needs) == 0)
-        return std::string("mm holds no ") + level_name(info.needs) + " mapping of the folio";
+        return Why ? std::string("mm holds no ") + level_name(info.needs) + " mapping of the folio"
+                   : std::string();
       return std::nullopt;
     case Need::src_pmd:
     case Need::src_hugetlb:
       if (!src || src->*need_level(info.needs) == 0)
-        return std::string("src holds no ") + level_name(info.needs) + " mapping of the folio";
+        return Why ? std::string("src holds no ") + level_name(info.needs) + " mapping of the folio"
+                   : std::string();
       return std::nullopt;
     case Need::ae_page:
-      if (!m.page_anon_exclusive(op.page)) return "VM_WARN: !PageAnonExclusive(page)";
+      if (!m.page_anon_exclusive(op.page))
+        return because<Why>("VM_WARN: !PageAnonExclusive(page)");
       return std::nullopt;
     case Need::ae_head:
-      if (!m.page_anon_exclusive(0)) return "VM_WARN: !PageAnonExclusive(head page)";
+      if (!m.page_anon_exclusive(0))
+        return because<Why>("VM_WARN: !PageAnonExclusive(head page)");
       return std::nullopt;
     case Need::mm_maps:
-      if (!dst || dst->total() == 0) return std::string(info.name) + ": the mm does not map the folio";
+      if (!dst || dst->total() == 0)
+        return Why ? std::string(info.name) + ": the mm does not map the folio" : std::string();
       return std::nullopt;
     case Need::pinned:
-      if (m.pins() == 0) return std::string(info.name) + ": the folio is not pinned";
+      if (m.pins() == 0)
+        return Why ? std::string(info.name) + ": the folio is not pinned" : std::string();
       return std::nullopt;
     case Need::mm_pte:
       if (!dst || dst->pte_total == 0)
@@ -188,6 +213,14 @@ std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
   }
   return std::nullopt;
 }
+
+}  // namespace
+
+std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
+  return need_unmet_t<true>(op, m);
+}
+
+bool need_met(const Op& op, const ReferenceModel& m) { return !need_unmet_t<false>(op, m); }
 
 namespace {
 

@@ -21,6 +21,8 @@ bool op_enabled(OpKind kind, const ReferenceModel& model);
 
 // Why this call's Need is not met now (e.g. "mm holds no PMD mapping of the folio"), or nullopt.
 std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& model);
+// Whether need_unmet() is nullopt, without building the sentence: what inner loops ask.
+bool need_met(const Op& op, const ReferenceModel& model);
 
 // The overflow rule: a call must not carry _large_mapcount or _refcount (mappings plus
 // GUP_PIN_COUNTING_BIAS per pin) to INT_MAX, which is no kernel code path.

@@ -3,6 +3,8 @@
 
 #include "core/legality.h"
 
+#include <boost/container/small_vector.hpp>
+
 #include <algorithm>
 #include <limits>
 #include <tuple>
@@ -12,6 +14,15 @@ namespace {
 
 std::string page_msg(const char* what, uint32_t page) {
   return std::string(what) + " (page " + std::to_string(page) + ")";
+}
+
+// The reason, or with Why = false an empty one: engines that only ask whether a call is legal
+// should not pay for building and freeing the sentence.
+template <bool Why>
+std::optional<std::string> because(const char* what) {
+  if constexpr (Why) return std::string(what);
+  (void)what;
+  return std::string();
 }
 
 }  // namespace
@@ -91,28 +102,36 @@ bool ReferenceModel::slots_exact() const {
          static_cast<int64_t>(m_history.epoch_max_mm_mappings) <= mm_id_mapcount_max(32);
 }
 
-std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
+template <bool Why>
+std::optional<std::string> ReferenceModel::refusal(const Op& op) const {
   const Setup& s = m_setup;
   const OpInfo& info = op_info(op.kind);
   const uint32_t n = s.nr_pages();
   const uint32_t max_id = mm_id_max(s.config.bits);
 
   if ((info.args & kArgMm) && (op.mm < 1 || op.mm > max_id))
-    return "W3: mm id outside MM_ID_MIN..MM_ID_MAX";
+    return because<Why>("W3: mm id outside MM_ID_MIN..MM_ID_MAX");
   if (info.args & kArgSrc) {
-    if (op.src < 1 || op.src > max_id) return "W3: src mm id outside MM_ID_MIN..MM_ID_MAX";
-    if (op.src == op.mm) return "fork: the child (mm) must be another mm than the parent (src)";
+    if (op.src < 1 || op.src > max_id)
+      return because<Why>("W3: src mm id outside MM_ID_MIN..MM_ID_MAX");
+    if (op.src == op.mm)
+      return because<Why>("fork: the child (mm) must be another mm than the parent (src)");
   }
-  if (op.exclusive && !(info.args & kArgExclusive)) return "this helper takes no RMAP_EXCLUSIVE";
+  if (op.exclusive && !(info.args & kArgExclusive))
+    return because<Why>("this helper takes no RMAP_EXCLUSIVE");
   if (auto why = op_fits_setup(op.kind, s)) return why;
   if (info.args & kArgRange) {
-    if (op.nr == 0) return "R3: nr_pages <= 0";
-    if (op.page >= n) return "R4: first page not in the folio";
-    if (uint64_t{op.page} + op.nr > n) return "R5: page+nr-1 outside the folio";
+    if (op.nr == 0) return because<Why>("R3: nr_pages <= 0");
+    if (op.page >= n) return because<Why>("R4: first page not in the folio");
+    if (uint64_t{op.page} + op.nr > n) return because<Why>("R5: page+nr-1 outside the folio");
   }
-  if ((info.args & kArgPage) && op.page >= n) return "R4: page not in the folio";
+  if ((info.args & kArgPage) && op.page >= n) return because<Why>("R4: page not in the folio");
   if (auto why = overflow_reason(op, *this)) return why;
-  if (auto why = need_unmet(op, *this)) return why;
+  if constexpr (Why) {
+    if (auto why = need_unmet(op, *this)) return why;
+  } else if (!need_met(op, *this)) {
+    return std::string();
+  }
 
   // The kernel's own warnings about the call, beyond what ops.def's Need says. An exclusive anon
   // page is mapped at most once: one PTE, or one PMD (plus one PTE while the PMD is being split);
@@ -121,9 +140,11 @@ std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
     for (uint32_t i = first; i < first + nr; i++) {
       if (!(op.exclusive || m_ae[i])) continue;
       if (m_page_pte[i] > 0)
-        return page_msg("VM_WARN: PageAnonExclusive page would be mapped by a second PTE", i);
+        return Why ? page_msg("VM_WARN: PageAnonExclusive page would be mapped by a second PTE", i)
+                   : std::string();
       if (s.large() && m_entire > 1)
-        return page_msg("VM_WARN: PageAnonExclusive page while entire_mapcount > 1", i);
+        return Why ? page_msg("VM_WARN: PageAnonExclusive page while entire_mapcount > 1", i)
+                   : std::string();
     }
     return std::nullopt;
   };
@@ -132,23 +153,30 @@ std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
       return ae_range_ok(op.page, op.nr);
     case OpKind::add_anon_pmd:
       if ((op.exclusive || m_nr_ae > 0) && m_entire > 0)
-        return "VM_WARN: PageAnonExclusive page of a folio with entire_mapcount > 1";
+        return because<Why>("VM_WARN: PageAnonExclusive page of a folio with entire_mapcount > 1");
       // RMAP_EXCLUSIVE marks the head page; already AE pages hold at most one PTE.
       if (op.exclusive && m_page_pte[0] > 1)
-        return "VM_WARN: RMAP_EXCLUSIVE PMD mapping of a head page mapped by several PTEs";
+        return because<Why>(
+            "VM_WARN: RMAP_EXCLUSIVE PMD mapping of a head page mapped by several PTEs");
       return std::nullopt;
     case OpKind::try_dup_anon_pmd:
       if (m_nr_ae > m_ae[0])
-        return "VM_WARN: a PageAnonExclusive tail page would be mapped by two PMDs";
+        return because<Why>("VM_WARN: a PageAnonExclusive tail page would be mapped by two PMDs");
       return std::nullopt;
     case OpKind::hugetlb_add_anon:
       if ((op.exclusive || m_ae[0]) && m_entire > 0)
-        return "VM_WARN: PageAnonExclusive hugetlb folio with entire_mapcount > 1";
+        return because<Why>("VM_WARN: PageAnonExclusive hugetlb folio with entire_mapcount > 1");
       return std::nullopt;
     default:
       return std::nullopt;
   }
 }
+
+std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
+  return refusal<true>(op);
+}
+
+bool ReferenceModel::allows(const Op& op) const { return !refusal<false>(op); }
 
 MmMappings& ReferenceModel::mm_slot(uint32_t id) { return m_mms[id]; }
 
@@ -538,7 +566,8 @@ std::optional<Violation> ReferenceModel::check_invariants(PageRange, bool full) 
   if (!full) return std::nullopt;
   // Recount every cached aggregate from the mappings themselves.
   const uint32_t n = m_setup.nr_pages();
-  std::vector<uint64_t> page(n, 0);
+  // On the stack for the small folios explore checks in every new state.
+  boost::container::small_vector<uint64_t, 64> page(n, 0);
   uint64_t total = 0, entire = 0, mapped_pages = 0;
   uint32_t mms = 0;
   for (const auto& [id, m] : m_mms) {

@@ -52,6 +52,8 @@ class ReferenceModel final : public Implementation {
   // folio"), or nullopt. Covers __folio_rmap_sanity_checks, the large-mapcount checks, the
   // PageAnonExclusive rules of __folio_add_anon_rmap and what each helper assumes of its caller.
   std::optional<std::string> precondition(const Op& op) const;
+  // !precondition(op), without building the reason: what engines ask in their inner loops.
+  bool allows(const Op& op) const;
 
   const Setup& setup() const { return m_setup; }
   const History& history() const { return m_history; }
@@ -90,6 +92,9 @@ class ReferenceModel final : public Implementation {
  private:
   // tests/checks_test.cpp corrupts the cached aggregates to show each drift check can fire.
   friend struct ReferenceModelTestAccess;
+  // precondition() and allows(): the sentence is built only with Why.
+  template <bool Why>
+  std::optional<std::string> refusal(const Op& op) const;
   int64_t stat_mapped() const;     // this folio's NR_{ANON,FILE}_MAPPED contribution
   int64_t stat_pmdmapped() const;  // this folio's NR_ANON_THPS / NR_*_PMDMAPPED contribution
   MmMappings& mm_slot(uint32_t mm);

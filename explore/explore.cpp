@@ -1,12 +1,17 @@
 // Bounded exhaustive search: every valid operation sequence up to a depth, breadth first.
 #include "explore/explore.h"
 
+#include "core/agreement.h"
 #include "core/differential.h"
 #include "core/legality.h"
 #include "impl/registry.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 
 namespace foliocheck {
@@ -48,40 +53,26 @@ std::vector<uint32_t> pages_for(uint32_t n, uint32_t all_up_to) {
   return out;
 }
 
-uint64_t mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ull;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBull;
-  x ^= x >> 31;
-  return x;
-}
-
-// 128 bits from two lanes with different multipliers: a collision would silently merge two states,
-// so one 64-bit hash over millions of states is not enough margin.
-StateKey hash_words(const std::vector<int64_t>& words) {
-  uint64_t a = 0x243F6A8885A308D3ull, b = 0x13198A2E03707344ull;
-  for (int64_t w : words) {
-    const uint64_t u = static_cast<uint64_t>(w);
-    a = (a ^ u) * 0x9E3779B97F4A7C15ull;
-    a ^= a >> 29;
-    b = (b + u) * 0xD6E8FEB86659FD93ull;
-    b ^= b >> 32;
-  }
+// 128 bits: a collision would silently merge two states, so one 64-bit hash over hundreds of
+// millions of states is not enough margin.
+StateKey hash_words(const std::vector<uint64_t>& words) {
+  const XXH128_hash_t h = XXH3_128bits(words.data(), words.size() * sizeof(uint64_t));
   // Never all-zero in `a`: KeySet uses that as its empty slot.
-  return {mix(a ^ words.size()) | 1, mix(b + words.size())};
+  return {h.low64 ? h.low64 : 1, h.high64};
 }
 
 // An open-addressing set of keys: the visited set is the hottest structure of the search, and a
-// node-based set spends its time in cache misses and allocation.
+// node-based set spends its time in cache misses and allocation. Once it outgrows the caches every
+// lookup is a miss to memory, so callers prefetch a key's slot well before inserting it.
 class KeySet {
  public:
   KeySet() : m_slots(1024) {}
   // True if `k` was not there before.
   bool insert(StateKey k) {
-    if ((m_count + 1) * 2 > m_slots.size()) grow();
+    if ((m_count + 1) * 10 > m_slots.size() * 7) grow();
     return place(m_slots, k);
   }
+  void prefetch(StateKey k) const { __builtin_prefetch(&m_slots[k.b & (m_slots.size() - 1)]); }
   size_t size() const { return m_count; }
 
  private:
@@ -108,6 +99,15 @@ class KeySet {
 };
 
 // Builds StateKeys, keeping its scratch vectors between calls.
+//
+// A key is the model's own state (each mm's mappings and MMF_HAS_PINNED, pins, PageAnonExclusive,
+// PG_partially_mapped, the last return value and the history facts contracts depend on) and each
+// implementation's state_words(), with the mms renamed by sorted signature. Equal keys are then
+// equal states, which check alike and have the same futures, so a transition into a known state
+// needs no check (`complete`). An implementation without state_words() (a kernel tree's) is keyed
+// by its reads instead (every observable, every page, both slots), as every implementation is
+// with `by_reads`; such keys merge the same states for implementations whose reads determine their
+// state, but equal reads do not prove equal checks, so the search then checks every transition.
 struct KeyBuilder {
   // What each implementation (the model first) models never changes within one setup, so it is
   // asked once.
@@ -116,15 +116,20 @@ struct KeyBuilder {
     std::vector<Obs> pages;
     bool mm_mapcount = false, mm_id = false, mm_id_mapcount = false;
   };
+  bool by_reads = false;
+  bool complete = false;  // the last key came from state words alone
   std::vector<Plan> plans;
-  std::vector<int64_t> words;
-  std::vector<std::vector<int64_t>> sigs;  // per-mm signatures
-  std::vector<uint32_t> order;             // mm indexes sorted by signature
-  std::vector<uint32_t> rename;            // mm index -> canonical number
+  std::vector<uint64_t> words;
+  std::vector<uint32_t> sigs;      // per-mm signatures, `stride` words each
+  size_t stride = 0;
+  std::vector<int64_t> slot_ids;   // each implementation's two slot owners
+  std::vector<uint32_t> order;     // mm indexes sorted by signature
+  std::vector<uint32_t> rename;    // mm index -> canonical number
 
-  // The canonical key of the current state (model + every implementation's reads), with mms
-  // renamed by sorted signature; also returns which mms are touched. Two mms with equal signatures
-  // are interchangeable, so ties cannot make the key depend on the names.
+  // The canonical key of the current state, with mms renamed by sorted signature (what each maps,
+  // whether it pinned, which slot it owns in each implementation); also returns which mms are
+  // touched. Two mms with equal signatures are interchangeable, so ties cannot make the key depend
+  // on the names.
   StateKey build(const ReferenceModel& model,
                  std::span<const std::unique_ptr<Implementation>> impls,
                  const std::vector<uint32_t>& ids, uint32_t& touched) {
@@ -148,64 +153,105 @@ struct KeyBuilder {
       };
       plan(model);
       for (const auto& impl : impls) plan(*impl);
+      stride = n + 4;
+      for (size_t k = 0; k < impls.size(); k++)
+        stride += (plans[k + 1].mm_mapcount ? 1 : 0) + (plans[k + 1].mm_id ? 2 : 0);
     }
-    sigs.resize(mms);
-    for (uint32_t i = 0; i < mms; i++) {
-      const uint32_t m = ids[i];
-      std::vector<int64_t>& sig = sigs[i];
-      sig.clear();
-      const MmMappings* mm = model.mm(m);
-      if (mm && !mm->pte.empty())
-        sig.insert(sig.end(), mm->pte.begin(), mm->pte.end());
-      else
-        sig.insert(sig.end(), n, 0);
-      sig.push_back(mm ? mm->pmd : 0);
-      sig.push_back(mm ? mm->pud : 0);
-      sig.push_back(mm ? mm->hugetlb : 0);
-      sig.push_back(model.mm_has_pinned(m));
-      for (size_t k = 0; k < impls.size(); k++) {
-        const Plan& p = plans[k + 1];
-        if (p.mm_mapcount) sig.push_back(impls[k]->read(Obs::mm_mapcount, m));
-        if (p.mm_id)
-          for (uint32_t slot = 0; slot < 2; slot++)
-            sig.push_back(impls[k]->read(Obs::mm_id, slot) == m);
-      }
+    slot_ids.assign(2 * impls.size(), 0);
+    for (size_t k = 0; k < impls.size(); k++)
+      if (plans[k + 1].mm_id)
+        for (uint32_t slot = 0; slot < 2; slot++)
+          slot_ids[2 * k + slot] = impls[k]->read(Obs::mm_id, slot);
+    sigs.assign(size_t{mms} * stride, 0);
+    auto index_of = [&](uint32_t id) {
+      return static_cast<uint32_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+    };
+    // The model's part of each signature, from its own maps: mms it never heard of stay zero.
+    for (const auto& [id, mm] : model.mms()) {
+      const uint32_t i = index_of(id);
+      if (i >= mms) continue;
+      uint32_t* sig = &sigs[i * stride];
+      if (!mm.pte.empty()) std::copy(mm.pte.begin(), mm.pte.end(), sig);
+      sig[n] = mm.pmd;
+      sig[n + 1] = mm.pud;
+      sig[n + 2] = mm.hugetlb;
     }
     touched = 0;
-    for (uint32_t i = 0; i < mms; i++)
-      if (std::any_of(sigs[i].begin(), sigs[i].end(), [](int64_t v) { return v != 0; }))
-        touched |= 1u << i;
+    for (uint32_t i = 0; i < mms; i++) {
+      const uint32_t m = ids[i];
+      uint32_t* sig = &sigs[i * stride] + n + 3;
+      *sig++ = model.mm_has_pinned(m);
+      for (size_t k = 0; k < impls.size(); k++) {
+        const Plan& p = plans[k + 1];
+        // A count never reaches INT_MAX (the overflow rule), so 32 bits keep counts apart.
+        if (p.mm_mapcount) *sig++ = static_cast<uint32_t>(impls[k]->read(Obs::mm_mapcount, m));
+        if (p.mm_id)
+          for (uint32_t slot = 0; slot < 2; slot++) *sig++ = slot_ids[2 * k + slot] == m;
+      }
+      const uint32_t* first = &sigs[i * stride];
+      if (std::any_of(first, first + stride, [](uint32_t v) { return v != 0; })) touched |= 1u << i;
+    }
     order.resize(mms);
     for (uint32_t i = 0; i < mms; i++) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](uint32_t x, uint32_t y) { return sigs[x] < sigs[y]; });
-    rename.assign(mms, 0);
+    auto sig_less = [&](uint32_t x, uint32_t y) {
+      const uint32_t* a = &sigs[x * stride];
+      const uint32_t* b = &sigs[y * stride];
+      return std::lexicographical_compare(a, a + stride, b, b + stride);
+    };
+    // Insertion sort: a handful of mms, and std::sort's set-up costs more than the sort.
+    for (uint32_t i = 1; i < mms; i++)
+      for (uint32_t j = i; j > 0 && sig_less(order[j], order[j - 1]); j--)
+        std::swap(order[j], order[j - 1]);
+    rename.resize(mms);
     for (uint32_t i = 0; i < mms; i++) rename[order[i]] = i + 1;
 
-    words.clear();
     const History& h = model.history();
-    words.push_back(h.ever_mapped);
-    words.push_back(h.epoch_max_mms);
-    words.push_back(static_cast<int64_t>(h.epoch_max_mm_mappings));
-    words.push_back(model.pins());
-    for (uint32_t i : order) words.insert(words.end(), sigs[i].begin(), sigs[i].end());
+    // Two signature words to a key word: they are most of the model's part of the key.
+    const size_t total = size_t{mms} * stride;
+    words.resize(3 + (total + 1) / 2);
+    uint64_t* w = words.data();
+    *w++ = h.ever_mapped | uint64_t{h.epoch_max_mms} << 32;
+    *w++ = h.epoch_max_mm_mappings;
+    *w++ = model.pins();
+    size_t half = 0;
+    for (uint32_t i : order)
+      for (size_t k = 0; k < stride; k++, half++) {
+        if (half & 1)
+          w[half / 2] |= uint64_t{sigs[i * stride + k]} << 32;
+        else
+          w[half / 2] = sigs[i * stride + k];
+      }
+    const MmCanon canon{ids, rename};
     auto obs_words = [&](const Implementation& impl, const Plan& p) {
-      for (Obs obs : p.scalars) words.push_back(impl.read(obs));
+      for (Obs obs : p.scalars) words.push_back(static_cast<uint64_t>(impl.read(obs)));
       for (Obs obs : p.pages)
-        for (uint32_t page = 0; page < n; page++) words.push_back(impl.read(obs, page));
+        for (uint32_t page = 0; page < n; page++)
+          words.push_back(static_cast<uint64_t>(impl.read(obs, page)));
       for (uint32_t slot = 0; slot < 2; slot++) {
-        if (p.mm_id) {
-          const int64_t id = impl.read(Obs::mm_id, slot);
-          const auto it = std::find(ids.begin(), ids.end(), id);
-          // An id outside the searched mms can only come from a broken encoding; keep it apart.
-          words.push_back(it != ids.end() ? rename[it - ids.begin()]
-                                          : (id == 0 ? 0 : (int64_t{1} << 40) + id));
-        }
-        if (p.mm_id_mapcount) words.push_back(impl.read(Obs::mm_id_mapcount, slot));
+        if (p.mm_id) words.push_back(canon(static_cast<uint64_t>(impl.read(Obs::mm_id, slot))));
+        if (p.mm_id_mapcount)
+          words.push_back(static_cast<uint64_t>(impl.read(Obs::mm_id_mapcount, slot)));
       }
     };
-    obs_words(model, plans[0]);
-    for (size_t i = 0; i < impls.size(); i++) obs_words(*impls[i], plans[i + 1]);
+    complete = !by_reads;
+    if (by_reads) {
+      obs_words(model, plans[0]);
+    } else {
+      // What the model holds beyond the signatures; every observable of it derives from these.
+      for (uint32_t p = 0; p < n; p += 64) {
+        uint64_t bits = 0;
+        for (uint32_t i = p; i < std::min(n, p + 64); i++)
+          bits |= uint64_t{model.page_anon_exclusive(i)} << (i - p);
+        words.push_back(bits);
+      }
+      words.push_back(static_cast<uint64_t>(model.read(Obs::partially_mapped)));
+      words.push_back(static_cast<uint64_t>(model.read(Obs::ret)));
+    }
+    for (size_t i = 0; i < impls.size(); i++) {
+      if (!by_reads && impls[i]->state_words(words, canon)) continue;
+      complete = false;
+      obs_words(*impls[i], plans[i + 1]);
+    }
     return hash_words(words);
   }
 };
@@ -319,7 +365,14 @@ struct Explorer::State {
   struct Node {
     uint32_t parent;
     uint32_t touched;  // mms (bit mm-1) whose part of the state is not that of an unused mm
-    Op op;
+    uint32_t letter;   // the operation that reached it, an index into `alphabet`
+  };
+  // A candidate of the parent being expanded, keyed before any is inserted into `visited`, so that
+  // the slots' cache misses overlap instead of coming one after the other.
+  struct Child {
+    uint32_t letter;
+    uint32_t touched;
+    StateKey key;
   };
   ReferenceModel root;
   std::vector<uint32_t> ids;  // the mm ids taking part
@@ -329,20 +382,25 @@ struct Explorer::State {
   // and replayed (a kernel tree's implementation, say).
   std::unique_ptr<Differential> parent;
   bool copyable = false;
+  // Every implementation keys its state by state_words() and can copy it: a transition into a known
+  // state is not checked again (it checked alike when first reached), and a new one is checked
+  // after its key is known.
+  bool shortcuts = false;
   std::vector<Op> alphabet;
   std::vector<Node> nodes;
   std::vector<uint32_t> frontier;
   KeySet visited;
   KeyBuilder keys;
+  std::vector<Op> path;
+  std::vector<Child> children;
   Clock::time_point start;
   Clock::time_point last_progress;
   double seconds_before = 0;  // time spent in earlier expand_level calls
 
-  std::vector<Op> path_to(uint32_t node) const {
-    std::vector<Op> path;
-    for (uint32_t i = node; i != 0; i = nodes[i].parent) path.push_back(nodes[i].op);
+  void path_to(uint32_t node) {
+    path.clear();
+    for (uint32_t i = node; i != 0; i = nodes[i].parent) path.push_back(alphabet[nodes[i].letter]);
     std::reverse(path.begin(), path.end());
-    return path;
   }
 
   double elapsed() const {
@@ -385,6 +443,7 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   st.parent = std::make_unique<Differential>(make_implementations(choice.names));
   st.parent->reset(s);
   st.copyable = st.diff->assign_state(*st.parent);
+  st.keys.by_reads = m_options.check_every_transition;
   for (const auto& impl : st.diff->impls()) m_result.impls.emplace_back(impl->name());
   st.alphabet = explore_alphabet(m_options);
   st.root.reset(s);
@@ -399,7 +458,8 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   }
   uint32_t touched = 0;
   st.visited.insert(st.keys.build(st.root, st.diff->impls(), st.ids, touched));
-  st.nodes.push_back({0, touched, Op{}});
+  st.shortcuts = st.copyable && st.keys.complete && !m_options.state_map;
+  st.nodes.push_back({0, touched, 0});
   st.frontier.push_back(0);
   if (m_options.state_map) {
     m_result.map.emplace();
@@ -407,6 +467,7 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
                              0);
   }
   m_result.states = 1;
+  m_result.level_states = {1};
   m_result.outcome = m_options.depth == 0 ? ExploreResult::bounded : ExploreResult::running;
   st.seconds_before = m_result.seconds = st.elapsed();
 }
@@ -432,9 +493,65 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
   };
   Differential& diff = *st.diff;
   Differential& parent_diff = *st.parent;
+  const size_t states_before = m_result.states;
+  // Everything that follows a transition once it is applied and (maybe) checked: a new state joins
+  // the next level; a violation ends the search with the path to it; and every 256 transitions the
+  // limits and the progress report. False when the search must stop.
+  auto after = [&](uint32_t node, uint32_t letter, size_t fi, std::optional<Violation>& found,
+                   bool is_new, uint32_t child_touched) {
+    if (!found && is_new) {
+      st.nodes.push_back({node, child_touched, letter});
+      next.push_back(static_cast<uint32_t>(st.nodes.size() - 1));
+      m_result.states++;
+    }
+    if (found) {
+      m_result.found = std::move(found);
+      m_result.trace = st.path;
+      m_result.trace.push_back(st.alphabet[letter]);
+      return finish(ExploreResult::violation);
+    }
+    if ((m_result.transitions & 255) == 0) {
+      const double t = st.elapsed();
+      if ((m_options.max_seconds > 0 && t >= m_options.max_seconds) ||
+          (m_options.max_states > 0 && m_result.states >= m_options.max_states))
+        return finish(ExploreResult::limit);
+      if (progress &&
+          std::chrono::duration<double>(Clock::now() - st.last_progress).count() >= 0.25) {
+        st.last_progress = Clock::now();
+        prog.states = m_result.states;
+        prog.transitions = m_result.transitions;
+        prog.level_done = fi;
+        prog.seconds = t;
+        progress(prog);
+      }
+    }
+    return true;
+  };
+  // The child of the parent by `cand`, from a copy of the parent or replayed from the root.
+  auto branch = [&] {
+    if (!st.copyable || !diff.assign_state(parent_diff)) {
+      diff.reset(s);
+      for (const Op& op : st.path) {
+        diff.advance(op);
+        m_result.applied += op.repeat;
+      }
+    }
+  };
+  // A new state gets the full sweep. Differential::step compares the pages the operation touched
+  // first, a subset of the sweep that passes whenever the sweep passes; when the sweep fails, that
+  // comparison runs too, so that the violation reported is the one step() would have reported.
+  auto check_new = [&](const Op& cand) -> std::optional<Violation> {
+    std::optional<Violation> full = diff.finish();
+    if (!full) return full;
+    const PageRange scope = touched_pages(cand, s);
+    for (const auto& impl : diff.impls())
+      if (auto v = check_agreement(diff.model(), *impl, scope, false)) return v;
+    return full;
+  };
+  std::array<bool, kNumOpKinds> enabled{};
   for (size_t fi = 0; fi < st.frontier.size(); fi++) {
     const uint32_t node = st.frontier[fi];
-    const std::vector<Op> path = st.path_to(node);
+    st.path_to(node);
     const uint32_t touched = st.nodes[node].touched;
     // The one unused mm worth trying: the others give states that differ only by mm names.
     uint32_t fresh = mms;
@@ -447,25 +564,82 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     };
 
     parent_diff.reset(s);
-    for (const Op& op : path) {
+    for (const Op& op : st.path) {
       parent_diff.advance(op);
       if (st.copyable) m_result.applied += op.repeat;
     }
     const ReferenceModel& parent = parent_diff.model();
-
-    for (const Op& cand : st.alphabet) {
-      const unsigned args = op_info(cand.kind).args;
-      if ((args & kArgMm) && !usable(cand.mm)) continue;
-      if ((args & kArgSrc) && !usable(cand.src)) continue;
-      if (parent.precondition(cand)) continue;
-
-      if (!st.copyable || !diff.assign_state(parent_diff)) {
-        diff.reset(s);
-        for (const Op& op : path) {
-          diff.advance(op);
-          m_result.applied += op.repeat;
-        }
+    // A kind whose Need nobody meets now (nothing to unmap, nothing pinned) has no valid operation:
+    // its candidates need not ask the precondition one by one.
+    for (int k = 0; k < kNumOpKinds; k++)
+      enabled[static_cast<size_t>(k)] = op_enabled(static_cast<OpKind>(k), parent);
+    auto valid = [&](const Op& cand) {
+      const OpInfo& info = op_info(cand.kind);
+      if (!enabled[static_cast<size_t>(cand.kind)]) return false;
+      if ((info.args & kArgMm) && !usable(cand.mm)) return false;
+      if ((info.args & kArgSrc) && !usable(cand.src)) return false;
+      // An mm (or fork parent) that holds nothing of the level its Need names meets it for no
+      // range: a necessary condition of the precondition, cheaper to ask first.
+      if (need_is_mm(info.needs) || need_is_src(info.needs)) {
+        const MmMappings* mm = parent.mm(need_is_mm(info.needs) ? cand.mm : cand.src);
+        if (!mm || !mm_holds(*mm, info.needs)) return false;
       }
+      return parent.allows(cand);
+    };
+
+    if (st.shortcuts) {
+      st.children.clear();
+      for (uint32_t letter = 0; letter < st.alphabet.size(); letter++) {
+        const Op& cand = st.alphabet[letter];
+        if (!valid(cand)) continue;
+        State::Child c{letter, 0, {}};
+        // The states between the repetitions of `x=K` get no key of their own: such a transition
+        // is stepped and swept after every repetition below, as without shortcuts.
+        if (cand.repeat == 1) {
+          branch();
+          diff.advance(cand);
+          m_result.applied++;
+          c.key = st.keys.build(diff.model(), diff.impls(), st.ids, c.touched);
+          st.visited.prefetch(c.key);
+        }
+        st.children.push_back(c);
+      }
+      for (const State::Child& c : st.children) {
+        const Op& cand = st.alphabet[c.letter];
+        std::optional<Violation> found;
+        bool is_new = false;
+        uint32_t child_touched = c.touched;
+        if (cand.repeat == 1) {
+          m_result.transitions++;
+          is_new = st.visited.insert(c.key);
+          if (is_new) {
+            branch();
+            diff.advance(cand);
+            m_result.applied++;
+            found = check_new(cand);
+          }
+        } else {
+          branch();
+          diff.sweep_every = 1;
+          StepOutcome out = diff.step(cand);
+          m_result.applied += out.kind == StepOutcome::ok ? cand.repeat : out.repetition + 1;
+          if (out.kind == StepOutcome::invalid) continue;
+          m_result.transitions++;
+          found = std::move(out.found);
+          if (!found &&
+              (is_new = st.visited.insert(
+                   st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
+            found = diff.finish();
+        }
+        if (!after(node, c.letter, fi, found, is_new, child_touched)) return false;
+      }
+      continue;
+    }
+
+    for (uint32_t letter = 0; letter < st.alphabet.size(); letter++) {
+      const Op& cand = st.alphabet[letter];
+      if (!valid(cand)) continue;
+      branch();
       // Each state gets one full comparison when it is first reached (equal keys check alike);
       // the states between the repetitions of `x=K` get no key of their own, so each is swept.
       diff.sweep_every = cand.repeat > 1 ? 1 : Differential::kNeverSweep;
@@ -476,38 +650,15 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       m_result.transitions++;
       if (m_result.map && !found) m_result.map->note(diff.model(), diff.impls(), cand, st.elapsed());
       uint32_t child_touched = 0;
+      bool is_new = false;
       if (!found &&
-          st.visited.insert(st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))) {
+          (is_new = st.visited.insert(
+               st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
         found = diff.finish();
-        if (!found) {
-          st.nodes.push_back({node, child_touched, cand});
-          next.push_back(static_cast<uint32_t>(st.nodes.size() - 1));
-          m_result.states++;
-        }
-      }
-      if (found) {
-        m_result.found = std::move(found);
-        m_result.trace = path;
-        m_result.trace.push_back(cand);
-        return finish(ExploreResult::violation);
-      }
-      if ((m_result.transitions & 255) == 0) {
-        const double t = st.elapsed();
-        if ((m_options.max_seconds > 0 && t >= m_options.max_seconds) ||
-            (m_options.max_states > 0 && m_result.states >= m_options.max_states))
-          return finish(ExploreResult::limit);
-        if (progress &&
-            std::chrono::duration<double>(Clock::now() - st.last_progress).count() >= 0.25) {
-          st.last_progress = Clock::now();
-          prog.states = m_result.states;
-          prog.transitions = m_result.transitions;
-          prog.level_done = fi;
-          prog.seconds = t;
-          progress(prog);
-        }
-      }
+      if (!after(node, letter, fi, found, is_new, child_touched)) return false;
     }
   }
+  m_result.level_states.push_back(m_result.states - states_before);
   m_result.depth = level;
   st.frontier = std::move(next);
   if (st.frontier.empty()) return finish(ExploreResult::closed);

@@ -36,6 +36,11 @@ struct ExploreOptions {
   // Classify every state reached and every transition checked into ExploreResult::map, so that
   // explore's reach compares with the fuzzer's and the property suite's (core/state_class.h).
   bool state_map = false;
+  // Key every implementation by its reads and check every transition, as explore did before it
+  // keyed states by Implementation::state_words() (those searches skip the checks of transitions
+  // into known states): the same states at every depth, slower. For side-by-side measurements and
+  // the test that the two agree.
+  bool check_every_transition = false;
 };
 
 struct ExploreProgress {
@@ -56,6 +61,9 @@ struct ExploreResult {
   uint64_t transitions = 0;  // operations applied and checked (each is one execution of a trace)
   uint64_t applied = 0;      // operations applied in all, replays to reach parents included
   uint32_t depth = 0;        // every sequence up to this length has been checked
+  // States first reached at each depth whose level was searched to the end (the initial state is
+  // depth 0).
+  std::vector<uint64_t> level_states;
   double seconds = 0;
   std::vector<std::string> impls;  // what ran beside the model
   std::optional<Violation> found;
@@ -99,10 +107,11 @@ class Explorer {
   std::unique_ptr<State> m_state;
 };
 
-// The identity of a state for deduplication: a 128-bit hash of the model's mappings, pins, history
-// and every observable of the model and of each implementation, with the mms renamed in the order
-// of their sorted signatures (what each maps, whether it pinned, which slot it owns), so that
-// states that differ only by the names of the mms are one state.
+// The identity of a state for deduplication: a 128-bit hash of the model's state (mappings, pins,
+// PageAnonExclusive, history) and each implementation's Implementation::state_words() (or, for one
+// without them, every observable it reads), with the mms renamed in the order of their sorted
+// signatures (what each maps, whether it pinned, which slot it owns), so that states that differ
+// only by the names of the mms are one state.
 struct StateKey {
   uint64_t a = 0, b = 0;
   bool operator==(const StateKey&) const = default;

@@ -1437,6 +1437,43 @@ std::optional<Violation> PackedFolio<S, Bits>::check_invariants(PageRange scope,
   return std::nullopt;
 }
 
+template <Semantics S, int Bits>
+bool PackedFolio<S, Bits>::state_words(std::vector<uint64_t>& out, const MmCanon& canon) const {
+  auto u32 = [](auto v) { return static_cast<uint64_t>(static_cast<uint32_t>(v)); };
+  // MMF_HAS_PINNED is a set: its order of insertion is no part of the state.
+  boost::container::small_vector<uint64_t, 16> pinned;
+  for (uint32_t mm : mmf_has_pinned_) pinned.push_back(canon(mm));
+  std::sort(pinned.begin(), pinned.end());
+  const size_t at = out.size();
+  // Two 32-bit words to a key word: the per-page words are most of the key.
+  out.resize(at + (nr_pages_ + 1) / 2 + anon_exclusive_.size() + 17 + pinned.size());
+  uint64_t* w = out.data() + at;
+  for (uint32_t p = 0; p < nr_pages_; p += 2)
+    *w++ = u32(_mapcount[p]) | (p + 1 < nr_pages_ ? u32(_mapcount[p + 1]) << 32 : 0);
+  w = std::copy(anon_exclusive_.begin(), anon_exclusive_.end(), w);
+  *w++ = u32(nr_anon_exclusive_) | u32(nr_anon_exclusive_remapped_) << 32;
+  *w++ = u32(_large_mapcount) | u32(_entire_mapcount) << 32;
+  *w++ = static_cast<uint64_t>(_total_mapped_pages);
+  *w++ = u32(_nr_pages_mapped) | u32(_pincount) << 32;
+  *w++ = u32(_mm_id_mapcount[0]) | u32(_mm_id_mapcount[1]) << 32;
+  // The ids by their canonical names, the rest of _mm_ids (lock and shared bits) as it is.
+  const mm_ids_t id_bits = static_cast<mm_ids_t>(MmIdLayout<Bits>::MM_ID_MASK) |
+                           static_cast<mm_ids_t>(MmIdLayout<Bits>::MM_ID_MASK) << (Bits / 2);
+  *w++ = static_cast<uint64_t>(_mm_ids & ~id_bits);
+  *w++ = canon(folio_mm_id(0));
+  *w++ = canon(folio_mm_id(1));
+  *w++ = pinned.size();
+  w = std::copy(pinned.begin(), pinned.end(), w);
+  // Only a folio without _pincount reads _refcount (folio_maybe_dma_pinned); elsewhere it is
+  // bookkeeping no read, check or later operation looks at, and would only keep apart states that
+  // behave alike.
+  *w++ = (folio_has_pincount() ? 0 : u32(_refcount)) | u32(ret_) << 32;
+  w = std::copy(stat_.begin(), stat_.end(), w);
+  *w++ = static_cast<uint64_t>(warnings_);
+  *w++ = partially_mapped_;
+  return true;
+}
+
 // mm/page_alloc.c free_tail_page_prepare() and free_page_is_bad(), in the order free_pages_prepare
 // runs them (impl/folio_checks.h).
 template <Semantics S, int Bits>

@@ -69,6 +69,10 @@ class PackedFolio final : public Implementation {
     *this = *o;
     return true;
   }
+  // Every field but the folio's shape (fixed by the setup), the warning log's text (a warning is
+  // a mismatch with the model in any case; the count is a field) and _refcount where nothing
+  // reads it.
+  bool state_words(std::vector<uint64_t>& out, const MmCanon& canon) const override;
 
  private:
   enum class Field : uint8_t { large, entire, nr_pages_mapped };

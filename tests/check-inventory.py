@@ -65,8 +65,9 @@ def inventory():
             checks.append((name, kind, f"{path}:{line_at(text, offset)}"))
 
     # Preconditions: the reasons setup_error, precondition and legality.cpp give, in kernel terms.
-    for path, fns in (("core/reference_model.cpp", {"setup_error", "precondition"}),
-                      ("core/legality.cpp", {"op_fits_setup", "need_unmet", "overflow_reason"})):
+    # (precondition and need_unmet give their reasons through refusal<Why> and need_unmet_t<Why>.)
+    for path, fns in (("core/reference_model.cpp", {"setup_error", "refusal"}),
+                      ("core/legality.cpp", {"op_fits_setup", "need_unmet_t", "overflow_reason"})):
         text = (ROOT / path).read_text()
         for name, body, base in functions(text, "std::optional<std::string>"):
             if name not in fns:

@@ -35,6 +35,7 @@ std::optional<std::string> explore_options_from_flags(const Flags& flags, Explor
   o.mm_ids = flags.mm_ids;
   o.impls = flags.impls();
   o.state_map = flags.state_map;
+  o.check_every_transition = flags.check_every_transition;
   return std::nullopt;
 }
 
@@ -138,6 +139,7 @@ Exit cmd_explore(const Flags& flags) {
         {"transitions", r.transitions},
         {"applied", r.applied},
         {"depth", r.depth},
+        {"level_states", r.level_states},
         {"seconds", r.seconds},
         {"states_per_second", static_cast<uint64_t>(r.states_per_second())}};
     if (r.found) {
@@ -179,7 +181,9 @@ Exit cmd_explore(const Flags& flags) {
     std::snprintf(rate, sizeof rate, "%.0f", r.states_per_second());
     std::cout << "\n  states: " << r.states << "  transitions: " << r.transitions
               << "  states/s: " << rate << "  depth reached: " << r.depth << "  time: " << r.seconds
-              << " s\n";
+              << " s\n  new states by depth:";
+    for (uint64_t n : r.level_states) std::cout << " " << n;
+    std::cout << "\n";
     if (r.found) {
       std::cout << "  violation: " << r.found->describe() << "\n  trace:\n";
       std::istringstream text(print_trace(r.as_trace(options.setup)));
