@@ -10,7 +10,7 @@
 //   byte  4    folio order: small, order 1, PMD-sized, PUD-sized, in between, or any
 //   then 5-byte records, one operation each: [kind][mm][page][nr][flags]. A trailing partial
 //   record is ignored. flags: bit 0 exclusive, bits 1-7 the repetition class (the trace's x=K):
-//   1 in 7 of 8 records, 2 to 11, or a long run (kFuzzLongRepeats) that one record asks for.
+//   1 in 7 of 8 records, 2 to 13, or (1 in 32) a long run of kFuzzLongRepeats.
 // Every record decodes to an operation the reference model accepts in the state the earlier ones
 // left: `kind` picks among the operations that can be legal now, `mm` picks among the mms holding
 // the mappings a removal or dup needs, page ranges are clamped into what is mapped, and a choice
@@ -37,7 +37,7 @@ inline constexpr size_t kFuzzRecordSize = 5;  // one operation
 // after thousands of calls (GUP_PIN_COUNTING_BIAS = 1024 references of a small folio; SHRT_MAX
 // mappings of one mm in a 32-bit MM slot), so that one record, found by one mutation of one byte,
 // reaches them on any folio, and a few records climb the state classes towards them.
-inline constexpr uint32_t kFuzzLongRepeats[] = {16, 256, 1020, 4096, 16384, 32768};
+inline constexpr uint32_t kFuzzLongRepeats[] = {1020, 4096, 16384, 32768};
 // What the repetitions beyond the first (`x=K`) of one input may cost, in pages checked (a
 // repetition costs the pages it touches, at least one): short repetitions from one budget, long
 // runs from another, large enough to carry one mm across SHRT_MAX mappings in milliseconds.
