@@ -77,16 +77,22 @@ def one_kill(fuzzer, mutant, seed, feedback, budget, corpus, cpu, scratch):
     return {"proc": proc, "t0": t0, "work": work, "log": log}
 
 
-def wait_cpu(proc):
-    """Waits for `proc`; returns its CPU seconds (user + sys), which the load does not dilute."""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_utime + usage.ru_stime
+def wait_all(runs):
+    """Waits for every run's process as each ends, noting its wall seconds (from its start) and
+    CPU seconds (user + sys, which the load does not dilute)."""
+    left = {r["proc"].pid: r for r in runs}
+    while left:
+        pid, status, usage = os.wait4(-1, 0)
+        r = left.pop(pid, None)
+        if r is None:
+            continue
+        r["proc"].returncode = os.waitstatus_to_exitcode(status)
+        r["seconds"] = time.monotonic() - r["t0"]
+        r["cpu"] = usage.ru_utime + usage.ru_stime
 
 
 def finish_kill(run):
-    cpu = wait_cpu(run["proc"])
-    seconds = time.monotonic() - run["t0"]
+    cpu, seconds = run["cpu"], run["seconds"]
     text = open(run["log"], errors="replace").read()
     crash = [f for f in os.listdir(run["work"]) if f.startswith("crash-")]
     sig = SIG.search(text)
@@ -130,6 +136,7 @@ def kill_mode(a):
         for seed in range(1, a.runs + 1):
             runs = {fb: one_kill(a.fuzzer, name, seed, fb, a.budget, a.corpus, cpu, a.scratch)
                     for fb, cpu in ((1, 0), (0, 1))}
+            wait_all(list(runs.values()))
             for fb, run in runs.items():
                 results[name][str(fb)].append(finish_kill(run))
         r = results[name]
@@ -161,9 +168,11 @@ def classes_mode(a):
         env = {"FOLIOCHECK_STATE_FEEDBACK": str(fb), "FOLIOCHECK_STATE_MAP_OUT": out,
                "FOLIOCHECK_MUTANT": ""}
         runs[fb] = (start(a.fuzzer, cpu, env, args, work, os.path.join(work, "log")), work, out)
+    waited = [{"proc": proc, "t0": 0.0} for proc, _, _ in runs.values()]
+    wait_all(waited)
     table = {}
-    for fb, (proc, work, out) in runs.items():
-        cpu = wait_cpu(proc)
+    for (fb, (proc, work, out)), w in zip(runs.items(), waited):
+        cpu = w["cpu"]
         text = open(os.path.join(work, "log"), errors="replace").read()
         m = EXECS.search(text)
         reached = {"state": [], "transition": []}
