@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <iterator>
 #include <limits>
 
 namespace foliocheck {
@@ -237,15 +238,15 @@ uint32_t Step::safe_repeat(const Op& op) const {
   return static_cast<uint32_t>(std::clamp<int64_t>(cap, 1, kMaxRepeat));
 }
 
-uint32_t wanted_repeat(uint8_t flags, bool heavy) {
+constexpr uint8_t kFirstLongClass = 128 - std::size(kFuzzLongRepeats);
+
+bool long_run(uint8_t flags) { return (flags >> 1) >= kFirstLongClass; }
+
+uint32_t wanted_repeat(uint8_t flags) {
   const uint8_t c = flags >> 1;
   if (c < 112) return 1;
-  if (c < 126) return 2u + (c - 112u);
-  // Heavy: just short of GUP_PIN_COUNTING_BIAS mappings of a small folio (refcount 1024 looks
-  // pinned), and a long run towards SHRT_MAX mappings of one mm (32-bit MM slot overflow); a
-  // few small repeats then cross them.
-  if (heavy) return c == 126 ? 1020 : 4090;
-  return c == 126 ? 16 : 64;
+  if (c < kFirstLongClass) return 2u + (c - 112u);
+  return kFuzzLongRepeats[c - kFirstLongClass];
 }
 
 }  // namespace
@@ -264,7 +265,7 @@ std::optional<FuzzDecoder> FuzzDecoder::open(std::span<const uint8_t> data, std:
     return std::nullopt;
   }
   const uint8_t* header = data.data() + sizeof kFuzzMagic;
-  return FuzzDecoder(data, decode_setup(header), (header[0] >> 7) && (header[1] >> 4) == 0xF);
+  return FuzzDecoder(data, decode_setup(header));
 }
 
 std::optional<Op> FuzzDecoder::next(const ReferenceModel& model) {
@@ -290,10 +291,11 @@ std::optional<Op> FuzzDecoder::next(const ReferenceModel& model) {
       // Each repetition costs an agreement check over the pages it touches.
       const uint64_t cost = std::max<uint64_t>(1, touched_pages(*op, m_setup).last -
                                                       touched_pages(*op, m_setup).first);
-      const uint64_t affordable = 1 + m_budget_left / cost;
+      uint64_t& budget = long_run(r.flags) ? m_long_budget_left : m_budget_left;
+      const uint64_t affordable = 1 + budget / cost;
       op->repeat = static_cast<uint32_t>(
-          std::min<uint64_t>({wanted_repeat(r.flags, m_heavy), affordable, step.safe_repeat(*op)}));
-      m_budget_left -= (op->repeat - 1) * cost;
+          std::min<uint64_t>({wanted_repeat(r.flags), affordable, step.safe_repeat(*op)}));
+      budget -= (op->repeat - 1) * cost;
       return op;
     }
     // No kind gave a legal operation with these bytes: the record is skipped, not the rest.

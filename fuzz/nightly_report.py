@@ -192,6 +192,8 @@ def main():
     ap.add_argument("--campaign-dir", default="")
     ap.add_argument("--campaign-before", type=int, default=0)
     ap.add_argument("--campaign-after", type=int, default=0)
+    ap.add_argument("--linux-dirs", default="",
+                    help="the kernel trees fuzzed beside the encodings, ;-separated")
     a = ap.parse_args()
 
     points = timeline(os.path.join(a.report, "fuzz.log"))
@@ -213,6 +215,7 @@ def main():
         "elapsed_s": a.elapsed,
         "jobs": a.jobs,
         "mutant": a.mutant or None,
+        "kernel_trees": [d for d in a.linux_dirs.split(";") if d],
         "max_len": a.max_len,
         "executions": last["execs"],
         "exec_per_s": round(last["execs"] / fuzz_time),
@@ -239,6 +242,9 @@ def main():
     md.append(f"fuzz_differential at `{commit}`, {a.jobs} job(s), budget {a.budget} s "
               f"(ran {a.elapsed} s), max_len {a.max_len} bytes"
               + (f", **mutant `{a.mutant}` planted**" if a.mutant else "") + ".")
+    if summary["kernel_trees"]:
+        md.append("Implementations: the encodings and the rmap code of the kernel tree(s) "
+                  + ", ".join(f"`{d}`" for d in summary["kernel_trees"]) + ".")
     md += ["", "| executions | exec/s | exec/s per job | coverage (cov) | features (ft) | corpus (before → after merge) |",
            "|---:|---:|---:|---:|---:|---|",
            f"| {summary['executions']} | {summary['exec_per_s']} | {summary['exec_per_s_per_job']} "

@@ -1,0 +1,62 @@
+// Claims about the fuzz input format's repetitions (fuzz/decoder.h): long runs are one record away on any input, and cheap ones stay cheap.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "fuzz/decoder.h"
+#include "impl/mutants.h"
+#include "trace/replay.h"
+
+namespace foliocheck {
+namespace {
+
+// "FC", mm-id at 32 bits, a file folio, scaled geometry, order = pmd_order (4 pages).
+std::vector<uint8_t> input_32bit_mm_id_file() { return {'F', 'C', 1 | 4 | 8, 0, 2}; }
+
+void add_record(std::vector<uint8_t>& in, uint8_t nr, uint8_t flags) {
+  // kind 0 on a fresh file folio: the first operation that can be legal (a file PTE add).
+  in.insert(in.end(), {0, 0, 0, nr, flags});
+}
+
+TEST(FuzzDecoder, TheTopRepetitionClassIsALongRunOnAnyInput) {
+  std::vector<uint8_t> in = input_32bit_mm_id_file();
+  add_record(in, 0, 0x00);
+  add_record(in, 0, 0xFF);
+  const DecodeResult d = decode_fuzz_input(in);
+  ASSERT_TRUE(d.trace) << d.error;
+  ASSERT_EQ(d.trace->statements.size(), 2u);
+  EXPECT_EQ(d.trace->statements[0].operation.repeat, 1u);
+  EXPECT_EQ(d.trace->statements[1].operation.repeat, kFuzzLongRepeats[std::size(kFuzzLongRepeats) - 1]);
+}
+
+// The run the top class asks for takes one mm of a 32-bit CONFIG_MM_ID folio past SHRT_MAX
+// mappings: the overflow mutant dies on it, the correct encodings agree with the model.
+TEST(FuzzDecoder, OneLongRunKillsTheSlotOverflowMutant) {
+  std::vector<uint8_t> in = input_32bit_mm_id_file();
+  add_record(in, 0, 0x00);
+  add_record(in, 0, 0xFF);
+  const DecodeResult d = decode_fuzz_input(in);
+  ASSERT_TRUE(d.trace) << d.error;
+  EXPECT_EQ(replay_trace(*d.trace, {}).result, ReplayReport::ok);
+  set_active_mutant(Mutant::overflow_keeps_negative_slot);
+  const ReplayReport mutated = replay_trace(*d.trace, {});
+  set_active_mutant(Mutant::none);
+  EXPECT_EQ(mutated.result, ReplayReport::violation);
+}
+
+// Short repetitions keep their own small budget: a long run that spends all of its own (two
+// pages a repetition) leaves the short ones theirs.
+TEST(FuzzDecoder, ALongRunLeavesTheShortBudgetAlone) {
+  std::vector<uint8_t> in = input_32bit_mm_id_file();
+  add_record(in, 1, 0xFF);                            // two pages, as long as the budget allows
+  add_record(in, 3, static_cast<uint8_t>(121 << 1));  // four pages, the longest short class: x=11
+  const DecodeResult d = decode_fuzz_input(in);
+  ASSERT_TRUE(d.trace) << d.error;
+  ASSERT_EQ(d.trace->statements.size(), 2u);
+  EXPECT_EQ(d.trace->statements[0].operation.nr, 2u);
+  EXPECT_EQ(d.trace->statements[0].operation.repeat, 1 + kFuzzLongRepeatBudget / 2);
+  EXPECT_EQ(d.trace->statements[1].operation.repeat, 11u);
+}
+
+}  // namespace
+}  // namespace foliocheck
