@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "core/alphabet.h"
 #include "core/reference_model.h"
-#include "explore/explore.h"
 #include "impl/registry.h"
 
 namespace foliocheck {
@@ -50,14 +50,14 @@ std::optional<Trace> generate_concurrent_trace(std::mt19937_64& rng, const std::
       if (impl->supports(setup)) setups.push_back(setup);
     }
     if (setups.empty()) continue;
-    ExploreOptions eo;
-    eo.setup = setups[pick(setups.size())];
-    eo.mms = kMms;
-    const std::vector<Op> alphabet = explore_alphabet(eo);
+    const Setup setup = setups[pick(setups.size())];
+    constexpr uint32_t kMmIds[kMms] = {1, 2, 3};
+    // explore's default: every range of folios up to 8 pages, no slot-overflow repetitions.
+    const std::vector<Op> alphabet = op_alphabet(setup, kMmIds, 8, false);
     ReferenceModel model;
-    model.reset(eo.setup);
+    model.reset(setup);
     Trace t;
-    t.setup = eo.setup;
+    t.setup = setup;
     const size_t prefix = pick(4);
     for (size_t i = 0; i < prefix; i++) {
       std::vector<Op> legal;

@@ -28,7 +28,7 @@ declare -A allowed=(
   [trace]="core impl"
   # the engines, each on the trace format
   [explore]="core impl trace" [fuzz]="core impl trace" [properties]="core impl trace"
-  [export]="core impl trace" [interleave]="core impl trace explore"
+  [export]="core impl trace" [interleave]="core impl trace"
   [tools]="core impl trace explore fuzz properties export interleave"
   [bench]="core impl trace explore"
   [tests]="core impl trace explore fuzz properties export interleave tools"
