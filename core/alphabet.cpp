@@ -2,6 +2,7 @@
 #include "core/alphabet.h"
 
 #include <algorithm>
+#include <array>
 
 #include "core/legality.h"
 
@@ -53,52 +54,23 @@ std::vector<Op> op_alphabet(const Setup& s, std::span<const uint32_t> ids,
     const unsigned args = op_info(kind).args;
     std::vector<Op> ops(1);
     ops[0].kind = kind;
-    auto expand = [&](auto&& f) {
+    // Each argument the kind takes multiplies its calls by that argument's values.
+    auto expand = [&](const auto& values, auto&& set) {
       std::vector<Op> next;
-      for (const Op& op : ops) f(op, next);
+      for (const Op& op : ops)
+        for (const auto& v : values) {
+          Op x = op;
+          if (set(x, v)) next.push_back(x);
+        }
       ops = std::move(next);
     };
-    if (args & kArgMm)
-      expand([&](const Op& op, std::vector<Op>& next) {
-        for (uint32_t m : ids) {
-          Op x = op;
-          x.mm = m;
-          next.push_back(x);
-        }
-      });
-    if (args & kArgSrc)
-      expand([&](const Op& op, std::vector<Op>& next) {
-        for (uint32_t m : ids) {
-          if (m == op.mm) continue;
-          Op x = op;
-          x.src = m;
-          next.push_back(x);
-        }
-      });
+    if (args & kArgMm) expand(ids, [](Op& x, uint32_t m) { return x.mm = m, true; });
+    if (args & kArgSrc) expand(ids, [](Op& x, uint32_t m) { return x.src = m, m != x.mm; });
     if (args & kArgRange)
-      expand([&](const Op& op, std::vector<Op>& next) {
-        for (const Range& r : ranges) {
-          Op x = op;
-          x.page = r.page;
-          x.nr = r.nr;
-          next.push_back(x);
-        }
-      });
-    if (args & kArgPage)
-      expand([&](const Op& op, std::vector<Op>& next) {
-        for (uint32_t p : pages) {
-          Op x = op;
-          x.page = p;
-          next.push_back(x);
-        }
-      });
+      expand(ranges, [](Op& x, const Range& r) { return x.page = r.page, x.nr = r.nr, true; });
+    if (args & kArgPage) expand(pages, [](Op& x, uint32_t p) { return x.page = p, true; });
     if (args & kArgExclusive)
-      expand([&](const Op& op, std::vector<Op>& next) {
-        next.push_back(op);
-        Op x = op;
-        x.exclusive = true;
-        next.push_back(x);
-      });
+      expand(std::array{false, true}, [](Op& x, bool e) { return x.exclusive = e, true; });
     // PTE-range calls are the ones that carry one mm's mappings past SHRT_MAX in a few steps.
     if (overflow && (args & kArgRange)) {
       // Just below and just past SHRT_MAX + 1 logical mappings of one mm, in one statement each.

@@ -37,6 +37,14 @@ Footprint unlocked(const Footprint& f, uintptr_t word) {
   return out;
 }
 
+// Judges a run that ended; true when it is the finding, which `x` then carries with its schedule.
+bool judged(Exploration& x, const ExploreHooks& h, RunEnd end, std::vector<uint32_t> schedule) {
+  x.what = h.judge(end, schedule);
+  if (x.what.empty()) return false;
+  x.schedule = std::move(schedule);
+  return true;
+}
+
 struct Event {
   uint32_t thread = 0;
   Footprint fp;
@@ -217,11 +225,7 @@ Exploration Dpor::run() {
     if (!cut) {
       std::vector<uint32_t> schedule;
       for (const Event& e : m_events) schedule.push_back(e.thread);
-      x.what = m_h.judge(end, schedule);
-      if (!x.what.empty()) {
-        x.schedule = std::move(schedule);
-        return x;
-      }
+      if (judged(x, m_h, end, std::move(schedule))) return x;
     }
     if (m_reduce)
       for (size_t j = 0; j < m_events.size(); j++) clock(j), races(j);
@@ -313,11 +317,7 @@ Exploration explore_bounded(Scheduler& s, const ExploreHooks& h, uint32_t preemp
     x.max_steps = std::max<uint64_t>(x.max_steps, decisions.size());
     std::vector<uint32_t> schedule;
     for (const auto& d : decisions) schedule.push_back(d.chosen);
-    x.what = h.judge(end, schedule);
-    if (!x.what.empty()) {
-      x.schedule = std::move(schedule);
-      return x;
-    }
+    if (judged(x, h, end, schedule)) return x;
     if (single) break;
     // Branch at every step this run chose by default: each other thread that could run there,
     // if the preemption bound allows. Prefixes are unique, so no interleaving runs twice.

@@ -18,11 +18,16 @@ void add_record(std::vector<uint8_t>& in, uint8_t nr, uint8_t flags) {
   in.insert(in.end(), {0, 0, 0, nr, flags});
 }
 
-TEST(FuzzDecoder, TheTopRepetitionClassIsALongRunOnAnyInput) {
+// A short call, then the top repetition class of the same call.
+DecodeResult short_then_long_run() {
   std::vector<uint8_t> in = input_32bit_mm_id_file();
   add_record(in, 0, 0x00);
   add_record(in, 0, 0xFF);
-  const DecodeResult d = decode_fuzz_input(in);
+  return decode_fuzz_input(in);
+}
+
+TEST(FuzzDecoder, TheTopRepetitionClassIsALongRunOnAnyInput) {
+  const DecodeResult d = short_then_long_run();
   ASSERT_TRUE(d.trace) << d.error;
   ASSERT_EQ(d.trace->statements.size(), 2u);
   EXPECT_EQ(d.trace->statements[0].operation.repeat, 1u);
@@ -32,10 +37,7 @@ TEST(FuzzDecoder, TheTopRepetitionClassIsALongRunOnAnyInput) {
 // The run the top class asks for takes one mm of a 32-bit CONFIG_MM_ID folio past SHRT_MAX
 // mappings: the overflow mutant dies on it, the correct encodings agree with the model.
 TEST(FuzzDecoder, OneLongRunKillsTheSlotOverflowMutant) {
-  std::vector<uint8_t> in = input_32bit_mm_id_file();
-  add_record(in, 0, 0x00);
-  add_record(in, 0, 0xFF);
-  const DecodeResult d = decode_fuzz_input(in);
+  const DecodeResult d = short_then_long_run();
   ASSERT_TRUE(d.trace) << d.error;
   EXPECT_EQ(replay_trace(*d.trace, {}).result, ReplayReport::ok);
   set_active_mutant(Mutant::overflow_keeps_negative_slot);
