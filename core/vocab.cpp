@@ -16,7 +16,6 @@ constexpr std::array<std::string_view, 3> kTypes = {"anon", "file", "shmem"};
 
 }  // namespace
 
-
 std::optional<OpKind> op_from_name(std::string_view name) {
   for (size_t i = 0; i < kOpInfo.size(); i++)
     if (kOpInfo[i].name == name) return static_cast<OpKind>(i);
@@ -103,6 +102,54 @@ PageRange touched_pages(const Op& op, const Setup& setup) {
   const Adds adds = op_info(op.kind).adds;
   if (adds == Adds::all_pages || adds == Adds::new_anon) return {0, n};
   return {0, 1};
+}
+
+std::string obs_field(Obs obs, uint32_t index) {
+  std::string f(obs_info(obs).name);
+  if (obs_info(obs).indexed) f += "[" + std::to_string(index) + "]";
+  return f;
+}
+
+// The indexes an observable has in `setup` with these mms. A switch without default, so that an
+// indexed observable added to observables.def does not compile until it says what it is indexed by.
+std::vector<uint32_t> obs_indexes(Obs obs, const Setup& setup, std::span<const uint32_t> mms) {
+  if (!obs_info(obs).indexed) return {0};
+  switch (obs) {
+    case Obs::page_mapcount:
+    case Obs::anon_exclusive: {
+      std::vector<uint32_t> pages(setup.nr_pages());
+      for (uint32_t i = 0; i < pages.size(); i++) pages[i] = i;
+      return pages;
+    }
+    case Obs::mm_mapcount:
+      return {mms.begin(), mms.end()};
+    case Obs::mm_id:
+    case Obs::mm_id_mapcount:
+      return {0, 1};
+    case Obs::folio_mapcount:
+    case Obs::mapped:
+    case Obs::entire_mapcount:
+    case Obs::nr_pages_mapped:
+    case Obs::entirely_mapped:
+    case Obs::total_mapped_pages:
+    case Obs::average_page_mapcount:
+    case Obs::maybe_mapped_shared:
+    case Obs::likely_mapped_shared:
+    case Obs::shared_bit:
+    case Obs::pincount:
+    case Obs::maybe_dma_pinned:
+    case Obs::partially_mapped:
+    case Obs::ret:
+    case Obs::result:
+    case Obs::warnings:
+    case Obs::nr_anon_mapped:
+    case Obs::nr_file_mapped:
+    case Obs::nr_anon_thps:
+    case Obs::nr_shmem_pmdmapped:
+    case Obs::nr_file_pmdmapped:
+      break;
+  }
+  return {0};
 }
 
 }  // namespace foliocheck

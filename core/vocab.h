@@ -4,8 +4,10 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace foliocheck {
 
@@ -144,7 +146,8 @@ struct OpInfo {
   Need needs;
   Adds adds;
 };
-// In the header: every precondition and decoder step asks, and the call would cost more than the read.
+// In the header: every precondition and decoder step asks, and the call would cost more than the
+// read.
 inline constexpr std::array<OpInfo, kNumOpKinds> kOpInfo = {{
 #define FOLIOCHECK_OP(e, name, args, level, folio, needs, adds) \
   {name, args, level, folio, Need::needs, Adds::adds},
@@ -158,12 +161,12 @@ std::optional<OpKind> op_from_name(std::string_view name);
 // operations (`page` alone for try_share_anon_pte); PMD/PUD/hugetlb operations cover the folio.
 struct Op {
   OpKind kind = OpKind::add_anon_ptes;
-  uint32_t mm = 1;        // id of the vma's mm
-  uint32_t src = 0;       // parent mm of a dup (kArgSrc)
-  uint32_t page = 0;      // first page index
-  uint32_t nr = 1;        // number of pages
-  bool exclusive = false; // RMAP_EXCLUSIVE
-  uint32_t repeat = 1;    // x=K: the operation runs K times
+  uint32_t mm = 1;         // id of the vma's mm
+  uint32_t src = 0;        // parent mm of a dup (kArgSrc)
+  uint32_t page = 0;       // first page index
+  uint32_t nr = 1;         // number of pages
+  bool exclusive = false;  // RMAP_EXCLUSIVE
+  uint32_t repeat = 1;     // x=K: the operation runs K times
   bool operator==(const Op&) const = default;
 };
 
@@ -204,6 +207,11 @@ struct ObsInfo {
   Agreement agreement;
 };
 const ObsInfo& obs_info(Obs obs);
+// An observable as `expect` spells it: `name` or `name[index]`.
+std::string obs_field(Obs obs, uint32_t index);
+// Every index an observable is read at in `setup`: each page, both mm-id slots, each of `mms`, or
+// {0} for a scalar.
+std::vector<uint32_t> obs_indexes(Obs obs, const Setup& setup, std::span<const uint32_t> mms);
 std::optional<Obs> obs_from_name(std::string_view name);
 
 std::string_view semantics_name(Semantics s);

@@ -79,7 +79,7 @@ class BlockExplorer {
  public:
   BlockExplorer(const Trace& trace, uint32_t block, const InterleaveOptions& opt,
                 Implementation& impl, InterleaveReport& rep)
-      : m_trace(trace), m_block(block), m_opt(opt), m_impl(impl), m_rep(rep) {}
+      : m_trace(trace), m_mms(trace.mms()), m_block(block), m_opt(opt), m_impl(impl), m_rep(rep) {}
 
   // false when the report already says why not (invalid, error or a finding).
   bool run();
@@ -108,6 +108,7 @@ class BlockExplorer {
   }
 
   const Trace& m_trace;
+  const std::vector<uint32_t> m_mms;  // the end state reads mm_mapcount of each
   uint32_t m_block;
   const InterleaveOptions& m_opt;
   Implementation& m_impl;
@@ -350,7 +351,6 @@ std::string BlockExplorer::final_state(size_t log_from, bool but_admitted) const
 #undef FOLIOCHECK_ADMITTED
   };
   std::string out;
-  const uint32_t pages = m_trace.setup.nr_pages();
   for (int o = 0; o < kNumObs; o++) {
     const Obs obs = static_cast<Obs>(o);
     // `result` is whichever reader finished last, which no reordering of commuting steps keeps;
@@ -358,11 +358,8 @@ std::string BlockExplorer::final_state(size_t log_from, bool but_admitted) const
     if (obs == Obs::ret || obs == Obs::result || !m_impl.models(obs)) continue;
     if (but_admitted && std::find(std::begin(kAdmitted), std::end(kAdmitted), obs) != std::end(kAdmitted))
       continue;
-    const ObsInfo& info = obs_info(obs);
-    const uint32_t n = !info.indexed ? 1 : obs == Obs::mm_mapcount ? 9 : obs == Obs::mm_id || obs == Obs::mm_id_mapcount ? 2 : pages;
-    for (uint32_t i = 0; i < n; i++)
-      out += std::string(info.name) + (info.indexed ? "[" + std::to_string(i) + "]" : "") + "=" +
-             std::to_string(m_impl.read(obs, i)) + " ";
+    for (uint32_t i : obs_indexes(obs, m_trace.setup, m_mms))
+      out += obs_field(obs, i) + "=" + std::to_string(m_impl.read(obs, i)) + " ";
   }
   const auto log = m_impl.warning_log();
   std::vector<std::string> warnings(log.begin() + static_cast<ptrdiff_t>(log_from), log.end());

@@ -28,54 +28,6 @@ uint32_t case_size() {
 bool large_slots(const Setup& s) { return s.has_mm_id() && s.large() && !s.folio.hugetlb; }
 
 
-std::string obs_field(Obs obs, uint32_t index) {
-  std::string f(obs_info(obs).name);
-  if (obs_info(obs).indexed) f += "[" + std::to_string(index) + "]";
-  return f;
-}
-
-// The indexes an observable has in this scenario. A switch without default, so that an indexed
-// observable added to observables.def does not compile until it says what it is indexed by.
-std::vector<uint32_t> indexes(Obs obs, const Scenario& sc) {
-  if (!obs_info(obs).indexed) return {0};
-  switch (obs) {
-    case Obs::page_mapcount:
-    case Obs::anon_exclusive: {
-      std::vector<uint32_t> pages(sc.setup.nr_pages());
-      for (uint32_t i = 0; i < pages.size(); i++) pages[i] = i;
-      return pages;
-    }
-    case Obs::mm_mapcount:
-      return sc.mms;
-    case Obs::mm_id:
-    case Obs::mm_id_mapcount:
-      return {0, 1};
-    case Obs::folio_mapcount:
-    case Obs::mapped:
-    case Obs::entire_mapcount:
-    case Obs::nr_pages_mapped:
-    case Obs::entirely_mapped:
-    case Obs::total_mapped_pages:
-    case Obs::average_page_mapcount:
-    case Obs::maybe_mapped_shared:
-    case Obs::likely_mapped_shared:
-    case Obs::shared_bit:
-    case Obs::pincount:
-    case Obs::maybe_dma_pinned:
-    case Obs::partially_mapped:
-    case Obs::ret:
-    case Obs::result:
-    case Obs::warnings:
-    case Obs::nr_anon_mapped:
-    case Obs::nr_file_mapped:
-    case Obs::nr_anon_thps:
-    case Obs::nr_shmem_pmdmapped:
-    case Obs::nr_file_pmdmapped:
-      break;
-  }
-  return {0};
-}
-
 // Which named states a test case reached (core/state_class.def), noted after every operation, and
 // the abstract state class of every state it passed through (the suite's state map).
 class Tracker {
@@ -335,7 +287,7 @@ void Sut::check_back_to_initial() {
       // flag that outlives its mappings: neither is a counter with an initial value to return to.
       if (obs == Obs::partially_mapped || obs == Obs::anon_exclusive) continue;
       if (!impl->models(obs) || !fresh->models(obs)) continue;
-      for (uint32_t index : indexes(obs, *m_sc)) {
+      for (uint32_t index : obs_indexes(obs, m_sc->setup, m_sc->mms)) {
         const int64_t have = impl->read(obs, index), initial = fresh->read(obs, index);
         if (have != initial)
           fail(std::string(impl->name()) + ": " + obs_field(obs, index) + " is " +
@@ -486,7 +438,7 @@ void order_independence_claim(const ScenarioOptions& options) {
     for (int i = 0; i < kNumObs; i++) {
       const Obs obs = static_cast<Obs>(i);
       if (!state_function(obs) || !x->models(obs)) continue;
-      for (uint32_t index : indexes(obs, *sc)) {
+      for (uint32_t index : obs_indexes(obs, sc->setup, sc->mms)) {
         const int64_t vx = x->read(obs, index), vy = y->read(obs, index);
         if (vx != vy)
           fail(std::string(x->name()) + ": " + obs_field(obs, index) + " is " + std::to_string(vx) +
@@ -527,7 +479,7 @@ void round_trip_claim(const ScenarioOptions& options) {
     e.kind = Statement::expect;
     for (uint32_t k = 1 + pick(4); k > 0; k--) {
       const Obs obs = expectable[pick(static_cast<uint32_t>(expectable.size()))];
-      const auto idx = indexes(obs, *sc);
+      const auto idx = obs_indexes(obs, sc->setup, sc->mms);
       const uint32_t index = idx[pick(static_cast<uint32_t>(idx.size()))];
       const Expectation x{obs, index, m.read(obs, index), 0};
       // An expect names each observable once.
