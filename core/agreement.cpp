@@ -10,10 +10,11 @@ std::string indexed(Obs obs, uint32_t index) {
   return std::string(obs_info(obs).name) + "[" + std::to_string(index) + "]";
 }
 
-Violation make(ViolationKind kind, const Implementation& impl, std::string field, int64_t expected,
-               int64_t actual, std::string detail) {
-  return Violation{kind, std::string(impl.name()), std::move(field), expected, actual,
-                   std::move(detail)};
+// Takes views so that a check that passes builds no string.
+Violation make(ViolationKind kind, const Implementation& impl, std::string_view field,
+               int64_t expected, int64_t actual, std::string_view detail) {
+  return Violation{kind, std::string(impl.name()), std::string(field), expected, actual,
+                   std::string(detail)};
 }
 
 // spec 5.2: the shared bit and the slots are approximate, but not arbitrary.
@@ -30,7 +31,7 @@ std::optional<Violation> check_slot_contracts(const ReferenceModel& model,
   for (Obs obs : {Obs::maybe_mapped_shared, Obs::shared_bit}) {
     if (!impl.models(obs)) continue;
     const int64_t v = impl.read(obs);
-    const std::string f(obs_info(obs).name);
+    const std::string_view f = obs_info(obs).name;
     if (mms >= 2 && v != 1)
       return make(ViolationKind::contract, impl, f, 1, v,
                   "never false while two or more mms map the folio");
@@ -85,10 +86,10 @@ std::optional<Violation> check_agreement(const ReferenceModel& model, const Impl
     if (want == have) continue;
     if (obs == Obs::result && model.result_admitted()) {
       if (have == *model.result_admitted()) continue;
-      return make(ViolationKind::contract, impl, std::string(info.name), want, have,
+      return make(ViolationKind::contract, impl, info.name, want, have,
                   "a reader returns the exact answer or the stale shared bit's");
     }
-    return make(ViolationKind::mismatch, impl, std::string(info.name), want, have,
+    return make(ViolationKind::mismatch, impl, info.name, want, have,
                 "differs from the reference model");
   }
   if (full) scope = {0, model.setup().nr_pages()};

@@ -50,7 +50,7 @@ std::vector<Op> op_alphabet(const Setup& s, std::span<const uint32_t> ids,
   std::vector<Op> out;
   for (int k = 0; k < kNumOpKinds; k++) {
     const OpKind kind = static_cast<OpKind>(k);
-    if (op_is_reader(kind) || op_fits_setup(kind, s)) continue;
+    if (op_is_reader(kind) || !op_fits(kind, s)) continue;
     const unsigned args = op_info(kind).args;
     std::vector<Op> ops(1);
     ops[0].kind = kind;

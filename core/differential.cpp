@@ -76,10 +76,11 @@ bool Differential::assign_state(const Differential& other) {
 }
 
 void Differential::advance(const Op& op) {
-  for (uint32_t k = 0; k < op.repeat; k++) {
-    m_model.apply(op);
-    for (auto& impl : m_impls) impl->apply(op);
-  }
+  m_model.apply_times(op, op.repeat);
+  // Implementation by implementation: each is independent of the others, and its code and state
+  // stay in cache for the whole run.
+  for (auto& impl : m_impls)
+    for (uint32_t k = 0; k < op.repeat; k++) impl->apply(op);
 }
 
 std::optional<Violation> Differential::finish() {

@@ -45,9 +45,8 @@ const char* level_name(Need need) {
   }
 }
 
-}  // namespace
-
-std::optional<std::string> op_fits_setup(OpKind kind, const Setup& s) {
+// Literals only, so that the inner loops asking op_fits() allocate nothing.
+const char* misfit(OpKind kind, const Setup& s) {
   const OpInfo& info = op_info(kind);
   if (info.level == kHugetlb) {
     if (!s.folio.hugetlb) return "VM_WARN: hugetlb rmap helper on a non-hugetlb folio";
@@ -81,11 +80,20 @@ std::optional<std::string> op_fits_setup(OpKind kind, const Setup& s) {
       return "__wp_can_reuse_large_anon_folio() is for large non-hugetlb folios only "
              "(wp_can_reuse_anon_folio() calls it when folio_test_large())";
   }
+  return nullptr;
+}
+
+}  // namespace
+
+std::optional<std::string> op_fits_setup(OpKind kind, const Setup& s) {
+  if (const char* why = misfit(kind, s)) return why;
   return std::nullopt;
 }
 
+bool op_fits(OpKind kind, const Setup& s) { return misfit(kind, s) == nullptr; }
+
 bool op_enabled(OpKind kind, const ReferenceModel& m) {
-  if (op_fits_setup(kind, m.setup())) return false;
+  if (!op_fits(kind, m.setup())) return false;
   const Need need = op_info(kind).needs;
   switch (need) {
     case Need::nothing:

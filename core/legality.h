@@ -13,6 +13,8 @@ namespace foliocheck {
 // Whether an operation of this kind can ever be called on a folio of this setup (its folio kind,
 // level and geometry), from ops.def's columns; why not, in kernel terms, or nullopt.
 std::optional<std::string> op_fits_setup(OpKind kind, const Setup& setup);
+// Whether op_fits_setup() is nullopt, without building the sentence: what inner loops ask.
+bool op_fits(OpKind kind, const Setup& setup);
 
 // Whether some operation of this kind is legal in the model's current state as far as its Need
 // goes (ops.def): e.g. an unmap needs a mapping to remove. The model's precondition may still

@@ -119,7 +119,10 @@ std::optional<std::string> ReferenceModel::refusal(const Op& op) const {
   }
   if (op.exclusive && !(info.args & kArgExclusive))
     return because<Why>("this helper takes no RMAP_EXCLUSIVE");
-  if (auto why = op_fits_setup(op.kind, s)) return why;
+  if (!op_fits(op.kind, s)) {
+    if constexpr (Why) return op_fits_setup(op.kind, s);
+    return because<Why>("");
+  }
   if (info.args & kArgRange) {
     if (op.nr == 0) return because<Why>("R3: nr_pages <= 0");
     if (op.page >= n) return because<Why>("R4: first page not in the folio");
@@ -180,16 +183,18 @@ bool ReferenceModel::allows(const Op& op) const { return !refusal<false>(op); }
 
 MmMappings& ReferenceModel::mm_slot(uint32_t id) { return m_mms[id]; }
 
-void ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr) {
+void ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr, uint32_t times) {
   MmMappings& m = mm_slot(id);
   if (m.pte.empty()) m.pte.assign(m_setup.nr_pages(), 0);
   for (uint32_t i = page; i < page + nr; i++) {
-    m.pte[i]++;
-    if (m_page_pte[i]++ == 0) m_pages_mapped++;
+    m.pte[i] += times;
+    if (m_page_pte[i] == 0) m_pages_mapped++;
+    m_page_pte[i] += times;
   }
-  m.pte_total += nr;
-  m_total += nr;
-  m_mapped_pages += nr;
+  const uint64_t added = uint64_t{nr} * times;
+  m.pte_total += added;
+  m_total += added;
+  m_mapped_pages += added;
 }
 
 void ReferenceModel::remove_ptes(uint32_t id, uint32_t page, uint32_t nr) {
@@ -228,11 +233,11 @@ uint64_t level_pages(uint32_t MmMappings::*level, const Setup& s) {
 }
 }  // namespace
 
-void ReferenceModel::add_entire(uint32_t id, uint32_t MmMappings::*level) {
-  mm_slot(id).*level += 1;
-  m_entire++;
-  m_total++;
-  m_mapped_pages += level_pages(level, m_setup);
+void ReferenceModel::add_entire(uint32_t id, uint32_t MmMappings::*level, uint32_t times) {
+  mm_slot(id).*level += times;
+  m_entire += times;
+  m_total += times;
+  m_mapped_pages += uint64_t{level_pages(level, m_setup)} * times;
 }
 
 void ReferenceModel::remove_entire(uint32_t id, uint32_t MmMappings::*level) {
@@ -274,7 +279,9 @@ void ReferenceModel::after_change() {
   m_history.epoch_max_mm_mappings = std::max(m_history.epoch_max_mm_mappings, most);
 }
 
-void ReferenceModel::apply(const Op& op) {
+void ReferenceModel::apply(const Op& op) { apply_times(op, 1); }
+
+void ReferenceModel::apply_times(const Op& op, uint32_t times) {
   const Setup& s = m_setup;
   const uint32_t n = s.nr_pages();
   auto set_ae = [&](uint32_t i, bool v) {
@@ -297,47 +304,47 @@ void ReferenceModel::apply(const Op& op) {
     case OpKind::add_new_anon:
       if (has_pincount()) m_alloc_ref_mapped = true;
       if (!s.large()) {
-        add_ptes(op.mm, 0, 1);
+        add_ptes(op.mm, 0, 1, times);
         if (op.exclusive) set_ae(0, true);
       } else if (s.folio.order < s.config.pmd_order) {
-        add_ptes(op.mm, 0, n);
+        add_ptes(op.mm, 0, n, times);
         if (op.exclusive)
           for (uint32_t i = 0; i < n; i++) set_ae(i, true);
       } else {
-        add_entire(op.mm, &MmMappings::pmd);
+        add_entire(op.mm, &MmMappings::pmd, times);
         if (op.exclusive) set_ae(0, true);
       }
       break;
     case OpKind::add_anon_ptes:
-      add_ptes(op.mm, op.page, op.nr);
+      add_ptes(op.mm, op.page, op.nr, times);
       if (op.exclusive)
         for (uint32_t i = op.page; i < op.page + op.nr; i++) set_ae(i, true);
       break;
     case OpKind::add_anon_pmd:
-      add_entire(op.mm, &MmMappings::pmd);
+      add_entire(op.mm, &MmMappings::pmd, times);
       if (op.exclusive) set_ae(0, true);
       break;
     case OpKind::add_file_ptes:
     case OpKind::dup_file_ptes:
-      add_ptes(op.mm, op.page, op.nr);
+      add_ptes(op.mm, op.page, op.nr, times);
       break;
     case OpKind::add_file_pmd:
-      add_entire(op.mm, &MmMappings::pmd);
+      add_entire(op.mm, &MmMappings::pmd, times);
       break;
     case OpKind::add_file_pud:
-      add_entire(op.mm, &MmMappings::pud);
+      add_entire(op.mm, &MmMappings::pud, times);
       break;
     case OpKind::remove_ptes:
-      remove_ptes(op.mm, op.page, op.nr);
+      for (uint32_t t = 0; t < times; t++) remove_ptes(op.mm, op.page, op.nr);
       break;
     case OpKind::remove_pmd:
-      remove_entire(op.mm, &MmMappings::pmd);
+      for (uint32_t t = 0; t < times; t++) remove_entire(op.mm, &MmMappings::pmd);
       break;
     case OpKind::remove_pud:
-      remove_entire(op.mm, &MmMappings::pud);
+      for (uint32_t t = 0; t < times; t++) remove_entire(op.mm, &MmMappings::pud);
       break;
     case OpKind::dup_file_pmd:
-      add_ptes(op.mm, 0, n);
+      add_ptes(op.mm, 0, n, times);
       break;
     case OpKind::try_dup_anon_ptes: {
       if (needs_cow_for_dma(op.src)) {
@@ -349,7 +356,7 @@ void ReferenceModel::apply(const Op& op) {
         }
       }
       for (uint32_t i = op.page; i < op.page + op.nr; i++) set_ae(i, false);
-      add_ptes(op.mm, op.page, op.nr);
+      add_ptes(op.mm, op.page, op.nr, times);
       break;
     }
     case OpKind::try_dup_anon_pmd:
@@ -361,7 +368,7 @@ void ReferenceModel::apply(const Op& op) {
         }
         set_ae(0, false);
       }
-      add_entire(op.mm, op.kind == OpKind::try_dup_anon_pmd ? &MmMappings::pmd : &MmMappings::hugetlb);
+      add_entire(op.mm, op.kind == OpKind::try_dup_anon_pmd ? &MmMappings::pmd : &MmMappings::hugetlb, times);
       break;
     case OpKind::try_share_anon_pte:
     case OpKind::try_share_anon_pmd:
@@ -374,25 +381,25 @@ void ReferenceModel::apply(const Op& op) {
       break;
     }
     case OpKind::hugetlb_add_new_anon:
-      add_entire(op.mm, &MmMappings::hugetlb);
+      add_entire(op.mm, &MmMappings::hugetlb, times);
       set_ae(0, true);
       break;
     case OpKind::hugetlb_add_anon:
-      add_entire(op.mm, &MmMappings::hugetlb);
+      add_entire(op.mm, &MmMappings::hugetlb, times);
       if (op.exclusive) set_ae(0, true);
       break;
     case OpKind::hugetlb_add_file:
-      add_entire(op.mm, &MmMappings::hugetlb);
+      add_entire(op.mm, &MmMappings::hugetlb, times);
       break;
     case OpKind::hugetlb_remove:
-      remove_entire(op.mm, &MmMappings::hugetlb);
+      for (uint32_t t = 0; t < times; t++) remove_entire(op.mm, &MmMappings::hugetlb);
       break;
     case OpKind::gup_pin:
-      m_pins++;
+      m_pins += times;
       m_has_pinned.insert(op.mm);
       break;
     case OpKind::gup_unpin:
-      m_pins--;
+      m_pins -= times;
       break;
     case OpKind::read_mapcount:
     case OpKind::read_mapped:

@@ -40,6 +40,10 @@ class ReferenceModel final : public Implementation {
   void reset(const Setup& setup) override;
   // Applies an operation the precondition accepted; unchecked otherwise.
   void apply(const Op& op) override;
+  // The same as `times` calls of apply(op) (each of which the precondition accepted), at the cost
+  // of one where repetitions compose (a map adds `times` mappings, a pin `times` pins): the long
+  // runs of the fuzz target (x=32768) would otherwise spend most of their time in the model.
+  void apply_times(const Op& op, uint32_t times);
   bool models(Obs obs) const override;
   int64_t read(Obs obs, uint32_t index = 0) const override;
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
@@ -98,9 +102,9 @@ class ReferenceModel final : public Implementation {
   int64_t stat_mapped() const;     // this folio's NR_{ANON,FILE}_MAPPED contribution
   int64_t stat_pmdmapped() const;  // this folio's NR_ANON_THPS / NR_*_PMDMAPPED contribution
   MmMappings& mm_slot(uint32_t mm);
-  void add_ptes(uint32_t mm, uint32_t page, uint32_t nr);
+  void add_ptes(uint32_t mm, uint32_t page, uint32_t nr, uint32_t times);
   void remove_ptes(uint32_t mm, uint32_t page, uint32_t nr);
-  void add_entire(uint32_t mm, uint32_t MmMappings::*level);
+  void add_entire(uint32_t mm, uint32_t MmMappings::*level, uint32_t times);
   void remove_entire(uint32_t mm, uint32_t MmMappings::*level);
   void after_change();
   void deferred_split_if(bool partially_mapped);

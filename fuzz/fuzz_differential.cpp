@@ -32,6 +32,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "fuzz/decoder.h"
@@ -86,22 +87,35 @@ void feed_back(const Differential& diff, const Op& op) {
 }
 
 // One Differential per set of supporting implementations, kept across inputs: building the
-// implementations costs heap allocations that would otherwise dominate short inputs.
+// implementations costs heap allocations that would otherwise dominate short inputs. Looked up
+// by the setup's fields first, so that the steady state allocates nothing per input (every
+// allocation costs a stack trace under ASan).
 class Engines {
  public:
   Differential& for_setup(const Setup& setup) {
+    const uint64_t key = setup_key(setup);
+    if (auto it = m_by_setup.find(key); it != m_by_setup.end()) return *it->second;
     std::vector<std::string> names = choose_implementations(setup).names;
     auto it = m_by_choice.find(names);
     if (it == m_by_choice.end()) {
       auto diff = std::make_unique<Differential>(make_implementations(names));
       it = m_by_choice.emplace(std::move(names), std::move(diff)).first;
     }
+    m_by_setup.emplace(key, it->second.get());
     return *it->second;
   }
   std::vector<Op> ops;  // what this input ran so far, to print on failure
 
  private:
+  static uint64_t setup_key(const Setup& s) {
+    auto byte = [](int v) { return static_cast<uint64_t>(static_cast<uint8_t>(v)); };
+    return byte(static_cast<int>(s.config.semantics)) | byte(s.config.bits) << 8 |
+           byte(s.config.pmd_order) << 16 | byte(s.config.pud_order) << 24 |
+           byte(s.folio.order) << 32 | byte(static_cast<int>(s.folio.type)) << 40 |
+           byte(s.folio.hugetlb) << 48;
+  }
   std::map<std::vector<std::string>, std::unique_ptr<Differential>> m_by_choice;
+  std::unordered_map<uint64_t, Differential*> m_by_setup;
 };
 
 Engines& engines() {
