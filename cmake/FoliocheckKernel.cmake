@@ -144,20 +144,21 @@ function(foliocheck_kernel_object_libraries name variants_dir libraries_var)
   set(${libraries_var} ${libraries} PARENT_SCOPE)
 endfunction()
 
-# foliocheck_kernel_join_fuzz_model(<object library>...)
-#   fuzz/CMakeLists.txt builds foliocheck_fuzz_base after this directory: once the top-level
-#   directory is done, hand it the instrumented kernel objects the way foliocheck_impl has them.
-function(foliocheck_kernel_join_fuzz_model)
+# foliocheck_kernel_join_fuzz_model(<fuzz base library> <object library>...)
+#   fuzz/CMakeLists.txt builds its model libraries after this directory: once the top-level
+#   directory is done, hand one of them the instrumented kernel objects the way foliocheck_impl
+#   has them.
+function(foliocheck_kernel_join_fuzz_model base)
   cmake_language(EVAL CODE "
-    cmake_language(DEFER DIRECTORY \"${PROJECT_SOURCE_DIR}\" CALL _foliocheck_kernel_join_fuzz_now ${ARGN})")
+    cmake_language(DEFER DIRECTORY \"${PROJECT_SOURCE_DIR}\" CALL _foliocheck_kernel_join_fuzz_now ${base} ${ARGN})")
 endfunction()
 
-function(_foliocheck_kernel_join_fuzz_now)
-  if(TARGET foliocheck_fuzz_base)
+function(_foliocheck_kernel_join_fuzz_now base)
+  if(TARGET ${base})
     foreach(objects IN LISTS ARGN)
-      target_sources(foliocheck_fuzz_base INTERFACE $<TARGET_OBJECTS:${objects}>)
+      target_sources(${base} INTERFACE $<TARGET_OBJECTS:${objects}>)
     endforeach()
   else()
-    message(WARNING "foliocheck: no foliocheck_fuzz_base target; the fuzzers run without the kernel")
+    message(WARNING "foliocheck: no ${base} target; the fuzzers run without the kernel")
   endif()
 endfunction()

@@ -238,15 +238,21 @@ uint32_t Step::safe_repeat(const Op& op) const {
   return static_cast<uint32_t>(std::clamp<int64_t>(cap, 1, kMaxRepeat));
 }
 
-constexpr uint8_t kFirstLongClass = 128 - std::size(kFuzzLongRepeats);
+// The top four flag bytes (1 record in 64) are the long runs, 0xFF the longest. A long run
+// ignores bit 0 (exclusive): an exclusive mapping cannot be repeated, so the bit would only
+// waste the run. Rarer than 1 in 64 and mutations would seldom make one; more common and long
+// runs, not agreement checks, would fill the campaign's time (docs/fuzzing.md).
+constexpr uint8_t kFirstLongFlags = 256 - std::size(kFuzzLongRepeats);
 
-bool long_run(uint8_t flags) { return (flags >> 1) >= kFirstLongClass; }
+bool long_run(uint8_t flags) { return flags >= kFirstLongFlags; }
+
+bool wants_exclusive(uint8_t flags) { return !long_run(flags) && (flags & 1) != 0; }
 
 uint32_t wanted_repeat(uint8_t flags) {
+  if (long_run(flags)) return kFuzzLongRepeats[flags - kFirstLongFlags];
   const uint8_t c = flags >> 1;
   if (c < 112) return 1;
-  if (c < kFirstLongClass) return 2u + (c - 112u);
-  return kFuzzLongRepeats[c - kFirstLongClass];
+  return 2u + (c - 112u);
 }
 
 }  // namespace
@@ -281,9 +287,9 @@ std::optional<Op> FuzzDecoder::next(const ReferenceModel& model) {
     for (size_t j = 0; j < count; j++) {
       const OpKind k = kinds[(r.kind + j) % count];
       std::optional<Op> op;
-      for (bool exclusive : {(r.flags & 1) != 0, false}) {
+      for (bool exclusive : {wants_exclusive(r.flags), false}) {
         op = step.build(k, exclusive);
-        if (op && !model.precondition(*op)) break;
+        if (op && model.allows(*op)) break;
         op.reset();
         if (!exclusive) break;
       }

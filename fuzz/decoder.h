@@ -9,8 +9,9 @@
 //              (1 input in 16)
 //   byte  4    folio order: small, order 1, PMD-sized, PUD-sized, in between, or any
 //   then 5-byte records, one operation each: [kind][mm][page][nr][flags]. A trailing partial
-//   record is ignored. flags: bit 0 exclusive, bits 1-7 the repetition class (the trace's x=K):
-//   1 in 7 of 8 records, 2 to 13, or (1 in 32) a long run of kFuzzLongRepeats.
+//   record is ignored. flags: 0xFC-0xFF (1 record in 64) a long run of kFuzzLongRepeats (the
+//   trace's x=K); else bit 0 exclusive, bits 1-7 the repetition class: 1 in 7 of 8 records, or
+//   2 to 15.
 // Every record decodes to an operation the reference model accepts in the state the earlier ones
 // left: `kind` picks among the operations that can be legal now, `mm` picks among the mms holding
 // the mappings a removal or dup needs, page ranges are clamped into what is mapped, and a choice

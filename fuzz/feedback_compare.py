@@ -11,8 +11,13 @@ see the same machine load:
   classes  one campaign each way for --budget seconds; the abstract state classes and
            transition classes any input reached (FOLIOCHECK_STATE_MAP_OUT), at each of --at.
 
-Both start from the same corpus (default corpus/fuzz_differential, what ci/nightly starts from)
-and use the options of fuzz/fuzz_differential.options. The load average is printed before and
+With --baseline=FUZZER the pairs are this build against another (both with state feedback), not
+feedback against none: how a change to the target or its build moves the kills.
+
+Both start from the same corpus (default corpus/fuzz_differential, what ci/nightly starts from;
+--header-only: 20 inputs of a header and no operation, every variant, word size and folio kind,
+so that the seeds' kills do not hide the search) and use the options of
+fuzz/fuzz_differential.options. The load average is printed before and
 after. Exit 0 when it ran, 2 on bad arguments.
 """
 import argparse
@@ -62,6 +67,29 @@ def start(fuzzer, cpu, env_extra, args, workdir, log):
 EXECS = re.compile(r"stat::number_of_executed_units:\s*(\d+)")
 SIG = re.compile(r"FOLIOCHECK-SIGNATURE: (\S+)")
 STATUS_EXECS = re.compile(r"^#(\d+)\s", re.M)
+
+
+def header_only_corpus(scratch):
+    """Every variant (byte 2 bits 0-1, and the proposal through byte 3's 0xA nibble), both word
+    sizes and anon/file folios of PMD size, scaled (fuzz/decoder.h), with no operation."""
+    d = tempfile.mkdtemp(prefix="header-only-", dir=scratch)
+    n = 0
+    for sem in range(5):
+        for bits32 in (0, 4):
+            for ftype in (0, 8):
+                geometry = 0xA0 if sem == 4 else 0x00
+                data = bytes([ord("F"), ord("C"), (sem % 4) | bits32 | ftype, geometry, 2])
+                with open(os.path.join(d, f"h{n:02d}"), "wb") as f:
+                    f.write(data)
+                n += 1
+    return d
+
+
+def pairs(a):
+    """The two sides of each side-by-side pair: (label, fuzzer, feedback)."""
+    if a.baseline:
+        return (("this build", a.fuzzer, 1), ("baseline", a.baseline, 1))
+    return (("with feedback", a.fuzzer, 1), ("without", a.fuzzer, 0))
 
 
 def one_kill(fuzzer, mutant, seed, feedback, budget, corpus, cpu, scratch):
@@ -131,19 +159,22 @@ def kill_mode(a):
     mutants = a.mutant or mutant_names(a.foliocheck)
     results = {}
     print(f"load average before: {loadavg()}", flush=True)
+    sides = pairs(a)
+    print(f"| mutant | {sides[0][0]}: killed, wall, CPU, executions | {sides[1][0]}: killed, wall, CPU, executions |")
+    print("|---|---|---|")
     for name in mutants:
         results[name] = {"1": [], "0": []}
         for seed in range(1, a.runs + 1):
-            runs = {fb: one_kill(a.fuzzer, name, seed, fb, a.budget, a.corpus, cpu, a.scratch)
-                    for fb, cpu in ((1, 0), (0, 1))}
+            runs = {side: one_kill(fuzzer, name, seed, fb, a.budget, a.corpus, cpu, a.scratch)
+                    for side, ((_, fuzzer, fb), cpu) in zip(("1", "0"), zip(sides, (0, 1)))}
             wait_all(list(runs.values()))
-            for fb, run in runs.items():
-                results[name][str(fb)].append(finish_kill(run))
+            for side, run in runs.items():
+                results[name][side].append(finish_kill(run))
         r = results[name]
         print(f"| {name} | {cell(r['1'])} | {cell(r['0'])} |", flush=True)
     print(f"load average after: {loadavg()}", flush=True)
     every = {fb: [x for rs in results.values() for x in rs[fb]] for fb in ("1", "0")}
-    for fb, label in (("1", "with feedback"), ("0", "without")):
+    for fb, label in (("1", sides[0][0]), ("0", sides[1][0])):
         runs = every[fb]
         print(f"{label}: {sum(r['killed'] for r in runs)}/{len(runs)} runs killed, median "
               f"{statistics.median(r['seconds'] if r['killed'] else a.budget for r in runs):.2f} s, "
@@ -158,7 +189,8 @@ def classes_mode(a):
     at = sorted(a.at)
     print(f"load average before: {loadavg()}", flush=True)
     runs = {}
-    for fb, cpu in ((1, 0), (0, 1)):
+    sides = pairs(a)
+    for (label, fuzzer, fb), cpu in zip(sides, (0, 1)):
         work = tempfile.mkdtemp(prefix=f"classes{fb}-", dir=a.scratch)
         os.mkdir(os.path.join(work, "new"))
         out = os.path.join(work, "map")
@@ -167,7 +199,8 @@ def classes_mode(a):
                                  os.path.join(work, "new"), a.corpus]
         env = {"FOLIOCHECK_STATE_FEEDBACK": str(fb), "FOLIOCHECK_STATE_MAP_OUT": out,
                "FOLIOCHECK_MUTANT": ""}
-        runs[fb] = (start(a.fuzzer, cpu, env, args, work, os.path.join(work, "log")), work, out)
+        side = 1 if cpu == 0 else 0
+        runs[side] = (start(fuzzer, cpu, env, args, work, os.path.join(work, "log")), work, out)
     waited = [{"proc": proc, "t0": 0.0} for proc, _, _ in runs.values()]
     wait_all(waited)
     table = {}
@@ -186,12 +219,12 @@ def classes_mode(a):
                             for t in at}}
         shutil.rmtree(work, ignore_errors=True)
     print(f"load average after: {loadavg()}", flush=True)
-    print("| seconds | state classes, with feedback | without | transition classes, with | without |")
+    print(f"| seconds | state classes, {sides[0][0]} | {sides[1][0]} | transition classes, {sides[0][0]} | {sides[1][0]} |")
     print("|---:|---:|---:|---:|---:|")
     for t in at:
         w, wo = table[1]["at"][t], table[0]["at"][t]
         print(f"| {t} | {w['state']} | {wo['state']} | {w['transition']} | {wo['transition']} |")
-    for fb, label in ((1, "with feedback"), (0, "without")):
+    for fb, label in ((1, sides[0][0]), (0, sides[1][0])):
         print(f"{label}: {table[fb]['execs']} executions in {table[fb]['cpu']} CPU s, "
               f"{table[fb]['corpus']} new corpus inputs")
     if a.json:
@@ -203,6 +236,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("mode", choices=["kill", "classes"])
     p.add_argument("--fuzzer", default=os.path.join(ROOT, "build/fuzz/fuzz/fuzz_differential"))
+    p.add_argument("--baseline", help="another fuzz_differential to compare against, both with feedback")
+    p.add_argument("--header-only", action="store_true",
+                   help="start from 20 header-only inputs instead of --corpus")
     p.add_argument("--foliocheck", default=os.path.join(ROOT, "build/fuzz/tools/foliocheck"))
     p.add_argument("--corpus", default=os.path.join(ROOT, "corpus/fuzz_differential"))
     p.add_argument("--budget", type=int, default=60, help="seconds per run")
@@ -215,6 +251,10 @@ def main():
     a = p.parse_args()
     if not os.access(a.fuzzer, os.X_OK):
         p.error(f"no fuzz_differential at {a.fuzzer} (cmake --preset fuzz && cmake --build build/fuzz)")
+    if a.baseline and not os.access(a.baseline, os.X_OK):
+        p.error(f"--baseline: {a.baseline} is not an executable")
+    if a.header_only:
+        a.corpus = header_only_corpus(a.scratch)
     if not os.path.isdir(a.corpus):
         p.error(f"no corpus directory {a.corpus}")
     a.corpus = os.path.abspath(a.corpus)

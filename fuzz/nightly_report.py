@@ -188,6 +188,8 @@ def main():
     ap.add_argument("--corpus-before", type=int, required=True)
     ap.add_argument("--corpus-after", type=int, required=True)
     ap.add_argument("--work-corpus", type=int, required=True)
+    ap.add_argument("--asan-checked", type=int, default=0,
+                    help="inputs of the work corpus run under ASan+UBSan after the campaign")
     ap.add_argument("--max-len", type=int, required=True)
     ap.add_argument("--campaign-dir", default="")
     ap.add_argument("--campaign-before", type=int, default=0)
@@ -223,6 +225,7 @@ def main():
         "coverage": {"cov": last["cov"], "features": last["ft"]},
         "corpus": {"before": a.corpus_before, "after_merge": a.corpus_after,
                    "added": a.corpus_after - a.corpus_before, "campaign": a.work_corpus},
+        "asan_checked": a.asan_checked,
         "crash_files": last["crashes"], "timeouts": last["timeouts"], "ooms": last["ooms"],
         "findings": found,
         "timeline": points,
@@ -249,7 +252,10 @@ def main():
            "|---:|---:|---:|---:|---:|---|",
            f"| {summary['executions']} | {summary['exec_per_s']} | {summary['exec_per_s_per_job']} "
            f"| {last['cov']} | {last['ft']} | {a.corpus_before} → {a.corpus_after} "
-           f"(+{a.corpus_after - a.corpus_before}) |", ""]
+           f"(+{a.corpus_after - a.corpus_before}) |", "",
+           f"The campaign ran without ASan; afterwards all {a.asan_checked} inputs of the work corpus "
+           "(everything it started from and kept) ran once under ASan+UBSan "
+           "(`fuzz_differential_asan`), and every crash file was classified with it.", ""]
     if png_error:
         md.append(f"No plot: {png_error}.")
     else:
