@@ -32,6 +32,8 @@ struct Violation {
   // group fuzz findings and to keep a reducer on the same bug.
   std::string signature() const;
   std::string describe() const;
+  // Whether the violation is about this observable (at any index).
+  bool about(Obs obs) const;
 };
 
 // An implementation holds ONE folio and applies rmap operations to it.

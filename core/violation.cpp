@@ -24,4 +24,10 @@ std::string Violation::describe() const {
          std::to_string(expected) + ", actual " + std::to_string(actual) + " (" + detail + ")";
 }
 
+bool Violation::about(Obs obs) const {
+  // Invariants and harness checks have names of their own, which may read like an observable's.
+  if (kind != ViolationKind::mismatch && kind != ViolationKind::contract) return false;
+  return std::string_view(field).substr(0, field.find('[')) == obs_info(obs).name;
+}
+
 }  // namespace foliocheck

@@ -166,7 +166,7 @@ def kill_mode(a):
         results[name] = {"1": [], "0": []}
         for seed in range(1, a.runs + 1):
             runs = {side: one_kill(fuzzer, name, seed, fb, a.budget, a.corpus, cpu, a.scratch)
-                    for side, ((_, fuzzer, fb), cpu) in zip(("1", "0"), zip(sides, (0, 1)))}
+                    for side, ((_, fuzzer, fb), cpu) in zip(("1", "0"), zip(sides, a.cores))}
             wait_all(list(runs.values()))
             for side, run in runs.items():
                 results[name][side].append(finish_kill(run))
@@ -190,7 +190,7 @@ def classes_mode(a):
     print(f"load average before: {loadavg()}", flush=True)
     runs = {}
     sides = pairs(a)
-    for (label, fuzzer, fb), cpu in zip(sides, (0, 1)):
+    for (label, fuzzer, fb), cpu in zip(sides, a.cores):
         work = tempfile.mkdtemp(prefix=f"classes{fb}-", dir=a.scratch)
         os.mkdir(os.path.join(work, "new"))
         out = os.path.join(work, "map")
@@ -199,7 +199,7 @@ def classes_mode(a):
                                  os.path.join(work, "new"), a.corpus]
         env = {"FOLIOCHECK_STATE_FEEDBACK": str(fb), "FOLIOCHECK_STATE_MAP_OUT": out,
                "FOLIOCHECK_MUTANT": ""}
-        side = 1 if cpu == 0 else 0
+        side = 1 if cpu == a.cores[0] else 0
         runs[side] = (start(fuzzer, cpu, env, args, work, os.path.join(work, "log")), work, out)
     waited = [{"proc": proc, "t0": 0.0} for proc, _, _ in runs.values()]
     wait_all(waited)
@@ -248,7 +248,14 @@ def main():
     p.add_argument("--at", type=int, action="append", help="classes: report at these seconds")
     p.add_argument("--json", help="also write the results here")
     p.add_argument("--scratch", default=tempfile.gettempdir())
+    p.add_argument("--cores", default="0,1",
+                   help="the cores of the first and the second side (e.g. 1,0 to swap them)")
     a = p.parse_args()
+    try:
+        a.cores = tuple(int(c) for c in a.cores.split(","))
+        assert len(a.cores) == 2 and a.cores[0] != a.cores[1]
+    except (ValueError, AssertionError):
+        p.error(f"--cores: two different core numbers, e.g. 0,1; got {a.cores!r}")
     if not os.access(a.fuzzer, os.X_OK):
         p.error(f"no fuzz_differential at {a.fuzzer} (cmake --preset fuzz && cmake --build build/fuzz)")
     if a.baseline and not os.access(a.baseline, os.X_OK):

@@ -211,7 +211,7 @@ bool BlockExplorer::admitted(size_t log_from) {
       const auto v = check_agreement(m, m_impl, PageRange{0, m_trace.setup.nr_pages()}, true);
       if (!v) continue;
 #define FOLIOCHECK_ADMITTED(obs, kind, where, sentence)                                   \
-  if (v->describe().find(std::string(obs_info(Obs::obs).name) + " ") != std::string::npos) \
+  if (v->about(Obs::obs))                                                                 \
     m_first_admitted = std::string(kind) + " race in " + std::string(obs_info(Obs::obs).name) + \
                        ": " + sentence + " (" + where + ")";
 #include "interleave/admitted.def"

@@ -465,5 +465,15 @@ TEST(EveryCheckFires, EachAgreementContractNamesTheRuleAFakeImplementationBreaks
   }
 }
 
+TEST(Violation, IsAboutTheObservableItNamesAtAnyIndexAndNeverAnInvariant) {
+  const Violation at_index{ViolationKind::mismatch, "v6.12-64", "page_mapcount[3]", 1, 2, ""};
+  EXPECT_TRUE(at_index.about(Obs::page_mapcount));
+  EXPECT_FALSE(at_index.about(Obs::folio_mapcount));
+  const Violation contract{ViolationKind::contract, "mm-id-64", "maybe_mapped_shared", 1, 0, ""};
+  EXPECT_TRUE(contract.about(Obs::maybe_mapped_shared));
+  const Violation invariant{ViolationKind::invariant, "mm-id-64", "folio_mapcount", 1, 0, ""};
+  EXPECT_FALSE(invariant.about(Obs::folio_mapcount));
+}
+
 }  // namespace
 }  // namespace foliocheck
