@@ -121,7 +121,7 @@ std::optional<std::string> ReferenceModel::refusal(const Op& op) const {
     return because<Why>("this helper takes no RMAP_EXCLUSIVE");
   if (!op_fits(op.kind, s)) {
     if constexpr (Why) return op_fits_setup(op.kind, s);
-    return because<Why>("");
+    return std::string();  // refused; the sentence is op_fits_setup()'s
   }
   if (info.args & kArgRange) {
     if (op.nr == 0) return because<Why>("R3: nr_pages <= 0");

@@ -66,10 +66,13 @@ def inventory():
 
     # Preconditions: the reasons setup_error, precondition and legality.cpp give, in kernel terms.
     # (precondition and need_unmet give their reasons through refusal<Why> and need_unmet_t<Why>.)
+    # (op_fits_setup's reasons are misfit()'s literals, which inner loops ask without a string.)
     for path, fns in (("core/reference_model.cpp", {"setup_error", "refusal"}),
-                      ("core/legality.cpp", {"op_fits_setup", "need_unmet_t", "overflow_reason"})):
+                      ("core/legality.cpp", {"misfit", "need_unmet_t", "overflow_reason"})):
         text = (ROOT / path).read_text()
-        for name, body, base in functions(text, "std::optional<std::string>"):
+        found = [f for ret in ("std::optional<std::string>", "const char*")
+                 for f in functions(text, ret)]
+        for name, body, base in sorted(found, key=lambda f: f[2]):
             if name not in fns:
                 continue
             for stmt, at in statements(body, r"\breturn\b|\bpage_msg\(", base):
