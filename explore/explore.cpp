@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <new>
 
 #include <sys/mman.h>
@@ -202,14 +203,12 @@ struct KeyBuilder {
     *w++ = h.ever_mapped | uint64_t{h.epoch_max_mms} << 32;
     *w++ = h.epoch_max_mm_mappings;
     *w++ = model.pins();
-    size_t half = 0;
-    for (uint32_t i : order)
-      for (size_t k = 0; k < stride; k++, half++) {
-        if (half & 1)
-          w[half / 2] |= uint64_t{sigs[i * stride + k]} << 32;
-        else
-          w[half / 2] = sigs[i * stride + k];
-      }
+    // Row by row in canonical order; an odd count leaves the last word's upper half zero.
+    w[(total + 1) / 2 - 1] = 0;
+    auto* rows = reinterpret_cast<unsigned char*>(w);
+    for (uint32_t j = 0; j < mms; j++)
+      std::memcpy(rows + size_t{j} * stride * sizeof(uint32_t), &sigs[order[j] * stride],
+                  stride * sizeof(uint32_t));
     const MmCanon canon{ids, rename};
     auto obs_words = [&](const Implementation& impl, const Plan& p) {
       for (Obs obs : p.scalars) words.push_back(static_cast<uint64_t>(impl.read(obs)));
