@@ -3,6 +3,7 @@
 
 #include <boost/container/flat_map.hpp>
 #include <boost/container/flat_set.hpp>
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,9 +14,14 @@
 
 namespace foliocheck {
 
+// Per-page counts, inline for folios of up to 8 pages (what explore and most fuzz inputs use), on
+// the heap for larger ones: copying a model, which explore does for every transition, then
+// allocates nothing.
+using PageCounts = boost::container::small_vector<uint32_t, 8>;
+
 // What one mm holds of the folio: its page-table entries, never a counter encoding.
 struct MmMappings {
-  std::vector<uint32_t> pte;  // PTEs mapping each page (sized nr_pages on first PTE mapping)
+  PageCounts pte;             // PTEs mapping each page (sized nr_pages on first PTE mapping)
   uint64_t pte_total = 0;     // sum of pte[], kept so that "does this mm map?" is O(1)
   uint32_t pmd = 0;           // PMD mappings of the whole folio
   uint32_t pud = 0;           // PUD mappings of the whole folio
@@ -67,7 +73,9 @@ class ReferenceModel final : public Implementation {
   uint64_t mm_mappings(uint32_t mm) const;
   // Mappings of one mm, or nullptr.
   const MmMappings* mm(uint32_t mm) const;
-  const boost::container::flat_map<uint32_t, MmMappings>& mms() const { return m_mms; }
+  // The mms that ever mapped the folio, by id: inline up to four of them.
+  using MmTable = boost::container::small_flat_map<uint32_t, MmMappings, 4>;
+  const MmTable& mms() const { return m_mms; }
   bool mm_has_pinned(uint32_t mm) const { return m_has_pinned.contains(mm); }
   uint32_t pins() const { return m_pins; }
   uint32_t entire() const { return m_entire; }
@@ -112,9 +120,9 @@ class ReferenceModel final : public Implementation {
   bool partial_after_unmap(bool last_entire) const;
 
   Setup m_setup;
-  boost::container::flat_map<uint32_t, MmMappings> m_mms;
-  boost::container::flat_set<uint32_t> m_has_pinned;  // mms with MMF_HAS_PINNED
-  std::vector<uint8_t> m_ae;                          // PageAnonExclusive per page
+  MmTable m_mms;
+  boost::container::small_flat_set<uint32_t, 4> m_has_pinned;  // mms with MMF_HAS_PINNED
+  boost::container::small_vector<uint8_t, 16> m_ae;            // PageAnonExclusive per page
   uint32_t m_pins = 0;
   bool m_partially_mapped = false;  // PG_partially_mapped, sticky
   int64_t m_ret = 0;
@@ -129,7 +137,7 @@ class ReferenceModel final : public Implementation {
 
   // Derived aggregates, cached so that an operation costs O(pages it touches); check_invariants
   // recounts them from m_mms on full sweeps (a `harness` violation if they drift).
-  std::vector<uint32_t> m_page_pte;  // PTEs mapping each page, over all mms
+  PageCounts m_page_pte;             // PTEs mapping each page, over all mms
   uint32_t m_pages_mapped = 0;       // pages with m_page_pte > 0
   uint32_t m_entire = 0;             // PMD + PUD + hugetlb mappings, over all mms
   uint64_t m_mapped_pages = 0;       // PTEs + HPAGE_PMD_NR per PMD + HPAGE_PUD_NR per PUD

@@ -10,6 +10,10 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstring>
+#include <new>
+
+#include <sys/mman.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -30,21 +34,36 @@ StateKey hash_words(const std::vector<uint64_t>& words) {
 
 // An open-addressing set of keys: the visited set is the hottest structure of the search, and a
 // node-based set spends its time in cache misses and allocation. Once it outgrows the caches every
-// lookup is a miss to memory, so callers prefetch a key's slot well before inserting it.
+// lookup is a miss to memory, so callers prefetch a key's slot well before inserting it. The table
+// is mapped directly and asks for transparent huge pages: with 4 KiB pages each lookup in a table
+// of hundreds of MB is a TLB miss too, and each first touch a page fault.
 class KeySet {
  public:
-  KeySet() : m_slots(1024) {}
+  KeySet() { m_slots = allocate(m_size = 1024); }
+  ~KeySet() { release(m_slots, m_size); }
+  KeySet(const KeySet&) = delete;
+  KeySet& operator=(const KeySet&) = delete;
   // True if `k` was not there before.
   bool insert(StateKey k) {
-    if ((m_count + 1) * 10 > m_slots.size() * 7) grow();
-    return place(m_slots, k);
+    // At most 70 % full, or 80 % once the table passes 1 GiB: linear probing's misses stay a few
+    // cache lines long, and a search of hundreds of millions of states fits in memory.
+    if ((m_count + 1) * 10 > m_size * (m_size >= kBig ? 8 : 7)) grow();
+    return place(m_slots, m_size, k);
   }
-  void prefetch(StateKey k) const { __builtin_prefetch(&m_slots[k.b & (m_slots.size() - 1)]); }
+  void prefetch(StateKey k) const { __builtin_prefetch(&m_slots[k.b & (m_size - 1)]); }
   size_t size() const { return m_count; }
 
  private:
-  bool place(std::vector<StateKey>& slots, StateKey k) {
-    const size_t mask = slots.size() - 1;
+  static StateKey* allocate(size_t n) {
+    const size_t bytes = n * sizeof(StateKey);
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    if (bytes >= (size_t{2} << 20)) madvise(p, bytes, MADV_HUGEPAGE);
+    return static_cast<StateKey*>(p);
+  }
+  static void release(StateKey* p, size_t n) { munmap(p, n * sizeof(StateKey)); }
+  bool place(StateKey* slots, size_t size, StateKey k) {
+    const size_t mask = size - 1;
     for (size_t i = k.b & mask;; i = (i + 1) & mask) {
       if (slots[i].a == 0) {
         slots[i] = k;
@@ -55,13 +74,17 @@ class KeySet {
     }
   }
   void grow() {
-    std::vector<StateKey> bigger(m_slots.size() * 2);
+    StateKey* bigger = allocate(m_size * 2);
     m_count = 0;
-    for (const StateKey& k : m_slots)
-      if (k.a != 0) place(bigger, k);
-    m_slots.swap(bigger);
+    for (size_t i = 0; i < m_size; i++)
+      if (m_slots[i].a != 0) place(bigger, m_size * 2, m_slots[i]);
+    release(m_slots, m_size);
+    m_slots = bigger;
+    m_size *= 2;
   }
-  std::vector<StateKey> m_slots;
+  static constexpr size_t kBig = (size_t{1} << 30) / sizeof(StateKey);
+  StateKey* m_slots = nullptr;
+  size_t m_size = 0;
   size_t m_count = 0;
 };
 
@@ -180,14 +203,12 @@ struct KeyBuilder {
     *w++ = h.ever_mapped | uint64_t{h.epoch_max_mms} << 32;
     *w++ = h.epoch_max_mm_mappings;
     *w++ = model.pins();
-    size_t half = 0;
-    for (uint32_t i : order)
-      for (size_t k = 0; k < stride; k++, half++) {
-        if (half & 1)
-          w[half / 2] |= uint64_t{sigs[i * stride + k]} << 32;
-        else
-          w[half / 2] = sigs[i * stride + k];
-      }
+    // Row by row in canonical order; an odd count leaves the last word's upper half zero.
+    w[(total + 1) / 2 - 1] = 0;
+    auto* rows = reinterpret_cast<unsigned char*>(w);
+    for (uint32_t j = 0; j < mms; j++)
+      std::memcpy(rows + size_t{j} * stride * sizeof(uint32_t), &sigs[order[j] * stride],
+                  stride * sizeof(uint32_t));
     const MmCanon canon{ids, rename};
     auto obs_words = [&](const Implementation& impl, const Plan& p) {
       for (Obs obs : p.scalars) words.push_back(static_cast<uint64_t>(impl.read(obs)));
@@ -279,6 +300,15 @@ struct Explorer::State {
   // after its key is known.
   bool shortcuts = false;
   std::vector<Op> alphabet;
+  // What valid() asks of each letter before the precondition, worked out once: the indexes (into
+  // `ids`) of its mm and src, kNoMm where it takes none, and which of them its Need names.
+  struct Letter {
+    uint8_t kind;
+    uint8_t mm = kNoMm, src = kNoMm;
+    uint8_t holder = kNoMm;  // the index whose mappings the Need names
+  };
+  static constexpr uint8_t kNoMm = 0xff;
+  std::vector<Letter> letters;
   std::vector<Node> nodes;
   std::vector<uint32_t> frontier;
   KeySet visited;
@@ -338,6 +368,25 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   st.keys.by_reads = m_options.check_every_transition;
   for (const auto& impl : st.diff->impls()) m_result.impls.emplace_back(impl->name());
   st.alphabet = explore_alphabet(m_options);
+  for (const Op& op : st.alphabet) {
+    const OpInfo& info = op_info(op.kind);
+    auto index_of = [&](uint32_t id) {
+      const auto i = static_cast<size_t>(std::find(st.ids.begin(), st.ids.end(), id) - st.ids.begin());
+      return i < st.ids.size() ? static_cast<uint8_t>(i) : State::kNoMm;
+    };
+    State::Letter l{static_cast<uint8_t>(op.kind)};
+    if (info.args & kArgMm) l.mm = index_of(op.mm);
+    if (info.args & kArgSrc) l.src = index_of(op.src);
+    if (need_is_mm(info.needs))
+      l.holder = l.mm;
+    else if (need_is_src(info.needs))
+      l.holder = l.src;
+    // An mm outside the search is never usable: such a letter is never valid.
+    if (((info.args & kArgMm) && l.mm == State::kNoMm) ||
+        ((info.args & kArgSrc) && l.src == State::kNoMm))
+      l.kind = static_cast<uint8_t>(kNumOpKinds);
+    st.letters.push_back(l);
+  }
   st.root.reset(s);
   st.diff->reset(s);
   st.start = st.last_progress = Clock::now();
@@ -440,7 +489,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       if (auto v = check_agreement(diff.model(), *impl, scope, false)) return v;
     return full;
   };
-  std::array<bool, kNumOpKinds> enabled{};
+  std::array<bool, kNumOpKinds + 1> enabled{};  // the last: a letter never valid
   for (size_t fi = 0; fi < st.frontier.size(); fi++) {
     const uint32_t node = st.frontier[fi];
     st.path_to(node);
@@ -449,11 +498,8 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     uint32_t fresh = mms;
     for (uint32_t i = 0; i < mms && fresh == mms; i++)
       if (!(touched & (1u << i))) fresh = i;
-    auto usable = [&](uint32_t id) {
-      const uint32_t i =
-          static_cast<uint32_t>(std::find(st.ids.begin(), st.ids.end(), id) - st.ids.begin());
-      return i < mms && ((touched & (1u << i)) || i == fresh);
-    };
+    // Bit i: the mm ids[i] may take part in an operation from this state.
+    const uint32_t usable = touched | (fresh < mms ? 1u << fresh : 0);
 
     parent_diff.reset(s);
     for (const Op& op : st.path) {
@@ -465,16 +511,19 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     // its candidates need not ask the precondition one by one.
     for (int k = 0; k < kNumOpKinds; k++)
       enabled[static_cast<size_t>(k)] = op_enabled(static_cast<OpKind>(k), parent);
-    auto valid = [&](const Op& cand) {
-      const OpInfo& info = op_info(cand.kind);
-      if (!enabled[static_cast<size_t>(cand.kind)]) return false;
-      if ((info.args & kArgMm) && !usable(cand.mm)) return false;
-      if ((info.args & kArgSrc) && !usable(cand.src)) return false;
-      // An mm (or fork parent) that holds nothing of the level its Need names meets it for no
-      // range: a necessary condition of the precondition, cheaper to ask first.
-      if (need_is_mm(info.needs) || need_is_src(info.needs)) {
-        const MmMappings* mm = parent.mm(need_is_mm(info.needs) ? cand.mm : cand.src);
-        if (!mm || !mm_holds(*mm, info.needs)) return false;
+    // An mm (or fork parent) that holds nothing of the level its Need names meets it for no
+    // range: a necessary condition of the precondition, cheaper to ask first.
+    std::array<const MmMappings*, 16> holding{};
+    for (uint32_t i = 0; i < mms; i++) holding[i] = parent.mm(st.ids[i]);
+    auto valid = [&](uint32_t letter) {
+      const State::Letter& l = st.letters[letter];
+      if (!enabled[l.kind]) return false;
+      if (l.mm != State::kNoMm && !(usable & (1u << l.mm))) return false;
+      if (l.src != State::kNoMm && !(usable & (1u << l.src))) return false;
+      const Op& cand = st.alphabet[letter];
+      if (l.holder != State::kNoMm) {
+        const MmMappings* mm = holding[l.holder];
+        if (!mm || !mm_holds(*mm, op_info(cand.kind).needs)) return false;
       }
       return parent.allows(cand);
     };
@@ -482,8 +531,8 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     if (st.shortcuts) {
       st.children.clear();
       for (uint32_t letter = 0; letter < st.alphabet.size(); letter++) {
+        if (!valid(letter)) continue;
         const Op& cand = st.alphabet[letter];
-        if (!valid(cand)) continue;
         State::Child c{letter, 0, {}};
         // The states between the repetitions of `x=K` get no key of their own: such a transition
         // is stepped and swept after every repetition below, as without shortcuts.
@@ -529,8 +578,8 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     }
 
     for (uint32_t letter = 0; letter < st.alphabet.size(); letter++) {
+      if (!valid(letter)) continue;
       const Op& cand = st.alphabet[letter];
-      if (!valid(cand)) continue;
       branch();
       // Each state gets one full comparison when it is first reached (equal keys check alike);
       // the states between the repetitions of `x=K` get no key of their own, so each is swept.

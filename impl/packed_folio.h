@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 #include "core/implementation.h"
@@ -64,9 +65,10 @@ class PackedFolio final : public Implementation {
   std::span<const std::string> warning_log() const override { return warning_log_; }
   // A value type: copying every field is copying the folio.
   bool assign_state(const Implementation& other) override {
-    const auto* o = dynamic_cast<const PackedFolio*>(&other);
-    if (!o) return false;
-    *this = *o;
+    // typeid, not dynamic_cast: explore copies a state for every transition, and the class is
+    // final, so an exact type match is the only match.
+    if (typeid(other) != typeid(*this)) return false;
+    *this = static_cast<const PackedFolio&>(other);
     return true;
   }
   // Every field but the folio's shape (fixed by the setup), the warning log's text (a warning is
@@ -180,8 +182,10 @@ class PackedFolio final : public Implementation {
   bool anon_ = false;              // folio->mapping carries PAGE_MAPPING_ANON
   bool swapbacked_ = false;        // PG_swapbacked (shmem, anon)
   bool partially_mapped_ = false;  // PG_partially_mapped; sticky, set by deferred split
-  std::vector<int32_t> _mapcount;  // per page, raw; bias -1 (-1 = no PTE); page 0 may be typed
-  std::vector<uint64_t> anon_exclusive_;     // PageAnonExclusive, one bit per page
+  // Inline for folios of up to 8 pages, so that copying a folio (explore, per transition) does not
+  // allocate; on the heap for larger ones.
+  boost::container::small_vector<int32_t, 8> _mapcount;  // per page, raw; bias -1 (-1 = no PTE); page 0 may be typed
+  boost::container::small_vector<uint64_t, 1> anon_exclusive_;  // PageAnonExclusive, one bit per page
   // tests/checks_test.cpp corrupts the harness tallies to show their check can fire.
   friend struct PackedFolioTestAccess;
   uint32_t nr_anon_exclusive_ = 0;           // pages with PageAnonExclusive

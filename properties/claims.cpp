@@ -252,7 +252,7 @@ void Sut::unmap_everything() {
   };
   for (const auto& [id, mm] : m_shadow.mms()) {
     // Batched like zap_pte_range: the longest runs first, as often as the least-mapped page allows.
-    std::vector<uint32_t> left = mm.pte;
+    std::vector<uint32_t> left(mm.pte.begin(), mm.pte.end());
     for (uint32_t lo = 0; lo < left.size();) {
       if (left[lo] == 0) {
         lo++;

@@ -22,7 +22,7 @@ namespace foliocheck {
 struct ReferenceModelTestAccess {
   static ReferenceModel& m(const ReferenceModel& r) { return const_cast<ReferenceModel&>(r); }
   static MmMappings& mm(ReferenceModel& r, uint32_t id) { return r.m_mms[id]; }
-  static std::vector<uint32_t>& page_pte(ReferenceModel& r) { return r.m_page_pte; }
+  static PageCounts& page_pte(ReferenceModel& r) { return r.m_page_pte; }
   static uint32_t& pages_mapped(ReferenceModel& r) { return r.m_pages_mapped; }
   static uint64_t& total(ReferenceModel& r) { return r.m_total; }
   static uint32_t& entire(ReferenceModel& r) { return r.m_entire; }
