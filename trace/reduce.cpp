@@ -35,11 +35,17 @@ class Reducer {
 
   bool budget_left() const { return m_replays < m_opt.max_replays; }
 
-  // Whether `candidate` still fails the same way; if so it becomes the best trace.
+  // Whether `candidate` still fails the same way; if so it becomes the best trace. What is
+  // replayed is the candidate as its file reads back, so that the trace written out fails as
+  // the one tested did.
   bool test(Trace candidate, const char* what) {
     if (!budget_left()) return false;
     if (candidate.setup == m_best.setup && candidate == m_best) return false;
     if (ReferenceModel::setup_error(candidate.setup)) return false;
+    candidate.carry_schedules(m_best);
+    ParseResult printed = parse_trace(print_trace(candidate));
+    if (!printed.trace) return false;
+    candidate = std::move(*printed.trace);
     m_replays++;
     number(candidate);
     ReplayReport r = replay_trace(candidate, m_replay);
@@ -52,6 +58,7 @@ class Reducer {
     return true;
   }
 
+  bool run_blocks_in_sequence();
   bool delete_chunks();
   bool delete_pairs();
   bool merge_repeats();
@@ -72,9 +79,15 @@ class Reducer {
     for (size_t i = 0; i < t.statements.size(); i++)
       t.statements[i].line = static_cast<uint32_t>(i + 1);
   }
-  // Whatever follows the statement that failed cannot matter.
+  // Whatever follows the statement that failed cannot matter, except the other threads of its
+  // block: a schedule may have run them first.
   static void cut(Trace& t, const ReplayReport& r) {
-    if (r.line >= 1 && r.line < t.statements.size()) t.statements.resize(r.line);
+    size_t keep = r.line;
+    if (keep < 1 || keep >= t.statements.size()) return;
+    const Statement& failed = t.statements[keep - 1];
+    if (failed.kind == Statement::op && failed.block)
+      keep = t.block_threads(failed.block).back() + 1;
+    t.statements.resize(keep);
   }
   // Smallest value in [lo, current) for which `set` keeps the failure; binary search assumes
   // rough monotonicity and is only a heuristic when it does not hold.
@@ -93,6 +106,20 @@ bool Reducer::drop_expects() {
   std::erase_if(t.statements, [](const Statement& s) { return s.kind == Statement::expect; });
   if (t.statements.size() == m_best.statements.size()) return false;
   return test(std::move(t), "drop expects");
+}
+
+// replay runs a block's threads one after the other (Trace::sequential_order): the same
+// statements in that order, outside any block, fail the same way and read more simply.
+bool Reducer::run_blocks_in_sequence() {
+  if (m_best.blocks.empty()) return false;
+  Trace t = m_best;
+  t.statements.clear();
+  t.blocks.clear();
+  for (size_t i : m_best.sequential_order()) {
+    t.statements.push_back(m_best.statements[i]);
+    t.statements.back().block = 0;
+  }
+  return test(std::move(t), "run the blocks' threads in sequence");
 }
 
 bool Reducer::delete_chunks() {
@@ -368,6 +395,7 @@ ReduceResult reduce_trace(const Trace& trace, const ReduceOptions& opt) {
     progress = false;
     progress |= r.delete_chunks();
     progress |= r.delete_pairs();
+    progress |= r.run_blocks_in_sequence();
     progress |= r.shrink_geometry();
     progress |= r.simplify_ops();
     progress |= r.renumber_mms();

@@ -8,7 +8,10 @@
 // and its unmap); per operation, x=1 or a smaller x, no `exclusive`, a smaller nr and a lower
 // page; renumbering the mms to 1, 2, ... and merging two mms into one; lowering the folio order
 // together with the geometry (a PMD-sized folio stays PMD-sized); shifting every page index
-// down; merging an operation repeated in a row into one with x=K. A mutant selected with
+// down; merging an operation repeated in a row into one with x=K; running a `concurrent`
+// block's threads in sequence, in the order replay runs them. A block's schedule follows the
+// threads it keeps (Trace::carry_schedules), and every candidate is replayed as its printed
+// file reads back, so the trace written out fails as the one tested. A mutant selected with
 // set_active_mutant() stays active for every replay.
 #pragma once
 

@@ -65,6 +65,11 @@ struct Trace {
   std::vector<size_t> sequential_order() const;
   // The statement indexes of block k's threads (1-based k), in program order.
   std::vector<size_t> block_threads(uint32_t k) const;
+  // For a trace made from `from` by erasing or rewriting statements, each statement keeping its
+  // `line` (reduce's candidates): gives each block the schedule of the same block of `from`, on
+  // the threads that remain. A step of an erased thread goes; every other step names its thread
+  // by its new position, so the threads kept run in the order they ran before.
+  void carry_schedules(const Trace& from);
   // The mm ids the operations name (src before mm), in order of first use.
   std::vector<uint32_t> mms() const;
 };

@@ -460,6 +460,24 @@ std::vector<size_t> Trace::block_threads(uint32_t k) const {
   return out;
 }
 
+void Trace::carry_schedules(const Trace& from) {
+  for (uint32_t k = 1; k <= blocks.size() && k <= from.blocks.size(); k++) {
+    const std::vector<size_t> before = from.block_threads(k), now = block_threads(k);
+    std::vector<uint32_t> schedule;
+    for (uint32_t t : from.blocks[k - 1].schedule) {
+      if (t >= before.size()) continue;
+      const uint32_t line = from.statements[before[t]].line;
+      for (size_t i = 0; i < now.size(); i++) {
+        if (line && statements[now[i]].line == line) {
+          schedule.push_back(static_cast<uint32_t>(i));
+          break;
+        }
+      }
+    }
+    blocks[k - 1].schedule = std::move(schedule);
+  }
+}
+
 std::vector<uint32_t> Trace::mms() const {
   std::vector<uint32_t> ids;
   auto note = [&](uint32_t id) {

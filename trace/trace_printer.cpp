@@ -61,8 +61,9 @@ std::string print_trace(const Trace& trace) {
   auto close = [&] {
     if (!open) return;
     out += "end\n";
-    // A schedule is printed only while it still names threads the block has (reduce may drop
-    // some), so that the printed trace always parses.
+    // A schedule is printed only while it names threads the block has, so that the printed
+    // trace always parses (a trace built in memory may have dropped threads without
+    // Trace::carry_schedules).
     const size_t threads = trace.block_threads(open).size();
     if (open <= trace.blocks.size()) {
       const auto& sched = trace.blocks[open - 1].schedule;
