@@ -294,6 +294,8 @@ struct Explorer::State {
   // (Differential::assign_state) when every implementation can copy its state, else it is reset
   // and replayed (a kernel tree's implementation, say).
   std::unique_ptr<Differential> parent;
+  // With shortcuts: one copy per child of the parent being expanded.
+  std::vector<std::unique_ptr<Differential>> pool;
   bool copyable = false;
   // Every implementation keys its state by state_words() and can copy it: a transition into a known
   // state is not checked again (it checked alike when first reached), and a new one is checked
@@ -469,24 +471,25 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     return true;
   };
   // The child of the parent by `cand`, from a copy of the parent or replayed from the root.
-  auto branch = [&] {
-    if (!st.copyable || !diff.assign_state(parent_diff)) {
-      diff.reset(s);
+  auto branch_into = [&](Differential& d) {
+    if (!st.copyable || !d.assign_state(parent_diff)) {
+      d.reset(s);
       for (const Op& op : st.path) {
-        diff.advance(op);
+        d.advance(op);
         m_result.applied += op.repeat;
       }
     }
   };
+  auto branch = [&] { branch_into(diff); };
   // A new state gets the full sweep. Differential::step compares the pages the operation touched
   // first, a subset of the sweep that passes whenever the sweep passes; when the sweep fails, that
   // comparison runs too, so that the violation reported is the one step() would have reported.
-  auto check_new = [&](const Op& cand) -> std::optional<Violation> {
-    std::optional<Violation> full = diff.finish();
+  auto check_new = [&](Differential& d, const Op& cand) -> std::optional<Violation> {
+    std::optional<Violation> full = d.finish();
     if (!full) return full;
     const PageRange scope = touched_pages(cand, s);
-    for (const auto& impl : diff.impls())
-      if (auto v = check_agreement(diff.model(), *impl, scope, false)) return v;
+    for (const auto& impl : d.impls())
+      if (auto v = check_agreement(d.model(), *impl, scope, false)) return v;
     return full;
   };
   std::array<bool, kNumOpKinds + 1> enabled{};  // the last: a letter never valid
@@ -537,41 +540,51 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
         // The states between the repetitions of `x=K` get no key of their own: such a transition
         // is stepped and swept after every repetition below, as without shortcuts.
         if (cand.repeat == 1) {
-          branch();
-          diff.advance(cand);
+          // Each child keeps its own copy until its key is looked up, so that a new one is checked
+          // without being copied and applied a second time.
+          const size_t k = st.children.size();
+          if (k == st.pool.size())
+            st.pool.push_back(std::make_unique<Differential>(make_implementations(m_result.impls)));
+          Differential& d = *st.pool[k];
+          branch_into(d);
+          d.advance(cand);
           m_result.applied++;
-          c.key = st.keys.build(diff.model(), diff.impls(), st.ids, c.touched);
+          c.key = st.keys.build(d.model(), d.impls(), st.ids, c.touched);
           st.visited.prefetch(c.key);
         }
         st.children.push_back(c);
       }
-      for (const State::Child& c : st.children) {
+      for (size_t k = 0; k < st.children.size(); k++) {
+        const State::Child& c = st.children[k];
         const Op& cand = st.alphabet[c.letter];
+        if (cand.repeat == 1) {
+          m_result.transitions++;
+          if (!st.visited.insert(c.key)) {
+            // A known state: nothing to check, and no violation can end the search here.
+            if ((m_result.transitions & 255) == 0) {
+              std::optional<Violation> none;
+              if (!after(node, c.letter, fi, none, false, c.touched)) return false;
+            }
+            continue;
+          }
+          std::optional<Violation> found = check_new(*st.pool[k], cand);
+          if (!after(node, c.letter, fi, found, true, c.touched)) return false;
+          continue;
+        }
         std::optional<Violation> found;
         bool is_new = false;
         uint32_t child_touched = c.touched;
-        if (cand.repeat == 1) {
-          m_result.transitions++;
-          is_new = st.visited.insert(c.key);
-          if (is_new) {
-            branch();
-            diff.advance(cand);
-            m_result.applied++;
-            found = check_new(cand);
-          }
-        } else {
-          branch();
-          diff.sweep_every = 1;
-          StepOutcome out = diff.step(cand);
-          m_result.applied += out.kind == StepOutcome::ok ? cand.repeat : out.repetition + 1;
-          if (out.kind == StepOutcome::invalid) continue;
-          m_result.transitions++;
-          found = std::move(out.found);
-          if (!found &&
-              (is_new = st.visited.insert(
-                   st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
-            found = diff.finish();
-        }
+        branch();
+        diff.sweep_every = 1;
+        StepOutcome out = diff.step(cand);
+        m_result.applied += out.kind == StepOutcome::ok ? cand.repeat : out.repetition + 1;
+        if (out.kind == StepOutcome::invalid) continue;
+        m_result.transitions++;
+        found = std::move(out.found);
+        if (!found &&
+            (is_new = st.visited.insert(
+                 st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
+          found = diff.finish();
         if (!after(node, c.letter, fi, found, is_new, child_touched)) return false;
       }
       continue;
