@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "core/implementation.h"
+#include "core/inline_vec.h"
 
 namespace foliocheck {
 
 // Per-page counts, inline for folios of up to 8 pages (what explore and most fuzz inputs use), on
 // the heap for larger ones: copying a model, which explore does for every transition, then
-// allocates nothing.
-using PageCounts = boost::container::small_vector<uint32_t, 8>;
+// allocates nothing and copies each inline vector as one block.
+using PageCounts = InlineVec<uint32_t, 8>;
 
 // What one mm holds of the folio: its page-table entries, never a counter encoding.
 struct MmMappings {
@@ -122,7 +123,7 @@ class ReferenceModel final : public Implementation {
   Setup m_setup;
   MmTable m_mms;
   boost::container::small_flat_set<uint32_t, 4> m_has_pinned;  // mms with MMF_HAS_PINNED
-  boost::container::small_vector<uint8_t, 16> m_ae;            // PageAnonExclusive per page
+  InlineVec<uint8_t, 16> m_ae;  // PageAnonExclusive per page
   uint32_t m_pins = 0;
   bool m_partially_mapped = false;  // PG_partially_mapped, sticky
   int64_t m_ret = 0;

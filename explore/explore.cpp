@@ -147,21 +147,17 @@ struct KeyBuilder {
       for (size_t k = 0; k < impls.size(); k++)
         stride += (plans[k + 1].mm_mapcount ? 1 : 0) + (plans[k + 1].mm_id ? 2 : 0);
     }
-    slot_ids.assign(2 * impls.size(), 0);
+    slot_ids.resize(2 * impls.size());
     for (size_t k = 0; k < impls.size(); k++)
-      if (plans[k + 1].mm_id)
-        for (uint32_t slot = 0; slot < 2; slot++)
-          slot_ids[2 * k + slot] = impls[k]->read(Obs::mm_id, slot);
+      for (uint32_t slot = 0; slot < 2; slot++)
+        slot_ids[2 * k + slot] = plans[k + 1].mm_id ? impls[k]->read(Obs::mm_id, slot) : 0;
     sigs.assign(size_t{mms} * stride, 0);
-    auto index_of = [&](uint32_t id) {
-      return static_cast<uint32_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
-    };
     // The model's part of each signature, from its own maps: mms it never heard of stay zero.
     for (const auto& [id, mm] : model.mms()) {
-      const uint32_t i = index_of(id);
+      const uint32_t i = static_cast<uint32_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
       if (i >= mms) continue;
       uint32_t* sig = &sigs[i * stride];
-      if (!mm.pte.empty()) std::copy(mm.pte.begin(), mm.pte.end(), sig);
+      if (!mm.pte.empty()) std::memcpy(sig, mm.pte.data(), n * sizeof(uint32_t));
       sig[n] = mm.pmd;
       sig[n + 1] = mm.pud;
       sig[n + 2] = mm.hugetlb;
@@ -175,18 +171,33 @@ struct KeyBuilder {
         const Plan& p = plans[k + 1];
         // A count never reaches INT_MAX (the overflow rule), so 32 bits keep counts apart.
         if (p.mm_mapcount) *sig++ = static_cast<uint32_t>(impls[k]->read(Obs::mm_mapcount, m));
-        if (p.mm_id)
-          for (uint32_t slot = 0; slot < 2; slot++) *sig++ = slot_ids[2 * k + slot] == m;
+        if (p.mm_id) {
+          *sig++ = slot_ids[2 * k] == m;
+          *sig++ = slot_ids[2 * k + 1] == m;
+        }
       }
+    }
+    // An mm is touched when its signature is not all zero; whole 64-bit words at a time.
+    for (uint32_t i = 0; i < mms; i++) {
       const uint32_t* first = &sigs[i * stride];
-      if (std::any_of(first, first + stride, [](uint32_t v) { return v != 0; })) touched |= 1u << i;
+      uint64_t any = 0;
+      size_t j = 0;
+      for (; j + 2 <= stride; j += 2) {
+        uint64_t two;
+        std::memcpy(&two, first + j, sizeof two);
+        any |= two;
+      }
+      if (j < stride) any |= first[j];
+      if (any) touched |= 1u << i;
     }
     order.resize(mms);
     for (uint32_t i = 0; i < mms; i++) order[i] = i;
     auto sig_less = [&](uint32_t x, uint32_t y) {
       const uint32_t* a = &sigs[x * stride];
       const uint32_t* b = &sigs[y * stride];
-      return std::lexicographical_compare(a, a + stride, b, b + stride);
+      for (size_t j = 0; j < stride; j++)
+        if (a[j] != b[j]) return a[j] < b[j];
+      return false;
     };
     // Insertion sort: a handful of mms, and std::sort's set-up costs more than the sort.
     for (uint32_t i = 1; i < mms; i++)
@@ -198,17 +209,20 @@ struct KeyBuilder {
     const History& h = model.history();
     // Two signature words to a key word: they are most of the model's part of the key.
     const size_t total = size_t{mms} * stride;
-    words.resize(3 + (total + 1) / 2);
+    const size_t sig_words = (total + 1) / 2;
+    // Everything of the model's part but by_reads' observables is written in place.
+    words.resize(3 + sig_words + (by_reads ? 0 : (n + 63) / 64 + 2));
     uint64_t* w = words.data();
     *w++ = h.ever_mapped | uint64_t{h.epoch_max_mms} << 32;
     *w++ = h.epoch_max_mm_mappings;
     *w++ = model.pins();
     // Row by row in canonical order; an odd count leaves the last word's upper half zero.
-    w[(total + 1) / 2 - 1] = 0;
+    w[sig_words - 1] = 0;
     auto* rows = reinterpret_cast<unsigned char*>(w);
     for (uint32_t j = 0; j < mms; j++)
       std::memcpy(rows + size_t{j} * stride * sizeof(uint32_t), &sigs[order[j] * stride],
                   stride * sizeof(uint32_t));
+    w += sig_words;
     const MmCanon canon{ids, rename};
     auto obs_words = [&](const Implementation& impl, const Plan& p) {
       for (Obs obs : p.scalars) words.push_back(static_cast<uint64_t>(impl.read(obs)));
@@ -230,10 +244,10 @@ struct KeyBuilder {
         uint64_t bits = 0;
         for (uint32_t i = p; i < std::min(n, p + 64); i++)
           bits |= uint64_t{model.page_anon_exclusive(i)} << (i - p);
-        words.push_back(bits);
+        *w++ = bits;
       }
-      words.push_back(static_cast<uint64_t>(model.read(Obs::partially_mapped)));
-      words.push_back(static_cast<uint64_t>(model.read(Obs::ret)));
+      *w++ = static_cast<uint64_t>(model.read(Obs::partially_mapped));
+      *w++ = static_cast<uint64_t>(model.read(Obs::ret));
     }
     for (size_t i = 0; i < impls.size(); i++) {
       if (!by_reads && impls[i]->state_words(words, canon)) continue;
@@ -543,7 +557,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
           // Each child keeps its own copy until its key is looked up, so that a new one is checked
           // without being copied and applied a second time.
           const size_t k = st.children.size();
-          if (k == st.pool.size())
+          while (st.pool.size() <= k)
             st.pool.push_back(std::make_unique<Differential>(make_implementations(m_result.impls)));
           Differential& d = *st.pool[k];
           branch_into(d);

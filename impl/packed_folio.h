@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/implementation.h"
+#include "core/inline_vec.h"
 
 namespace foliocheck {
 
@@ -184,8 +185,8 @@ class PackedFolio final : public Implementation {
   bool partially_mapped_ = false;  // PG_partially_mapped; sticky, set by deferred split
   // Inline for folios of up to 8 pages, so that copying a folio (explore, per transition) does not
   // allocate; on the heap for larger ones.
-  boost::container::small_vector<int32_t, 8> _mapcount;  // per page, raw; bias -1 (-1 = no PTE); page 0 may be typed
-  boost::container::small_vector<uint64_t, 1> anon_exclusive_;  // PageAnonExclusive, one bit per page
+  InlineVec<int32_t, 8> _mapcount;  // per page, raw; bias -1 (-1 = no PTE); page 0 may be typed
+  InlineVec<uint64_t, 1> anon_exclusive_;  // PageAnonExclusive, one bit per page
   // tests/checks_test.cpp corrupts the harness tallies to show their check can fire.
   friend struct PackedFolioTestAccess;
   uint32_t nr_anon_exclusive_ = 0;           // pages with PageAnonExclusive
