@@ -68,6 +68,7 @@ void ReferenceModel::reset(const Setup& setup) {
   m_total = 0;
   m_mms_mapping = 0;
   m_nr_ae = 0;
+  m_models_mask = models_mask_of(*this);
 }
 
 const MmMappings* ReferenceModel::mm(uint32_t id) const {

@@ -53,6 +53,14 @@ class ReferenceModel final : public Implementation {
   void apply_times(const Op& op, uint32_t times);
   bool models(Obs obs) const override;
   int64_t read(Obs obs, uint32_t index = 0) const override;
+  // models() depends on the setup alone: the mask is worked out by reset().
+  uint64_t models_mask() const override { return m_models_mask; }
+  void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const override {
+    read_scalars_of(*this, which, out);
+  }
+  void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const override {
+    read_pages_of(*this, obs, first, out);
+  }
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
   std::optional<Violation> check_free() const override { return std::nullopt; }
   std::span<const std::string> warning_log() const override { return {}; }
@@ -145,6 +153,7 @@ class ReferenceModel final : public Implementation {
   uint64_t m_total = 0;              // every page-table entry mapping the folio
   uint32_t m_mms_mapping = 0;        // mms with total() > 0
   uint32_t m_nr_ae = 0;              // pages with PageAnonExclusive
+  uint64_t m_models_mask = 0;
 };
 
 }  // namespace foliocheck
