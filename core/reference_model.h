@@ -154,6 +154,9 @@ class ReferenceModel final : public Implementation {
   uint32_t m_mms_mapping = 0;        // mms with total() > 0
   uint32_t m_nr_ae = 0;              // pages with PageAnonExclusive
   uint64_t m_models_mask = 0;
+  // Bit k: op_fits(OpKind k, m_setup), which depends on the setup alone; asked by every
+  // precondition.
+  uint64_t m_fits = 0;
 };
 
 }  // namespace foliocheck
