@@ -1,7 +1,9 @@
 // The single definition of agreement between the reference model and an implementation.
 #include "core/agreement.h"
 
+#include <algorithm>
 #include <array>
+#include <bit>
 
 namespace foliocheck {
 namespace {
@@ -76,14 +78,27 @@ std::optional<Violation> check_slot_contracts(const ReferenceModel& model,
 
 std::optional<Violation> check_agreement(const ReferenceModel& model, const Implementation& impl,
                                          PageRange scope, bool full) {
-  for (int i = 0; i < kNumObs; i++) {
-    const Obs obs = static_cast<Obs>(i);
-    const ObsInfo& info = obs_info(obs);
+  static_assert(kNumObs <= 64, "models_mask() has a bit per observable");
+  static const uint64_t kScalars = [] {
+    uint64_t m = 0;
+    for (int i = 0; i < kNumObs; i++)
+      if (!obs_info(static_cast<Obs>(i)).indexed) m |= uint64_t{1} << i;
+    return m;
+  }();
+  const uint64_t both = model.models_mask() & impl.models_mask();
+  // Every scalar observable both model, in the order of observables.def.
+  std::array<int64_t, kNumObs> want_all, have_all;
+  const uint64_t scalars = both & kScalars;
+  model.read_scalars(scalars, want_all);
+  impl.read_scalars(scalars, have_all);
+  for (uint64_t m = scalars; m; m &= m - 1) {
+    const auto i = static_cast<size_t>(std::countr_zero(m));
     // A contract observable the model models is exact in this setup (e.g. maybe_mapped_shared of
     // small and hugetlb folios, or without CONFIG_MM_ID): compare it like the others.
-    if (info.indexed || !model.models(obs) || !impl.models(obs)) continue;
-    const int64_t want = model.read(obs), have = impl.read(obs);
+    const int64_t want = want_all[i], have = have_all[i];
     if (want == have) continue;
+    const Obs obs = static_cast<Obs>(i);
+    const ObsInfo& info = obs_info(obs);
     if (obs == Obs::result && model.result_admitted()) {
       if (have == *model.result_admitted()) continue;
       return make(ViolationKind::contract, impl, info.name, want, have,
@@ -94,12 +109,18 @@ std::optional<Violation> check_agreement(const ReferenceModel& model, const Impl
   }
   if (full) scope = {0, model.setup().nr_pages()};
   for (Obs obs : {Obs::page_mapcount, Obs::anon_exclusive}) {
-    if (!model.models(obs) || !impl.models(obs)) continue;
-    for (uint32_t p = scope.first; p < scope.last; p++) {
-      const int64_t want = model.read(obs, p), have = impl.read(obs, p);
-      if (want != have)
-        return make(ViolationKind::mismatch, impl, indexed(obs, p), want, have,
-                    "differs from the reference model");
+    if (!(both >> static_cast<int>(obs) & 1)) continue;
+    // A chunk of pages at a time: folios of up to 2^22 pages.
+    std::array<int64_t, 64> want, have;
+    for (uint32_t p = scope.first; p < scope.last; p += 64) {
+      const std::span<int64_t> w(want.data(), std::min<uint32_t>(64, scope.last - p));
+      const std::span<int64_t> h(have.data(), w.size());
+      model.read_pages(obs, p, w);
+      impl.read_pages(obs, p, h);
+      for (size_t j = 0; j < w.size(); j++)
+        if (w[j] != h[j])
+          return make(ViolationKind::mismatch, impl, indexed(obs, p + static_cast<uint32_t>(j)),
+                      w[j], h[j], "differs from the reference model");
     }
   }
   if (auto v = check_slot_contracts(model, impl)) return v;

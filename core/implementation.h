@@ -1,6 +1,7 @@
 // The one interface every implementation of folio mapcount semantics offers, and its contract.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -85,6 +86,42 @@ class Implementation {
   // the model holds no mapping and no pin; the first failing check, or nullopt.
   virtual std::optional<Violation> check_free() const = 0;
   virtual std::span<const std::string> warning_log() const = 0;
+  // What check_agreement() asks for every state it checks, in as few calls as an implementation
+  // can manage; the answers are exactly those of models() and read() (the defaults ask them one
+  // by one, and an override must agree with them):
+  //  - models_mask(): bit i set when models(Obs i);
+  //  - read_scalars(which, out): out[i] = read(Obs i) for every bit i of `which`, which names
+  //    modelled observables that are not indexed; the other entries are left alone;
+  //  - read_pages(obs, first, out): out[j] = read(obs, first + j) for j < out.size(), for a
+  //    modelled page observable and pages inside the folio.
+  virtual uint64_t models_mask() const { return models_mask_of(*this); }
+  virtual void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const {
+    read_scalars_of(*this, which, out);
+  }
+  virtual void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const {
+    read_pages_of(*this, obs, first, out);
+  }
+  // The loops of the defaults above, for an implementation to instantiate with its own final
+  // (final) class: each models() and read() is then a direct call the compiler can inline.
+  template <class Impl>
+  static uint64_t models_mask_of(const Impl& impl) {
+    uint64_t mask = 0;
+    for (int i = 0; i < kNumObs; i++)
+      if (impl.models(static_cast<Obs>(i))) mask |= uint64_t{1} << i;
+    return mask;
+  }
+  template <class Impl>
+  static void read_scalars_of(const Impl& impl, uint64_t which, std::span<int64_t, kNumObs> out) {
+    for (; which; which &= which - 1) {
+      const int i = std::countr_zero(which);
+      out[static_cast<size_t>(i)] = impl.read(static_cast<Obs>(i));
+    }
+  }
+  template <class Impl>
+  static void read_pages_of(const Impl& impl, Obs obs, uint32_t first, std::span<int64_t> out) {
+    for (size_t j = 0; j < out.size(); j++)
+      out[j] = impl.read(obs, first + static_cast<uint32_t>(j));
+  }
   // Makes this implementation's state a copy of `other`'s (the same implementation, reset to the
   // same setup), without allocating in the common case: engines branch from a state instead of
   // replaying the path to it. False when this implementation cannot (the default); callers then

@@ -68,6 +68,11 @@ void ReferenceModel::reset(const Setup& setup) {
   m_total = 0;
   m_mms_mapping = 0;
   m_nr_ae = 0;
+  m_models_mask = models_mask_of(*this);
+  static_assert(kNumOpKinds <= 64, "m_fits has a bit per kind");
+  m_fits = 0;
+  for (int k = 0; k < kNumOpKinds; k++)
+    if (op_fits(static_cast<OpKind>(k), setup)) m_fits |= uint64_t{1} << k;
 }
 
 const MmMappings* ReferenceModel::mm(uint32_t id) const {
@@ -119,7 +124,7 @@ std::optional<std::string> ReferenceModel::refusal(const Op& op) const {
   }
   if (op.exclusive && !(info.args & kArgExclusive))
     return because<Why>("this helper takes no RMAP_EXCLUSIVE");
-  if (!op_fits(op.kind, s)) {
+  if (!(m_fits >> static_cast<int>(op.kind) & 1)) {
     if constexpr (Why) return op_fits_setup(op.kind, s);
     return std::string();  // refused; the sentence is op_fits_setup()'s
   }

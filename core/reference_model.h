@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "core/implementation.h"
+#include "core/inline_vec.h"
 
 namespace foliocheck {
 
 // Per-page counts, inline for folios of up to 8 pages (what explore and most fuzz inputs use), on
 // the heap for larger ones: copying a model, which explore does for every transition, then
-// allocates nothing.
-using PageCounts = boost::container::small_vector<uint32_t, 8>;
+// allocates nothing and copies each inline vector as one block.
+using PageCounts = InlineVec<uint32_t, 8>;
 
 // What one mm holds of the folio: its page-table entries, never a counter encoding.
 struct MmMappings {
@@ -52,6 +53,14 @@ class ReferenceModel final : public Implementation {
   void apply_times(const Op& op, uint32_t times);
   bool models(Obs obs) const override;
   int64_t read(Obs obs, uint32_t index = 0) const override;
+  // models() depends on the setup alone: the mask is worked out by reset().
+  uint64_t models_mask() const override { return m_models_mask; }
+  void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const override {
+    read_scalars_of(*this, which, out);
+  }
+  void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const override {
+    read_pages_of(*this, obs, first, out);
+  }
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
   std::optional<Violation> check_free() const override { return std::nullopt; }
   std::span<const std::string> warning_log() const override { return {}; }
@@ -122,7 +131,7 @@ class ReferenceModel final : public Implementation {
   Setup m_setup;
   MmTable m_mms;
   boost::container::small_flat_set<uint32_t, 4> m_has_pinned;  // mms with MMF_HAS_PINNED
-  boost::container::small_vector<uint8_t, 16> m_ae;            // PageAnonExclusive per page
+  InlineVec<uint8_t, 16> m_ae;  // PageAnonExclusive per page
   uint32_t m_pins = 0;
   bool m_partially_mapped = false;  // PG_partially_mapped, sticky
   int64_t m_ret = 0;
@@ -144,6 +153,10 @@ class ReferenceModel final : public Implementation {
   uint64_t m_total = 0;              // every page-table entry mapping the folio
   uint32_t m_mms_mapping = 0;        // mms with total() > 0
   uint32_t m_nr_ae = 0;              // pages with PageAnonExclusive
+  uint64_t m_models_mask = 0;
+  // Bit k: op_fits(OpKind k, m_setup), which depends on the setup alone; asked by every
+  // precondition.
+  uint64_t m_fits = 0;
 };
 
 }  // namespace foliocheck

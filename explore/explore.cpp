@@ -147,21 +147,17 @@ struct KeyBuilder {
       for (size_t k = 0; k < impls.size(); k++)
         stride += (plans[k + 1].mm_mapcount ? 1 : 0) + (plans[k + 1].mm_id ? 2 : 0);
     }
-    slot_ids.assign(2 * impls.size(), 0);
+    slot_ids.resize(2 * impls.size());
     for (size_t k = 0; k < impls.size(); k++)
-      if (plans[k + 1].mm_id)
-        for (uint32_t slot = 0; slot < 2; slot++)
-          slot_ids[2 * k + slot] = impls[k]->read(Obs::mm_id, slot);
+      for (uint32_t slot = 0; slot < 2; slot++)
+        slot_ids[2 * k + slot] = plans[k + 1].mm_id ? impls[k]->read(Obs::mm_id, slot) : 0;
     sigs.assign(size_t{mms} * stride, 0);
-    auto index_of = [&](uint32_t id) {
-      return static_cast<uint32_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
-    };
     // The model's part of each signature, from its own maps: mms it never heard of stay zero.
     for (const auto& [id, mm] : model.mms()) {
-      const uint32_t i = index_of(id);
+      const uint32_t i = static_cast<uint32_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
       if (i >= mms) continue;
       uint32_t* sig = &sigs[i * stride];
-      if (!mm.pte.empty()) std::copy(mm.pte.begin(), mm.pte.end(), sig);
+      if (!mm.pte.empty()) std::memcpy(sig, mm.pte.data(), n * sizeof(uint32_t));
       sig[n] = mm.pmd;
       sig[n + 1] = mm.pud;
       sig[n + 2] = mm.hugetlb;
@@ -175,18 +171,33 @@ struct KeyBuilder {
         const Plan& p = plans[k + 1];
         // A count never reaches INT_MAX (the overflow rule), so 32 bits keep counts apart.
         if (p.mm_mapcount) *sig++ = static_cast<uint32_t>(impls[k]->read(Obs::mm_mapcount, m));
-        if (p.mm_id)
-          for (uint32_t slot = 0; slot < 2; slot++) *sig++ = slot_ids[2 * k + slot] == m;
+        if (p.mm_id) {
+          *sig++ = slot_ids[2 * k] == m;
+          *sig++ = slot_ids[2 * k + 1] == m;
+        }
       }
+    }
+    // An mm is touched when its signature is not all zero; whole 64-bit words at a time.
+    for (uint32_t i = 0; i < mms; i++) {
       const uint32_t* first = &sigs[i * stride];
-      if (std::any_of(first, first + stride, [](uint32_t v) { return v != 0; })) touched |= 1u << i;
+      uint64_t any = 0;
+      size_t j = 0;
+      for (; j + 2 <= stride; j += 2) {
+        uint64_t two;
+        std::memcpy(&two, first + j, sizeof two);
+        any |= two;
+      }
+      if (j < stride) any |= first[j];
+      if (any) touched |= 1u << i;
     }
     order.resize(mms);
     for (uint32_t i = 0; i < mms; i++) order[i] = i;
     auto sig_less = [&](uint32_t x, uint32_t y) {
       const uint32_t* a = &sigs[x * stride];
       const uint32_t* b = &sigs[y * stride];
-      return std::lexicographical_compare(a, a + stride, b, b + stride);
+      for (size_t j = 0; j < stride; j++)
+        if (a[j] != b[j]) return a[j] < b[j];
+      return false;
     };
     // Insertion sort: a handful of mms, and std::sort's set-up costs more than the sort.
     for (uint32_t i = 1; i < mms; i++)
@@ -198,17 +209,20 @@ struct KeyBuilder {
     const History& h = model.history();
     // Two signature words to a key word: they are most of the model's part of the key.
     const size_t total = size_t{mms} * stride;
-    words.resize(3 + (total + 1) / 2);
+    const size_t sig_words = (total + 1) / 2;
+    // Everything of the model's part but by_reads' observables is written in place.
+    words.resize(3 + sig_words + (by_reads ? 0 : (n + 63) / 64 + 2));
     uint64_t* w = words.data();
     *w++ = h.ever_mapped | uint64_t{h.epoch_max_mms} << 32;
     *w++ = h.epoch_max_mm_mappings;
     *w++ = model.pins();
     // Row by row in canonical order; an odd count leaves the last word's upper half zero.
-    w[(total + 1) / 2 - 1] = 0;
+    w[sig_words - 1] = 0;
     auto* rows = reinterpret_cast<unsigned char*>(w);
     for (uint32_t j = 0; j < mms; j++)
       std::memcpy(rows + size_t{j} * stride * sizeof(uint32_t), &sigs[order[j] * stride],
                   stride * sizeof(uint32_t));
+    w += sig_words;
     const MmCanon canon{ids, rename};
     auto obs_words = [&](const Implementation& impl, const Plan& p) {
       for (Obs obs : p.scalars) words.push_back(static_cast<uint64_t>(impl.read(obs)));
@@ -230,10 +244,10 @@ struct KeyBuilder {
         uint64_t bits = 0;
         for (uint32_t i = p; i < std::min(n, p + 64); i++)
           bits |= uint64_t{model.page_anon_exclusive(i)} << (i - p);
-        words.push_back(bits);
+        *w++ = bits;
       }
-      words.push_back(static_cast<uint64_t>(model.read(Obs::partially_mapped)));
-      words.push_back(static_cast<uint64_t>(model.read(Obs::ret)));
+      *w++ = static_cast<uint64_t>(model.read(Obs::partially_mapped));
+      *w++ = static_cast<uint64_t>(model.read(Obs::ret));
     }
     for (size_t i = 0; i < impls.size(); i++) {
       if (!by_reads && impls[i]->state_words(words, canon)) continue;
@@ -294,6 +308,8 @@ struct Explorer::State {
   // (Differential::assign_state) when every implementation can copy its state, else it is reset
   // and replayed (a kernel tree's implementation, say).
   std::unique_ptr<Differential> parent;
+  // With shortcuts: one copy per child of the parent being expanded.
+  std::vector<std::unique_ptr<Differential>> pool;
   bool copyable = false;
   // Every implementation keys its state by state_words() and can copy it: a transition into a known
   // state is not checked again (it checked alike when first reached), and a new one is checked
@@ -469,24 +485,25 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     return true;
   };
   // The child of the parent by `cand`, from a copy of the parent or replayed from the root.
-  auto branch = [&] {
-    if (!st.copyable || !diff.assign_state(parent_diff)) {
-      diff.reset(s);
+  auto branch_into = [&](Differential& d) {
+    if (!st.copyable || !d.assign_state(parent_diff)) {
+      d.reset(s);
       for (const Op& op : st.path) {
-        diff.advance(op);
+        d.advance(op);
         m_result.applied += op.repeat;
       }
     }
   };
+  auto branch = [&] { branch_into(diff); };
   // A new state gets the full sweep. Differential::step compares the pages the operation touched
   // first, a subset of the sweep that passes whenever the sweep passes; when the sweep fails, that
   // comparison runs too, so that the violation reported is the one step() would have reported.
-  auto check_new = [&](const Op& cand) -> std::optional<Violation> {
-    std::optional<Violation> full = diff.finish();
+  auto check_new = [&](Differential& d, const Op& cand) -> std::optional<Violation> {
+    std::optional<Violation> full = d.finish();
     if (!full) return full;
     const PageRange scope = touched_pages(cand, s);
-    for (const auto& impl : diff.impls())
-      if (auto v = check_agreement(diff.model(), *impl, scope, false)) return v;
+    for (const auto& impl : d.impls())
+      if (auto v = check_agreement(d.model(), *impl, scope, false)) return v;
     return full;
   };
   std::array<bool, kNumOpKinds + 1> enabled{};  // the last: a letter never valid
@@ -537,41 +554,51 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
         // The states between the repetitions of `x=K` get no key of their own: such a transition
         // is stepped and swept after every repetition below, as without shortcuts.
         if (cand.repeat == 1) {
-          branch();
-          diff.advance(cand);
+          // Each child keeps its own copy until its key is looked up, so that a new one is checked
+          // without being copied and applied a second time.
+          const size_t k = st.children.size();
+          while (st.pool.size() <= k)
+            st.pool.push_back(std::make_unique<Differential>(make_implementations(m_result.impls)));
+          Differential& d = *st.pool[k];
+          branch_into(d);
+          d.advance(cand);
           m_result.applied++;
-          c.key = st.keys.build(diff.model(), diff.impls(), st.ids, c.touched);
+          c.key = st.keys.build(d.model(), d.impls(), st.ids, c.touched);
           st.visited.prefetch(c.key);
         }
         st.children.push_back(c);
       }
-      for (const State::Child& c : st.children) {
+      for (size_t k = 0; k < st.children.size(); k++) {
+        const State::Child& c = st.children[k];
         const Op& cand = st.alphabet[c.letter];
+        if (cand.repeat == 1) {
+          m_result.transitions++;
+          if (!st.visited.insert(c.key)) {
+            // A known state: nothing to check, and no violation can end the search here.
+            if ((m_result.transitions & 255) == 0) {
+              std::optional<Violation> none;
+              if (!after(node, c.letter, fi, none, false, c.touched)) return false;
+            }
+            continue;
+          }
+          std::optional<Violation> found = check_new(*st.pool[k], cand);
+          if (!after(node, c.letter, fi, found, true, c.touched)) return false;
+          continue;
+        }
         std::optional<Violation> found;
         bool is_new = false;
         uint32_t child_touched = c.touched;
-        if (cand.repeat == 1) {
-          m_result.transitions++;
-          is_new = st.visited.insert(c.key);
-          if (is_new) {
-            branch();
-            diff.advance(cand);
-            m_result.applied++;
-            found = check_new(cand);
-          }
-        } else {
-          branch();
-          diff.sweep_every = 1;
-          StepOutcome out = diff.step(cand);
-          m_result.applied += out.kind == StepOutcome::ok ? cand.repeat : out.repetition + 1;
-          if (out.kind == StepOutcome::invalid) continue;
-          m_result.transitions++;
-          found = std::move(out.found);
-          if (!found &&
-              (is_new = st.visited.insert(
-                   st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
-            found = diff.finish();
-        }
+        branch();
+        diff.sweep_every = 1;
+        StepOutcome out = diff.step(cand);
+        m_result.applied += out.kind == StepOutcome::ok ? cand.repeat : out.repetition + 1;
+        if (out.kind == StepOutcome::invalid) continue;
+        m_result.transitions++;
+        found = std::move(out.found);
+        if (!found &&
+            (is_new = st.visited.insert(
+                 st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
+          found = diff.finish();
         if (!after(node, c.letter, fi, found, is_new, child_touched)) return false;
       }
       continue;

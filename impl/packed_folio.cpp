@@ -127,6 +127,7 @@ void PackedFolio<S, Bits>::reset(const Setup& setup) {
   warnings_ = 0;
   warning_log_.clear();
   outside_noted_ = false;
+  models_mask_ = models_mask_of(*this);
 }
 
 template <Semantics S, int Bits>

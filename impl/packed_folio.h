@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/implementation.h"
+#include "core/inline_vec.h"
 
 namespace foliocheck {
 
@@ -60,6 +61,14 @@ class PackedFolio final : public Implementation {
   void apply(const Op& op) override;
   bool models(Obs obs) const override;
   int64_t read(Obs obs, uint32_t index = 0) const override;
+  // models() depends on the setup alone: the mask is worked out by reset().
+  uint64_t models_mask() const override { return models_mask_; }
+  void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const override {
+    read_scalars_of(*this, which, out);
+  }
+  void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const override {
+    read_pages_of(*this, obs, first, out);
+  }
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
   std::optional<Violation> check_free() const override;
   std::span<const std::string> warning_log() const override { return warning_log_; }
@@ -184,8 +193,8 @@ class PackedFolio final : public Implementation {
   bool partially_mapped_ = false;  // PG_partially_mapped; sticky, set by deferred split
   // Inline for folios of up to 8 pages, so that copying a folio (explore, per transition) does not
   // allocate; on the heap for larger ones.
-  boost::container::small_vector<int32_t, 8> _mapcount;  // per page, raw; bias -1 (-1 = no PTE); page 0 may be typed
-  boost::container::small_vector<uint64_t, 1> anon_exclusive_;  // PageAnonExclusive, one bit per page
+  InlineVec<int32_t, 8> _mapcount;  // per page, raw; bias -1 (-1 = no PTE); page 0 may be typed
+  InlineVec<uint64_t, 1> anon_exclusive_;  // PageAnonExclusive, one bit per page
   // tests/checks_test.cpp corrupts the harness tallies to show their check can fire.
   friend struct PackedFolioTestAccess;
   uint32_t nr_anon_exclusive_ = 0;           // pages with PageAnonExclusive
@@ -211,6 +220,7 @@ class PackedFolio final : public Implementation {
   int64_t warnings_ = 0;
   std::vector<std::string> warning_log_;
   bool outside_noted_ = false;  // the current operation already logged a clamp
+  uint64_t models_mask_ = 0;
 };
 
 extern template class PackedFolio<Semantics::v6_12, 64>;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <initializer_list>
 #include <memory>
 #include <set>
@@ -10,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/alphabet.h"
+#include "core/differential.h"
 #include "core/implementation.h"
 #include "impl/registry.h"
 #include "impl/mutants.h"
@@ -752,6 +755,69 @@ TEST(ProposedTotalMapped, AFreedFolioWithAMappingLeftIsBadOnPageOnesMapcount) {
   const auto v = impl->check_free();
   ASSERT_TRUE(v.has_value());
   EXPECT_EQ(v->field, "nonzero mapcount[1]");
+}
+
+
+// check_agreement reads each side through models_mask(), read_scalars() and read_pages(): their
+// answers must be those of models() and read() one by one, for the model and every encoding, in
+// every state a walk of legal operations reaches.
+TEST(PackedFolio, BulkReadsAnswerAsModelsAndReadDoOneByOne) {
+  const std::vector<std::pair<std::string_view, Shape>> setups = {
+      {"mm-id-64", {2, FolioType::anon, 2, 3}},
+      {"v6.12-32", {3, FolioType::file, 3, 4}},
+      {"no-page-mapcount-64", {0, FolioType::shmem, 2, 3}},
+      {"mm-id-32", {2, FolioType::anon, 2, 3, true}},
+      {"proposed-total-mapped-64", {9, FolioType::file, 9, 10}},
+  };
+  const std::vector<uint32_t> ids = {1, 2, 3};
+  for (const auto& [encoding, shape] : setups) {
+    const foliocheck::Setup setup = setup_for(encoding, shape);
+    const std::vector<std::string> names = choose_implementations(setup).names;
+    ASSERT_FALSE(names.empty()) << encoding;
+    Differential d(make_implementations(names));
+    d.reset(setup);
+    const std::vector<Op> alphabet = op_alphabet(setup, ids, 8, false);
+    uint64_t rng = 12345;
+    auto agree = [&](const Implementation& impl, int step) {
+      SCOPED_TRACE(std::string(impl.name()) + " after " + std::to_string(step) + " operations");
+      const uint64_t mask = impl.models_mask();
+      uint64_t scalars = 0;
+      for (int i = 0; i < kNumObs; i++) {
+        const Obs obs = static_cast<Obs>(i);
+        EXPECT_EQ((mask >> i) & 1, impl.models(obs) ? 1u : 0u) << obs_info(obs).name;
+        if (impl.models(obs) && !obs_info(obs).indexed) scalars |= uint64_t{1} << i;
+      }
+      std::array<int64_t, kNumObs> all;
+      all.fill(-12345);
+      impl.read_scalars(scalars, all);
+      for (int i = 0; i < kNumObs; i++) {
+        const Obs obs = static_cast<Obs>(i);
+        if (scalars >> i & 1)
+          EXPECT_EQ(all[static_cast<size_t>(i)], impl.read(obs)) << obs_info(obs).name;
+        else
+          EXPECT_EQ(all[static_cast<size_t>(i)], -12345) << obs_info(obs).name << " written";
+      }
+      const uint32_t n = setup.nr_pages();
+      for (Obs obs : {Obs::page_mapcount, Obs::anon_exclusive}) {
+        if (!impl.models(obs)) continue;
+        std::vector<int64_t> pages(n - n / 2);
+        impl.read_pages(obs, n / 2, pages);
+        for (uint32_t p = n / 2; p < n; p++)
+          EXPECT_EQ(pages[p - n / 2], impl.read(obs, p)) << obs_info(obs).name << "[" << p << "]";
+      }
+    };
+    int applied = 0;
+    for (int step = 0; step < 400 && applied < 40; step++) {
+      rng = rng * 6364136223846793005u + 1442695040888963407u;
+      const Op& o = alphabet[(rng >> 33) % alphabet.size()];
+      if (!d.model().allows(o)) continue;
+      d.advance(o);
+      applied++;
+      agree(d.model(), applied);
+      for (const auto& impl : d.impls()) agree(*impl, applied);
+    }
+    EXPECT_GE(applied, 10) << encoding << ": the walk must reach some states";
+  }
 }
 
 }  // namespace

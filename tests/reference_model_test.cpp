@@ -2,8 +2,12 @@
 // follow the spec's declarative rules.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "tests/test_support.h"
 
+#include "core/inline_vec.h"
 #include "core/reference_model.h"
 
 namespace foliocheck {
@@ -119,6 +123,34 @@ TEST(ReferenceModel, TheEpochOfTheSharedBitContractRestartsWhenTheFolioIsUnmappe
   for (uint32_t mm = 1; mm <= 3; mm++) run(m, op(OpKind::remove_ptes, mm, 0, 1));
   EXPECT_TRUE(m.slots_exact());
   EXPECT_EQ(m.check_invariants({0, 4}, true), std::nullopt);
+}
+
+// The model's per-page storage: a copy is independent of its source and has its values, inline
+// or on the heap, and a vector moves between the two as its size crosses the inline capacity.
+TEST(InlineVec, CopiesAreIndependentInlineAndOnTheHeap) {
+  for (size_t n : {size_t{0}, size_t{3}, size_t{8}, size_t{9}, size_t{512}}) {
+    InlineVec<uint32_t, 8> a;
+    a.assign(n, 7);
+    for (size_t i = 0; i < n; i++) a[i] = static_cast<uint32_t>(i * 3);
+    InlineVec<uint32_t, 8> b = a;
+    ASSERT_EQ(b.size(), n);
+    for (size_t i = 0; i < n; i++) EXPECT_EQ(b[i], i * 3);
+    if (n) {
+      b[n - 1] = 99;
+      EXPECT_EQ(a[n - 1], (n - 1) * 3) << "a copy shares no storage";
+    }
+    InlineVec<uint32_t, 8> c;
+    c.assign(600, 1);
+    c = a;  // heap to inline or to a reused heap
+    ASSERT_EQ(c.size(), n);
+    EXPECT_TRUE(std::equal(c.begin(), c.end(), a.begin()));
+    InlineVec<uint32_t, 8> d = std::move(c);
+    EXPECT_TRUE(c.empty());
+    ASSERT_EQ(d.size(), n);
+    EXPECT_TRUE(std::equal(d.begin(), d.end(), a.begin()));
+    d = b;
+    EXPECT_TRUE(std::equal(d.begin(), d.end(), b.begin()));
+  }
 }
 
 }  // namespace
