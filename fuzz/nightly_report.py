@@ -260,8 +260,8 @@ def main():
         md.append(f"No plot: {png_error}.")
     else:
         md.append("![coverage and exec/s over time](progress.png)")
-    md += ["", f"Campaign corpus `{a.campaign_dir}` (kept between nights, every input with a new "
-           f"edge or state class): {a.campaign_before} → {a.campaign_after} inputs."]
+    md += ["", f"Campaign corpus `{a.campaign_dir}` (kept between nights, every input with a "
+           f"feature of its own: a function, a state class, or a new count of visits to one): {a.campaign_before} → {a.campaign_after} inputs."]
     md += map_md
     md += ["", f"## Findings: {len(found)} signature(s)", ""]
     if not found:
