@@ -49,8 +49,9 @@ using namespace foliocheck;
 // transition class, counting an input's visits up to 3: reaching a class once, twice or more
 // are three features. Set to 1 only, the classes reached after 300 s fell by a third once the
 // function counters of non-inlined helpers (UBSan's pointer checks kept them out of line) stopped
-// rewarding inputs that did more; counted to 255, the corpus grew too fast (docs/fuzzing.md). Sized to what the definition needs (23,676 today) with a little room: libFuzzer
-// scans every byte after every execution. LLVMFuzzerInitialize checks the definition fits.
+// rewarding inputs that did more; counted to 255, the corpus grew too fast (docs/fuzzing.md).
+// Sized to what the definition needs (23,676 today) with a little room: libFuzzer scans every
+// byte after every execution. LLVMFuzzerInitialize checks the definition fits.
 constexpr size_t kStateCounters = 24576;
 __attribute__((section("__libfuzzer_extra_counters"))) uint8_t g_state_counters[kStateCounters];
 bool g_state_feedback = true;

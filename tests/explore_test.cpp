@@ -8,10 +8,13 @@
 #include <algorithm>
 
 #include "impl/mutants.h"
+#include "tests/test_support.h"
 #include "trace/replay.h"
 
 namespace foliocheck {
 namespace {
+
+using testing::MutantScope;
 
 ExploreOptions options(Semantics s, int order, FolioType t, uint32_t depth, uint32_t mms = 2,
                        int bits = 64) {
@@ -46,12 +49,6 @@ StateKey key_after(const Setup& setup, const std::string& impl, const std::vecto
   }
   return explore_state_key(model, impls, mms);
 }
-
-// Restores "no mutant" even when an assertion returns early.
-struct MutantScope {
-  explicit MutantScope(Mutant m) { set_active_mutant(m); }
-  ~MutantScope() { set_active_mutant(Mutant::none); }
-};
 
 const MutantInfo& mutant(std::string_view name) {
   for (const MutantInfo& m : all_mutants())

@@ -16,6 +16,7 @@
 #include "core/implementation.h"
 #include "impl/registry.h"
 #include "impl/mutants.h"
+#include "tests/test_support.h"
 
 namespace foliocheck {
 namespace {
@@ -91,14 +92,6 @@ bool log_mentions(const Implementation& impl, std::string_view tag) {
   return std::any_of(log.begin(), log.end(),
                      [&](const std::string& line) { return line.rfind(tag, 0) == 0; });
 }
-
-class MutantGuard {
- public:
-  explicit MutantGuard(Mutant m) { set_active_mutant(m); }
-  ~MutantGuard() { set_active_mutant(Mutant::none); }
-  MutantGuard(const MutantGuard&) = delete;
-  MutantGuard& operator=(const MutantGuard&) = delete;
-};
 
 TEST(PackedFolio, EveryEncodingIsRegisteredAndSupportsOnlyItsOwnConfiguration) {
   const auto names = implementation_names();
@@ -699,7 +692,7 @@ TEST(PackedFolioMutants, EveryMutantChangesSomeReadOnExactlyTheEncodingsItNames)
       const auto clean = observe(*run(encoding, kill->shape, kill->ops), nr_pages);
       std::vector<std::pair<std::string, int64_t>> mutated;
       {
-        MutantGuard guard(info.mutant);
+        testing::MutantScope guard(info.mutant);
         mutated = observe(*run(encoding, kill->shape, kill->ops), nr_pages);
       }
       const bool named = std::find(affected.begin(), affected.end(), encoding) != affected.end();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "impl/mutants.h"
+#include "tests/test_support.h"
 #include "trace/reduce.h"
 #include "trace/replay.h"
 #include "trace/trace.h"
@@ -25,12 +26,6 @@ Trace parse_file(const std::filesystem::path& path) {
   EXPECT_FALSE(r.error) << (r.error ? r.error->describe() : "");
   return r.trace.value_or(Trace{});
 }
-
-// Selects a mutant for one test and never leaks it into the next.
-struct ActiveMutant {
-  explicit ActiveMutant(Mutant m) { set_active_mutant(m); }
-  ~ActiveMutant() { set_active_mutant(Mutant::none); }
-};
 
 constexpr const char* kThreeThreads =
     "foliocheck-trace 1\n"
@@ -78,7 +73,7 @@ std::string reduce_and_replay_the_file(const Trace& trace) {
 TEST(Reduce, KeepsTheThreadAScheduleRanBeforeTheFailingOne) {
   const Trace t =
       parse_file(corpus() / "regressions/0008-reduce-keeps-threads-a-schedule-ran-first.trace");
-  ActiveMutant m(*mutant_from_name("slot1-take-without-shared-bit"));
+  testing::MutantScope m(*mutant_from_name("slot1-take-without-shared-bit"));
   const ReplayReport first = replay_trace(t, ReplayOptions{});
   ASSERT_EQ(first.result, ReplayReport::violation);
   EXPECT_EQ(reduce_and_replay_the_file(t), first.found->signature());
@@ -93,7 +88,7 @@ TEST(Reduce, TheTraceItWritesFailsWithTheSignatureOfTheTraceItWasGiven) {
       const Trace t = parse_file(entry.path());
       if (t.blocks.empty()) continue;
       for (const MutantInfo& info : all_mutants()) {
-        ActiveMutant m(info.mutant);
+        testing::MutantScope m(info.mutant);
         const ReplayReport first = replay_trace(t, ReplayOptions{});
         if (first.result != ReplayReport::violation || !first.found) continue;
         EXPECT_EQ(reduce_and_replay_the_file(t), first.found->signature())

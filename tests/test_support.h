@@ -1,10 +1,11 @@
-// What the unit tests share: calls spelled out, and a model step that must be legal.
+// What the unit tests share: calls spelled out, a model step that must be legal, a mutant for one scope.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include "core/reference_model.h"
 #include "core/vocab.h"
+#include "impl/mutants.h"
 
 namespace foliocheck::testing {
 
@@ -19,5 +20,15 @@ inline void run(ReferenceModel& m, const Op& o) {
   ASSERT_FALSE(why) << *why;
   m.apply(o);
 }
+
+// Selects a mutant until the end of the scope, and restores "no mutant" even when an assertion
+// returns early, so that it never leaks into the next test.
+class MutantScope {
+ public:
+  explicit MutantScope(Mutant m) { set_active_mutant(m); }
+  ~MutantScope() { set_active_mutant(Mutant::none); }
+  MutantScope(const MutantScope&) = delete;
+  MutantScope& operator=(const MutantScope&) = delete;
+};
 
 }  // namespace foliocheck::testing
