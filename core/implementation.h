@@ -58,15 +58,17 @@ struct Violation {
 //    need no reference: O(1) folio-wide ones always, per-page ones for pages in `scope`, and the
 //    O(nr_pages) recounts only when `full` is set. Returns the first violation.
 //  - check_free() is what free_folio would check; only meaningful once nothing maps or pins.
-// The name each mm of a state goes by in a canonical form of it (explore renames mms by their
-// sorted signatures): ids[i] is called names[i]; 0 (MM_ID_DUMMY) stays 0, and any other id is kept
-// apart from every name.
+// How an implementation writes mm ids into state_words(): every id of the search as one name
+// (kSearched), since which mm is which is what mm_state_word() tells apart; 0 (MM_ID_DUMMY) stays
+// 0, and any other id is kept apart from it and from each other. Explore keys a state by a sum of
+// per-mm hashes, which needs no renaming of the mms, only that no id-bearing word outside them
+// names one.
 struct MmCanon {
+  static constexpr uint64_t kSearched = 1;
   std::span<const uint32_t> ids;
-  std::span<const uint32_t> names;
   uint64_t operator()(uint64_t id) const {
     for (size_t i = 0; i < ids.size(); i++)
-      if (ids[i] == id) return names[i];
+      if (ids[i] == id) return kSearched;
     return id == 0 ? 0 : (uint64_t{1} << 40) + id;
   }
 };
@@ -131,14 +133,23 @@ class Implementation {
     return false;
   }
   // Appends words that determine this implementation's whole state (everything a read, a check or
-  // a later operation depends on), every mm id in it written as canon(id): two states with equal
-  // words behave alike in every future and every check, up to the names of the mms. Explore keys
-  // states by them and checks a state only when it is new. False (the default) when the
-  // implementation cannot; explore then keys the state by its reads and checks every transition.
+  // a later operation depends on) up to which mm is which: every mm id in them written as
+  // canon(id). Together with mm_state_word() of every mm of the search they determine the state:
+  // two states whose words are equal, and whose mms pair up with equal mm_state_word()s, behave
+  // alike in every future and every check, up to the names of the mms. Explore keys states by
+  // them and checks a state only when it is new. False (the default) when the implementation
+  // cannot; explore then keys the state by its reads and checks every transition.
   virtual bool state_words(std::vector<uint64_t>& out, const MmCanon& canon) const {
     (void)out;
     (void)canon;
     return false;
+  }
+  // What this implementation's state says about mm `mm` that state_words() leaves out by naming
+  // every mm alike (which slot it owns, whether its MMF_HAS_PINNED is set, ...): 0 for an mm it
+  // never heard of. Only asked of an implementation whose state_words() returns true.
+  virtual uint32_t mm_state_word(uint32_t mm) const {
+    (void)mm;
+    return 0;
   }
 };
 

@@ -1,11 +1,7 @@
 // Bounded exhaustive search: every valid operation sequence up to a depth, breadth first.
 #include "explore/explore.h"
 
-#include "core/agreement.h"
-#include "core/alphabet.h"
-#include "core/differential.h"
-#include "core/legality.h"
-#include "impl/registry.h"
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <array>
@@ -13,24 +9,19 @@
 #include <cstring>
 #include <new>
 
-#include <sys/mman.h>
+#include "core/agreement.h"
+#include "core/alphabet.h"
+#include "core/differential.h"
+#include "core/legality.h"
+#include "impl/registry.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
-
 
 namespace foliocheck {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// 128 bits: a collision would silently merge two states, so one 64-bit hash over hundreds of
-// millions of states is not enough margin.
-StateKey hash_words(const std::vector<uint64_t>& words) {
-  const XXH128_hash_t h = XXH3_128bits(words.data(), words.size() * sizeof(uint64_t));
-  // Never all-zero in `a`: KeySet uses that as its empty slot.
-  return {h.low64 ? h.low64 : 1, h.high64};
-}
 
 // An open-addressing set of keys: the visited set is the hottest structure of the search, and a
 // node-based set spends its time in cache misses and allocation. Once it outgrows the caches every
@@ -92,12 +83,19 @@ class KeySet {
 //
 // A key is the model's own state (each mm's mappings and MMF_HAS_PINNED, pins, PageAnonExclusive,
 // PG_partially_mapped, the last return value and the history facts contracts depend on) and each
-// implementation's state_words(), with the mms renamed by sorted signature. Equal keys are then
-// equal states, which check alike and have the same futures, so a transition into a known state
-// needs no check (`complete`). An implementation without state_words() (a kernel tree's) is keyed
-// by its reads instead (every observable, every page, both slots), as every implementation is
-// with `by_reads`; such keys merge the same states for implementations whose reads determine their
-// state, but equal reads do not prove equal checks, so the search then checks every transition.
+// implementation's state_words(). Equal keys are then equal states, which check alike and have the
+// same futures, so a transition into a known state needs no check (`complete`). An implementation
+// without state_words() (a kernel tree's) is keyed by its reads instead (every observable, every
+// page, both slots), as every implementation is with `by_reads`; such keys merge the same states
+// for implementations whose reads determine their state, but equal reads do not prove equal
+// checks, so the search then checks every transition.
+//
+// The mms are made nameless without renaming them: everything that names an mm goes into its row
+// (what the model says it maps and pinned, and each implementation's mm_state_word(), or with
+// reads its mm_mapcount and the slots it owns), every other word writes a searched mm as one name
+// (MmCanon), and the key adds the rows' hashes to the hash of the other words. A sum does not
+// depend on the order of its terms, so states that differ only by the names of the mms get one
+// key with no sort of the rows, and two mms with equal rows cannot make it depend on the names.
 struct KeyBuilder {
   // What each implementation (the model first) models never changes within one setup, so it is
   // asked once.
@@ -105,30 +103,25 @@ struct KeyBuilder {
     std::vector<Obs> scalars;
     std::vector<Obs> pages;
     bool mm_mapcount = false, mm_id = false, mm_id_mapcount = false;
+    bool words = false;  // keyed by state_words() and mm_state_word()
   };
   bool by_reads = false;
   bool complete = false;  // the last key came from state words alone
   std::vector<Plan> plans;
   std::vector<uint64_t> words;
-  std::vector<uint32_t> sigs;      // per-mm signatures, `stride` words each
+  std::vector<uint32_t> rows;  // per-mm rows, `stride` words each
   size_t stride = 0;
-  std::vector<int64_t> slot_ids;   // each implementation's two slot owners
-  std::vector<uint32_t> order;     // mm indexes sorted by signature
-  std::vector<uint32_t> rename;    // mm index -> canonical number
 
-  // The canonical key of the current state, with mms renamed by sorted signature (what each maps,
-  // whether it pinned, which slot it owns in each implementation); also returns which mms are
-  // touched. Two mms with equal signatures are interchangeable, so ties cannot make the key depend
-  // on the names.
   StateKey build(const ReferenceModel& model,
                  std::span<const std::unique_ptr<Implementation>> impls,
                  const std::vector<uint32_t>& ids, uint32_t& touched) {
     const uint32_t mms = static_cast<uint32_t>(ids.size());
     const Setup& s = model.setup();
     const uint32_t n = s.nr_pages();
+    const MmCanon canon{ids};
     if (plans.size() != impls.size() + 1) {
       plans.clear();
-      auto plan = [&](const Implementation& impl) {
+      auto plan = [&](const Implementation& impl, bool can_words) {
         Plan p;
         for (int i = 0; i < kNumObs; i++) {
           const Obs obs = static_cast<Obs>(i);
@@ -139,91 +132,61 @@ struct KeyBuilder {
         p.mm_mapcount = impl.models(Obs::mm_mapcount);
         p.mm_id = impl.models(Obs::mm_id);
         p.mm_id_mapcount = impl.models(Obs::mm_id_mapcount);
+        p.words = can_words && !by_reads && impl.state_words(words, canon);
         plans.push_back(std::move(p));
       };
-      plan(model);
-      for (const auto& impl : impls) plan(*impl);
+      plan(model, false);
+      for (const auto& impl : impls) plan(*impl, true);
       stride = n + 4;
-      for (size_t k = 0; k < impls.size(); k++)
-        stride += (plans[k + 1].mm_mapcount ? 1 : 0) + (plans[k + 1].mm_id ? 2 : 0);
-    }
-    slot_ids.resize(2 * impls.size());
-    for (size_t k = 0; k < impls.size(); k++)
-      for (uint32_t slot = 0; slot < 2; slot++)
-        slot_ids[2 * k + slot] = plans[k + 1].mm_id ? impls[k]->read(Obs::mm_id, slot) : 0;
-    sigs.assign(size_t{mms} * stride, 0);
-    // The model's part of each signature, from its own maps: mms it never heard of stay zero.
-    for (const auto& [id, mm] : model.mms()) {
-      const uint32_t i = static_cast<uint32_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
-      if (i >= mms) continue;
-      uint32_t* sig = &sigs[i * stride];
-      if (!mm.pte.empty()) std::memcpy(sig, mm.pte.data(), n * sizeof(uint32_t));
-      sig[n] = mm.pmd;
-      sig[n + 1] = mm.pud;
-      sig[n + 2] = mm.hugetlb;
-    }
-    touched = 0;
-    for (uint32_t i = 0; i < mms; i++) {
-      const uint32_t m = ids[i];
-      uint32_t* sig = &sigs[i * stride] + n + 3;
-      *sig++ = model.mm_has_pinned(m);
       for (size_t k = 0; k < impls.size(); k++) {
         const Plan& p = plans[k + 1];
-        // A count never reaches INT_MAX (the overflow rule), so 32 bits keep counts apart.
-        if (p.mm_mapcount) *sig++ = static_cast<uint32_t>(impls[k]->read(Obs::mm_mapcount, m));
-        if (p.mm_id) {
-          *sig++ = slot_ids[2 * k] == m;
-          *sig++ = slot_ids[2 * k + 1] == m;
-        }
+        stride += p.words ? 1 : (p.mm_mapcount ? 1 : 0) + (p.mm_id ? 2 : 0);
       }
     }
-    // An mm is touched when its signature is not all zero; whole 64-bit words at a time.
+    rows.assign(size_t{mms} * stride, 0);
+    // The model's part of each row, from its own maps: mms it never heard of stay zero.
+    for (const auto& [id, mm] : model.mms()) {
+      uint32_t i = 0;
+      while (i < mms && ids[i] != id) i++;
+      if (i >= mms) continue;
+      uint32_t* row = &rows[i * stride];
+      if (!mm.pte.empty()) std::memcpy(row, mm.pte.data(), n * sizeof(uint32_t));
+      row[n] = mm.pmd;
+      row[n + 1] = mm.pud;
+      row[n + 2] = mm.hugetlb;
+    }
+    for (size_t k = 0; k < impls.size(); k++) {
+      const Plan& p = plans[k + 1];
+      if (p.words || !p.mm_id) continue;
+      // With reads, which mm owns a slot goes by the slot's id.
+      for (uint32_t slot = 0; slot < 2; slot++) {
+        const int64_t owner = impls[k]->read(Obs::mm_id, slot);
+        for (uint32_t i = 0; i < mms; i++)
+          if (ids[i] == owner)
+            rows[i * stride + n + 3 + column(k) + (p.mm_mapcount ? 1 : 0) + slot] = 1;
+      }
+    }
     for (uint32_t i = 0; i < mms; i++) {
-      const uint32_t* first = &sigs[i * stride];
-      uint64_t any = 0;
-      size_t j = 0;
-      for (; j + 2 <= stride; j += 2) {
-        uint64_t two;
-        std::memcpy(&two, first + j, sizeof two);
-        any |= two;
+      const uint32_t m = ids[i];
+      uint32_t* row = &rows[i * stride] + n + 3;
+      *row++ = model.mm_has_pinned(m);
+      for (size_t k = 0; k < impls.size(); k++) {
+        const Plan& p = plans[k + 1];
+        if (p.words) {
+          *row++ = impls[k]->mm_state_word(m);
+          continue;
+        }
+        // A count never reaches INT_MAX (the overflow rule), so 32 bits keep counts apart.
+        if (p.mm_mapcount) *row++ = static_cast<uint32_t>(impls[k]->read(Obs::mm_mapcount, m));
+        if (p.mm_id) row += 2;
       }
-      if (j < stride) any |= first[j];
-      if (any) touched |= 1u << i;
     }
-    order.resize(mms);
-    for (uint32_t i = 0; i < mms; i++) order[i] = i;
-    auto sig_less = [&](uint32_t x, uint32_t y) {
-      const uint32_t* a = &sigs[x * stride];
-      const uint32_t* b = &sigs[y * stride];
-      for (size_t j = 0; j < stride; j++)
-        if (a[j] != b[j]) return a[j] < b[j];
-      return false;
-    };
-    // Insertion sort: a handful of mms, and std::sort's set-up costs more than the sort.
-    for (uint32_t i = 1; i < mms; i++)
-      for (uint32_t j = i; j > 0 && sig_less(order[j], order[j - 1]); j--)
-        std::swap(order[j], order[j - 1]);
-    rename.resize(mms);
-    for (uint32_t i = 0; i < mms; i++) rename[order[i]] = i + 1;
 
     const History& h = model.history();
-    // Two signature words to a key word: they are most of the model's part of the key.
-    const size_t total = size_t{mms} * stride;
-    const size_t sig_words = (total + 1) / 2;
-    // Everything of the model's part but by_reads' observables is written in place.
-    words.resize(3 + sig_words + (by_reads ? 0 : (n + 63) / 64 + 2));
-    uint64_t* w = words.data();
-    *w++ = h.ever_mapped | uint64_t{h.epoch_max_mms} << 32;
-    *w++ = h.epoch_max_mm_mappings;
-    *w++ = model.pins();
-    // Row by row in canonical order; an odd count leaves the last word's upper half zero.
-    w[sig_words - 1] = 0;
-    auto* rows = reinterpret_cast<unsigned char*>(w);
-    for (uint32_t j = 0; j < mms; j++)
-      std::memcpy(rows + size_t{j} * stride * sizeof(uint32_t), &sigs[order[j] * stride],
-                  stride * sizeof(uint32_t));
-    w += sig_words;
-    const MmCanon canon{ids, rename};
+    words.clear();
+    words.push_back(h.ever_mapped | uint64_t{h.epoch_max_mms} << 32);
+    words.push_back(h.epoch_max_mm_mappings);
+    words.push_back(model.pins());
     auto obs_words = [&](const Implementation& impl, const Plan& p) {
       for (Obs obs : p.scalars) words.push_back(static_cast<uint64_t>(impl.read(obs)));
       for (Obs obs : p.pages)
@@ -239,30 +202,57 @@ struct KeyBuilder {
     if (by_reads) {
       obs_words(model, plans[0]);
     } else {
-      // What the model holds beyond the signatures; every observable of it derives from these.
+      // What the model holds beyond the rows; every observable of it derives from these.
       for (uint32_t p = 0; p < n; p += 64) {
         uint64_t bits = 0;
         for (uint32_t i = p; i < std::min(n, p + 64); i++)
           bits |= uint64_t{model.page_anon_exclusive(i)} << (i - p);
-        *w++ = bits;
+        words.push_back(bits);
       }
-      *w++ = static_cast<uint64_t>(model.read(Obs::partially_mapped));
-      *w++ = static_cast<uint64_t>(model.read(Obs::ret));
+      words.push_back(static_cast<uint64_t>(model.read(Obs::partially_mapped)));
+      words.push_back(static_cast<uint64_t>(model.read(Obs::ret)));
     }
     for (size_t i = 0; i < impls.size(); i++) {
-      if (!by_reads && impls[i]->state_words(words, canon)) continue;
+      if (plans[i + 1].words && impls[i]->state_words(words, canon)) continue;
       complete = false;
       obs_words(*impls[i], plans[i + 1]);
     }
-    return hash_words(words);
+    // 128 bits: a collision would silently merge two states, so one 64-bit hash over hundreds of
+    // millions of states is not enough margin.
+    XXH128_hash_t key = XXH3_128bits(words.data(), words.size() * sizeof(uint64_t));
+    touched = 0;
+    for (uint32_t i = 0; i < mms; i++) {
+      // An mm whose row is all zero is one no operation has touched: it adds nothing, like an mm
+      // outside the search.
+      const uint32_t* row = &rows[i * stride];
+      uint32_t any = 0;
+      for (size_t j = 0; j < stride; j++) any |= row[j];
+      if (!any) continue;
+      touched |= 1u << i;
+      const XXH128_hash_t r = XXH3_128bits(row, stride * sizeof(uint32_t));
+      key.low64 += r.low64;
+      key.high64 += r.high64;
+    }
+    // Never all-zero in `a`: KeySet uses that as its empty slot.
+    return {key.low64 ? key.low64 : 1, key.high64};
+  }
+
+ private:
+  // Where implementation k's read columns start in a row, past the model's n + 4.
+  size_t column(size_t k) const {
+    size_t c = 1;
+    for (size_t j = 0; j < k; j++) {
+      const Plan& p = plans[j + 1];
+      c += p.words ? 1 : (p.mm_mapcount ? 1 : 0) + (p.mm_id ? 2 : 0);
+    }
+    return c;
   }
 };
 
 }  // namespace
 
 StateKey explore_state_key(const ReferenceModel& model,
-                           std::span<const std::unique_ptr<Implementation>> impls,
-                           uint32_t mms) {
+                           std::span<const std::unique_ptr<Implementation>> impls, uint32_t mms) {
   KeyBuilder b;
   uint32_t touched = 0;
   std::vector<uint32_t> ids(mms);
@@ -302,7 +292,7 @@ struct Explorer::State {
     StateKey key;
   };
   ReferenceModel root;
-  std::vector<uint32_t> ids;  // the mm ids taking part
+  std::vector<uint32_t> ids;           // the mm ids taking part
   std::unique_ptr<Differential> diff;  // the model and the implementations, in lock step
   // The parent being expanded, replayed once per parent; each candidate starts from a copy of it
   // (Differential::assign_state) when every implementation can copy its state, else it is reset
@@ -387,7 +377,8 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   for (const Op& op : st.alphabet) {
     const OpInfo& info = op_info(op.kind);
     auto index_of = [&](uint32_t id) {
-      const auto i = static_cast<size_t>(std::find(st.ids.begin(), st.ids.end(), id) - st.ids.begin());
+      const auto i =
+          static_cast<size_t>(std::find(st.ids.begin(), st.ids.end(), id) - st.ids.begin());
       return i < st.ids.size() ? static_cast<uint8_t>(i) : State::kNoMm;
     };
     State::Letter l{static_cast<uint8_t>(op.kind)};
@@ -595,9 +586,8 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
         if (out.kind == StepOutcome::invalid) continue;
         m_result.transitions++;
         found = std::move(out.found);
-        if (!found &&
-            (is_new = st.visited.insert(
-                 st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
+        if (!found && (is_new = st.visited.insert(
+                           st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
           found = diff.finish();
         if (!after(node, c.letter, fi, found, is_new, child_touched)) return false;
       }
@@ -616,12 +606,12 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       if (out.kind == StepOutcome::invalid) continue;
       std::optional<Violation> found = std::move(out.found);
       m_result.transitions++;
-      if (m_result.map && !found) m_result.map->note(diff.model(), diff.impls(), cand, st.elapsed());
+      if (m_result.map && !found)
+        m_result.map->note(diff.model(), diff.impls(), cand, st.elapsed());
       uint32_t child_touched = 0;
       bool is_new = false;
-      if (!found &&
-          (is_new = st.visited.insert(
-               st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
+      if (!found && (is_new = st.visited.insert(
+                         st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
         found = diff.finish();
       if (!after(node, letter, fi, found, is_new, child_touched)) return false;
     }

@@ -1475,6 +1475,15 @@ bool PackedFolio<S, Bits>::state_words(std::vector<uint64_t>& out, const MmCanon
   return true;
 }
 
+template <Semantics S, int Bits>
+uint32_t PackedFolio<S, Bits>::mm_state_word(uint32_t mm) const {
+  uint32_t w = 0;
+  if constexpr (kMmId) w = (folio_mm_id(0) == mm ? 1u : 0u) | (folio_mm_id(1) == mm ? 2u : 0u);
+  for (uint32_t pinned : mmf_has_pinned_)
+    if (pinned == mm) w |= 4u;
+  return w;
+}
+
 // mm/page_alloc.c free_tail_page_prepare() and free_page_is_bad(), in the order free_pages_prepare
 // runs them (impl/folio_checks.h).
 template <Semantics S, int Bits>

@@ -84,6 +84,7 @@ class PackedFolio final : public Implementation {
   // a mismatch with the model in any case; the count is a field) and _refcount where nothing
   // reads it.
   bool state_words(std::vector<uint64_t>& out, const MmCanon& canon) const override;
+  uint32_t mm_state_word(uint32_t mm) const override;
 
  private:
   enum class Field : uint8_t { large, entire, nr_pages_mapped };
