@@ -132,17 +132,19 @@ class Implementation {
     (void)other;
     return false;
   }
-  // Appends words that determine this implementation's whole state (everything a read, a check or
+  // Writes words that determine this implementation's whole state (everything a read, a check or
   // a later operation depends on) up to which mm is which: every mm id in them written as
   // canon(id). Together with mm_state_word() of every mm of the search they determine the state:
   // two states whose words are equal, and whose mms pair up with equal mm_state_word()s, behave
   // alike in every future and every check, up to the names of the mms. Explore keys states by
-  // them and checks a state only when it is new. False (the default) when the implementation
-  // cannot; explore then keys the state by its reads and checks every transition.
-  virtual bool state_words(std::vector<uint64_t>& out, const MmCanon& canon) const {
+  // them and checks a state only when it is new. Returns how many words the state takes; when
+  // that is more than out.size(), nothing is written and the caller asks again with that much
+  // room. 0 (the default) when the implementation cannot; explore then keys the state by its
+  // reads and checks every transition.
+  virtual size_t state_words(std::span<uint64_t> out, const MmCanon& canon) const {
     (void)out;
     (void)canon;
-    return false;
+    return 0;
   }
   // What this implementation's state says about mm `mm` that state_words() leaves out by naming
   // every mm alike (which slot it owns, whether its MMF_HAS_PINNED is set, ...): 0 for an mm it

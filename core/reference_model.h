@@ -95,6 +95,8 @@ class ReferenceModel final : public Implementation {
   uint32_t page_pte(uint32_t page) const { return m_page_pte[page]; }
   bool page_anon_exclusive(uint32_t page) const { return m_ae[page] != 0; }
   uint32_t nr_anon_exclusive() const { return m_nr_ae; }
+  bool partially_mapped() const { return m_partially_mapped; }
+  int64_t ret() const { return m_ret; }
   // Whether maybe_mapped_shared and the mm-id slots must be exact now (spec 5.2): at most two
   // mms mapped at once in this epoch and no slot can have overflowed.
   bool slots_exact() const;

@@ -3,6 +3,9 @@
 
 #include <sys/mman.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -15,13 +18,17 @@
 #include "core/legality.h"
 #include "impl/registry.h"
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 namespace foliocheck {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// 128 bits: a collision would silently merge two states, so one 64-bit hash over hundreds of
+// millions of states is not enough margin. `n` 64-bit words from `data`, which need not be aligned
+// to them; `seed` keeps a row's hash apart from the hash of the other words.
+inline XXH128_hash_t key_hash(const void* data, size_t n, uint64_t seed) {
+  return XXH3_128bits_withSeed(data, n * sizeof(uint64_t), seed);
+}
 
 // An open-addressing set of keys: the visited set is the hottest structure of the search, and a
 // node-based set spends its time in cache misses and allocation. Once it outgrows the caches every
@@ -108,8 +115,11 @@ struct KeyBuilder {
   bool by_reads = false;
   bool complete = false;  // the last key came from state words alone
   std::vector<Plan> plans;
+  // Room that only grows: a key writes its words in place, and asks again when they do not fit.
   std::vector<uint64_t> words;
-  std::vector<uint32_t> rows;  // per-mm rows, `stride` words each
+  size_t used = 0;
+  // Per-mm rows, `stride` 32-bit words each (even, so that a row is whole 64-bit words).
+  std::vector<uint32_t> rows;
   size_t stride = 0;
 
   StateKey build(const ReferenceModel& model,
@@ -132,7 +142,7 @@ struct KeyBuilder {
         p.mm_mapcount = impl.models(Obs::mm_mapcount);
         p.mm_id = impl.models(Obs::mm_id);
         p.mm_id_mapcount = impl.models(Obs::mm_id_mapcount);
-        p.words = can_words && !by_reads && impl.state_words(words, canon);
+        p.words = can_words && !by_reads && impl.state_words({}, canon) > 0;
         plans.push_back(std::move(p));
       };
       plan(model, false);
@@ -142,6 +152,8 @@ struct KeyBuilder {
         const Plan& p = plans[k + 1];
         stride += p.words ? 1 : (p.mm_mapcount ? 1 : 0) + (p.mm_id ? 2 : 0);
       }
+      stride += stride % 2;
+      words.resize(64);
     }
     rows.assign(size_t{mms} * stride, 0);
     // The model's part of each row, from its own maps: mms it never heard of stay zero.
@@ -159,11 +171,11 @@ struct KeyBuilder {
       const Plan& p = plans[k + 1];
       if (p.words || !p.mm_id) continue;
       // With reads, which mm owns a slot goes by the slot's id.
+      const size_t at = n + 3 + column(k) + (p.mm_mapcount ? 1 : 0);
       for (uint32_t slot = 0; slot < 2; slot++) {
         const int64_t owner = impls[k]->read(Obs::mm_id, slot);
         for (uint32_t i = 0; i < mms; i++)
-          if (ids[i] == owner)
-            rows[i * stride + n + 3 + column(k) + (p.mm_mapcount ? 1 : 0) + slot] = 1;
+          if (ids[i] == owner) rows[i * stride + at + slot] = 1;
       }
     }
     for (uint32_t i = 0; i < mms; i++) {
@@ -183,19 +195,17 @@ struct KeyBuilder {
     }
 
     const History& h = model.history();
-    words.clear();
-    words.push_back(h.ever_mapped | uint64_t{h.epoch_max_mms} << 32);
-    words.push_back(h.epoch_max_mm_mappings);
-    words.push_back(model.pins());
+    used = 0;
+    put(h.ever_mapped | uint64_t{h.epoch_max_mms} << 32);
+    put(h.epoch_max_mm_mappings);
+    put(model.pins());
     auto obs_words = [&](const Implementation& impl, const Plan& p) {
-      for (Obs obs : p.scalars) words.push_back(static_cast<uint64_t>(impl.read(obs)));
+      for (Obs obs : p.scalars) put(static_cast<uint64_t>(impl.read(obs)));
       for (Obs obs : p.pages)
-        for (uint32_t page = 0; page < n; page++)
-          words.push_back(static_cast<uint64_t>(impl.read(obs, page)));
+        for (uint32_t page = 0; page < n; page++) put(static_cast<uint64_t>(impl.read(obs, page)));
       for (uint32_t slot = 0; slot < 2; slot++) {
-        if (p.mm_id) words.push_back(canon(static_cast<uint64_t>(impl.read(Obs::mm_id, slot))));
-        if (p.mm_id_mapcount)
-          words.push_back(static_cast<uint64_t>(impl.read(Obs::mm_id_mapcount, slot)));
+        if (p.mm_id) put(canon(static_cast<uint64_t>(impl.read(Obs::mm_id, slot))));
+        if (p.mm_id_mapcount) put(static_cast<uint64_t>(impl.read(Obs::mm_id_mapcount, slot)));
       }
     };
     complete = !by_reads;
@@ -207,29 +217,39 @@ struct KeyBuilder {
         uint64_t bits = 0;
         for (uint32_t i = p; i < std::min(n, p + 64); i++)
           bits |= uint64_t{model.page_anon_exclusive(i)} << (i - p);
-        words.push_back(bits);
+        put(bits);
       }
-      words.push_back(static_cast<uint64_t>(model.read(Obs::partially_mapped)));
-      words.push_back(static_cast<uint64_t>(model.read(Obs::ret)));
+      put(static_cast<uint64_t>(model.partially_mapped()) | static_cast<uint64_t>(model.ret())
+                                                                << 8);
     }
     for (size_t i = 0; i < impls.size(); i++) {
-      if (plans[i + 1].words && impls[i]->state_words(words, canon)) continue;
+      if (plans[i + 1].words) {
+        size_t got = impls[i]->state_words(room(), canon);
+        if (got > words.size() - used) {
+          words.resize(used + got);
+          got = impls[i]->state_words(room(), canon);
+        }
+        used += got;
+        continue;
+      }
       complete = false;
       obs_words(*impls[i], plans[i + 1]);
     }
-    // 128 bits: a collision would silently merge two states, so one 64-bit hash over hundreds of
-    // millions of states is not enough margin.
-    XXH128_hash_t key = XXH3_128bits(words.data(), words.size() * sizeof(uint64_t));
+    XXH128_hash_t key = key_hash(words.data(), used, 0);
     touched = 0;
     for (uint32_t i = 0; i < mms; i++) {
       // An mm whose row is all zero is one no operation has touched: it adds nothing, like an mm
       // outside the search.
       const uint32_t* row = &rows[i * stride];
-      uint32_t any = 0;
-      for (size_t j = 0; j < stride; j++) any |= row[j];
+      uint64_t any = 0;
+      for (size_t j = 0; j < stride; j += 2) {
+        uint64_t two;
+        std::memcpy(&two, row + j, sizeof two);
+        any |= two;
+      }
       if (!any) continue;
       touched |= 1u << i;
-      const XXH128_hash_t r = XXH3_128bits(row, stride * sizeof(uint32_t));
+      const XXH128_hash_t r = key_hash(row, stride / 2, 1);
       key.low64 += r.low64;
       key.high64 += r.high64;
     }
@@ -238,6 +258,11 @@ struct KeyBuilder {
   }
 
  private:
+  void put(uint64_t w) {
+    if (used == words.size()) words.resize(2 * used);
+    words[used++] = w;
+  }
+  std::span<uint64_t> room() { return std::span(words).subspan(used); }
   // Where implementation k's read columns start in a row, past the model's n + 4.
   size_t column(size_t k) const {
     size_t c = 1;

@@ -1,11 +1,10 @@
 // The kernel's folio mapcount code, transcribed onto PackedFolio's fields for each configuration.
 #include "impl/packed_folio.h"
 
-#include "impl/folio_checks.h"
-
 #include <algorithm>
 #include <utility>
 
+#include "impl/folio_checks.h"
 #include "impl/mutants.h"
 
 namespace foliocheck {
@@ -1439,16 +1438,12 @@ std::optional<Violation> PackedFolio<S, Bits>::check_invariants(PageRange scope,
 }
 
 template <Semantics S, int Bits>
-bool PackedFolio<S, Bits>::state_words(std::vector<uint64_t>& out, const MmCanon& canon) const {
+size_t PackedFolio<S, Bits>::state_words(std::span<uint64_t> out, const MmCanon& canon) const {
   auto u32 = [](auto v) { return static_cast<uint64_t>(static_cast<uint32_t>(v)); };
-  // MMF_HAS_PINNED is a set: its order of insertion is no part of the state.
-  boost::container::small_vector<uint64_t, 16> pinned;
-  for (uint32_t mm : mmf_has_pinned_) pinned.push_back(canon(mm));
-  std::sort(pinned.begin(), pinned.end());
-  const size_t at = out.size();
+  const size_t need = (nr_pages_ + 1) / 2 + anon_exclusive_.size() + 16 + mmf_has_pinned_.size();
+  if (need > out.size()) return need;
+  uint64_t* w = out.data();
   // Two 32-bit words to a key word: the per-page words are most of the key.
-  out.resize(at + (nr_pages_ + 1) / 2 + anon_exclusive_.size() + 17 + pinned.size());
-  uint64_t* w = out.data() + at;
   for (uint32_t p = 0; p < nr_pages_; p += 2)
     *w++ = u32(_mapcount[p]) | (p + 1 < nr_pages_ ? u32(_mapcount[p + 1]) << 32 : 0);
   w = std::copy(anon_exclusive_.begin(), anon_exclusive_.end(), w);
@@ -1463,16 +1458,23 @@ bool PackedFolio<S, Bits>::state_words(std::vector<uint64_t>& out, const MmCanon
   *w++ = static_cast<uint64_t>(_mm_ids & ~id_bits);
   *w++ = canon(folio_mm_id(0));
   *w++ = canon(folio_mm_id(1));
-  *w++ = pinned.size();
-  w = std::copy(pinned.begin(), pinned.end(), w);
+  // MMF_HAS_PINNED is a set: its order of insertion is no part of the state. Sorted in place, by
+  // insertion: it holds a handful of mms.
+  uint64_t* pinned = w;
+  for (uint32_t mm : mmf_has_pinned_) {
+    uint64_t* at = w++;
+    const uint64_t c = canon(mm);
+    for (; at > pinned && at[-1] > c; at--) at[0] = at[-1];
+    *at = c;
+  }
   // Only a folio without _pincount reads _refcount (folio_maybe_dma_pinned); elsewhere it is
   // bookkeeping no read, check or later operation looks at, and would only keep apart states that
-  // behave alike.
+  // behave alike. The size of the pinned set goes with it, so that the set's end is plain.
   *w++ = (folio_has_pincount() ? 0 : u32(_refcount)) | u32(ret_) << 32;
   w = std::copy(stat_.begin(), stat_.end(), w);
   *w++ = static_cast<uint64_t>(warnings_);
-  *w++ = partially_mapped_;
-  return true;
+  *w++ = partially_mapped_ | uint64_t{mmf_has_pinned_.size()} << 32;
+  return need;
 }
 
 template <Semantics S, int Bits>

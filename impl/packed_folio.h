@@ -83,7 +83,7 @@ class PackedFolio final : public Implementation {
   // Every field but the folio's shape (fixed by the setup), the warning log's text (a warning is
   // a mismatch with the model in any case; the count is a field) and _refcount where nothing
   // reads it.
-  bool state_words(std::vector<uint64_t>& out, const MmCanon& canon) const override;
+  size_t state_words(std::span<uint64_t> out, const MmCanon& canon) const override;
   uint32_t mm_state_word(uint32_t mm) const override;
 
  private:
