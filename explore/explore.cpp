@@ -323,6 +323,9 @@ struct Explorer::State {
   // (Differential::assign_state) when every implementation can copy its state, else it is reset
   // and replayed (a kernel tree's implementation, say).
   std::unique_ptr<Differential> parent;
+  // The parent of the last parent, and its node: parents that are siblings start from a copy of it.
+  std::unique_ptr<Differential> above;
+  uint32_t above_node = UINT32_MAX;
   // With shortcuts: one copy per child of the parent being expanded.
   std::vector<std::unique_ptr<Differential>> pool;
   bool copyable = false;
@@ -395,6 +398,7 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   st.diff = std::make_unique<Differential>(make_implementations(choice.names));
   st.parent = std::make_unique<Differential>(make_implementations(choice.names));
   st.parent->reset(s);
+  st.above = std::make_unique<Differential>(make_implementations(choice.names));
   st.copyable = st.diff->assign_state(*st.parent);
   st.keys.by_reads = m_options.check_every_transition;
   for (const auto& impl : st.diff->impls()) m_result.impls.emplace_back(impl->name());
@@ -534,10 +538,27 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     // Bit i: the mm ids[i] may take part in an operation from this state.
     const uint32_t usable = touched | (fresh < mms ? 1u << fresh : 0);
 
-    parent_diff.reset(s);
-    for (const Op& op : st.path) {
-      parent_diff.advance(op);
-      if (st.copyable) m_result.applied += op.repeat;
+    if (st.copyable && !st.path.empty()) {
+      // A level lists siblings one after another: their parent (this node's) is kept, so that a
+      // node costs a copy and one operation rather than a reset and its whole path.
+      const uint32_t up = st.nodes[node].parent;
+      if (st.above_node != up) {
+        st.above->reset(s);
+        for (size_t i = 0; i + 1 < st.path.size(); i++) {
+          st.above->advance(st.path[i]);
+          m_result.applied += st.path[i].repeat;
+        }
+        st.above_node = up;
+      }
+      parent_diff.assign_state(*st.above);
+      parent_diff.advance(st.path.back());
+      m_result.applied += st.path.back().repeat;
+    } else {
+      parent_diff.reset(s);
+      for (const Op& op : st.path) {
+        parent_diff.advance(op);
+        if (st.copyable) m_result.applied += op.repeat;
+      }
     }
     const ReferenceModel& parent = parent_diff.model();
     // A kind whose Need nobody meets now (nothing to unmap, nothing pinned) has no valid operation:

@@ -32,7 +32,12 @@ struct Capture {
 Capture g_capture;       // what the running test case captured
 Capture g_last_failure;  // what the last failing test case captured: the shrunk counterexample
 uint64_t g_executions = 0;
-CoverageTotals g_coverage;
+// Built on first use: its state map numbers every abstract state class, which costs every command
+// of the binary tens of milliseconds at start-up if done by a global's constructor.
+CoverageTotals& coverage() {
+  static CoverageTotals totals;
+  return totals;
+}
 
 class QuietListener final : public rc::detail::TestListenerAdapter {};
 
@@ -104,20 +109,20 @@ bool reproducing_another(const std::string& id) {
 void note_state_class(const ReferenceModel& model,
                       std::span<const std::unique_ptr<Implementation>> impls, const Op& op) {
   static const auto start = std::chrono::steady_clock::now();
-  g_coverage.map.note(model, impls, op,
+  coverage().map.note(model, impls, op,
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 void report_case(const Reached& reached, uint64_t operations) {
-  g_coverage.cases++;
-  g_coverage.operations += operations;
+  coverage().cases++;
+  coverage().operations += operations;
   for (size_t i = 0; i < kNumStates; i++) {
     if (!reached.bits.test(i)) continue;
-    g_coverage.reached[i]++;
+    coverage().reached[i]++;
     // What RC_CLASSIFY(cond) does, with the tag named by core/state_class.def rather than by cond's source.
     if (state_info(static_cast<State>(i)).classify) rc::detail::classify(std::string(state_info(static_cast<State>(i)).label), {});
   }
-  for (size_t k = 0; k < kNumOpKinds; k++) g_coverage.ops[k] += reached.ops.test(k);
+  for (size_t k = 0; k < kNumOpKinds; k++) coverage().ops[k] += reached.ops.test(k);
 }
 
 std::string format_coverage(const CoverageTotals& t) {
@@ -192,7 +197,7 @@ PropertyOutcome run_property(const std::string& id, const std::function<void()>&
                              const rc::detail::TestParams& params, Listener listener) {
   g_last_failure = {};
   g_executions = 0;
-  g_coverage = {};
+  coverage() = {};
   // RapidCheck accepts every failing shrink, so the last test case that failed is the one it
   // reports; a failure that captured nothing must not leave an older case's trace behind.
   auto counted = [&body] {
@@ -224,14 +229,14 @@ PropertyOutcome run_property(const std::string& id, const std::function<void()>&
 
   PropertyOutcome out;
   out.executions = g_executions;
-  out.coverage = g_coverage;
+  out.coverage = coverage();
   std::ostringstream report;
   if (result.is<rc::detail::SuccessResult>()) {
     const auto& success = result.get<rc::detail::SuccessResult>();
     out.kind = PropertyOutcome::passed;
     out.cases = success.numSuccess;
     rc::detail::printResultMessage(result, report);
-    report << "\n" << format_coverage(g_coverage);
+    report << "\n" << format_coverage(coverage());
   } else if (result.is<rc::detail::FailureResult>()) {
     const auto& failure = result.get<rc::detail::FailureResult>();
     out.kind = PropertyOutcome::failed;
