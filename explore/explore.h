@@ -109,9 +109,9 @@ class Explorer {
 
 // The identity of a state for deduplication: a 128-bit hash of the model's state (mappings, pins,
 // PageAnonExclusive, history) and each implementation's Implementation::state_words() (or, for one
-// without them, every observable it reads), with the mms renamed in the order of their sorted
-// signatures (what each maps, whether it pinned, which slot it owns), so that states that differ
-// only by the names of the mms are one state.
+// without them, every observable it reads), with every mm named alike and what tells the mms apart
+// in per-mm rows whose hashes are summed, so that states that differ only by the names of the mms
+// are one state.
 struct StateKey {
   uint64_t a = 0, b = 0;
   bool operator==(const StateKey&) const = default;
