@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,8 +15,8 @@
 #include "core/alphabet.h"
 #include "core/differential.h"
 #include "core/implementation.h"
-#include "impl/registry.h"
 #include "impl/mutants.h"
+#include "impl/registry.h"
 #include "tests/test_support.h"
 
 namespace foliocheck {
@@ -338,6 +339,56 @@ TEST(PackedFolio, PinnedFolioDupReturnsEbusyOnlyWhenTheSourceMmHasPinned) {
       EXPECT_EQ(pinned->read(Obs::anon_exclusive, 0), 0) << encoding;
     }
   }
+}
+
+TEST(PackedFolio, StateWordsNameNoMmAndMmStateWordSaysWhichMmIsWhich) {
+  // Explore sums per-mm hashes instead of renaming mms: the words must be equal whichever of the
+  // searched mms did what, and mm_state_word() must tell the roles apart.
+  for (std::string_view encoding : kEncodings) {
+    const Shape shape{.order = 2, .type = FolioType::anon, .pmd_order = 3};
+    auto as = [&](uint32_t a, uint32_t b) {
+      return run(encoding, shape,
+                 {
+                     op(OpKind::add_anon_ptes, a, 0, 2, true),
+                     op(OpKind::add_anon_ptes, b, 2, 1, true),
+                     op(OpKind::gup_pin, b),
+                 });
+    };
+    auto one = as(1, 2);
+    auto two = as(2, 1);
+    const std::array<uint32_t, 2> ids{1, 2};
+    const MmCanon canon{ids};
+    std::vector<uint64_t> w1(one->state_words({}, canon)), w2(two->state_words({}, canon));
+    ASSERT_FALSE(w1.empty()) << encoding;
+    ASSERT_EQ(one->state_words(w1, canon), w1.size()) << encoding;
+    ASSERT_EQ(two->state_words(w2, canon), w2.size()) << encoding;
+    EXPECT_EQ(w1, w2) << encoding << ": the words name an mm";
+
+    const bool slots = one->models(Obs::mm_id);
+    // mm 1 took slot 0 and mm 2 slot 1 in `one`; the other way round in `two`. Only mm 2 pinned
+    // in `one`, only mm 1 in `two`.
+    EXPECT_EQ(one->mm_state_word(1), slots ? 1u : 0u) << encoding;
+    EXPECT_EQ(one->mm_state_word(2), slots ? 2u | 4u : 4u) << encoding;
+    EXPECT_EQ(two->mm_state_word(1), one->mm_state_word(2)) << encoding;
+    EXPECT_EQ(two->mm_state_word(2), one->mm_state_word(1)) << encoding;
+    EXPECT_EQ(one->mm_state_word(3), 0u) << encoding << ": an mm it never heard of";
+  }
+}
+
+TEST(PackedFolio, StateWordsAskForMoreRoomRatherThanWritePastIt) {
+  const Shape shape{.order = 4, .type = FolioType::file, .pmd_order = 9};
+  auto impl = run("mm-id-64", shape, {op(OpKind::add_file_ptes, 1, 0, 16)});
+  const std::array<uint32_t, 1> ids{1};
+  const MmCanon canon{ids};
+  const size_t need = impl->state_words({}, canon);
+  ASSERT_GT(need, 1u);
+  std::vector<uint64_t> room(need + 1, 0x5a5a5a5a5a5a5a5a);
+  EXPECT_EQ(impl->state_words(std::span(room).first(need - 1), canon), need);
+  EXPECT_TRUE(std::all_of(room.begin(), room.end(), [](uint64_t w) {
+    return w == 0x5a5a5a5a5a5a5a5a;
+  })) << "wrote into a span too small for the words";
+  EXPECT_EQ(impl->state_words(std::span(room).first(need), canon), need);
+  EXPECT_EQ(room[need], 0x5a5a5a5a5a5a5a5au) << "wrote past the words it counted";
 }
 
 TEST(PackedFolio, ThirtyTwoBitOrderOneFolioPinsThroughTheRefcount) {
@@ -733,9 +784,9 @@ TEST(ProposedTotalMapped, HasNoEntireMapcountNrPagesMappedOrPageMapcountReaders)
 
 TEST(ProposedTotalMapped, HugetlbMappingsCountNoPagesSoTwoOfThemAverageOne) {
   for (std::string_view encoding : {"proposed-total-mapped-64", "proposed-total-mapped-32"}) {
-    auto impl = run(encoding,
-                    Shape{.order = 2, .type = FolioType::file, .pmd_order = 2, .hugetlb = true},
-                    {op(OpKind::hugetlb_add_file, 1), op(OpKind::hugetlb_add_file, 2)});
+    auto impl =
+        run(encoding, Shape{.order = 2, .type = FolioType::file, .pmd_order = 2, .hugetlb = true},
+            {op(OpKind::hugetlb_add_file, 1), op(OpKind::hugetlb_add_file, 2)});
     EXPECT_EQ(impl->read(Obs::folio_mapcount), 2) << encoding;
     EXPECT_EQ(impl->read(Obs::total_mapped_pages), 0) << encoding;
     EXPECT_EQ(impl->read(Obs::average_page_mapcount), 1) << encoding;
@@ -749,7 +800,6 @@ TEST(ProposedTotalMapped, AFreedFolioWithAMappingLeftIsBadOnPageOnesMapcount) {
   ASSERT_TRUE(v.has_value());
   EXPECT_EQ(v->field, "nonzero mapcount[1]");
 }
-
 
 // check_agreement reads each side through models_mask(), read_scalars() and read_pages(): their
 // answers must be those of models() and read() one by one, for the model and every encoding, in
