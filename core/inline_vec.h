@@ -42,6 +42,25 @@ class InlineVec {
     resize_for_overwrite(n);
     std::fill_n(data(), n, value);
   }
+  void clear() {
+    release();
+    m_size = 0;
+  }
+  void push_back(T value) {
+    if (m_size == N && !m_heap) {
+      T* heap = new T[2 * N];
+      std::memcpy(heap, m_inline, sizeof m_inline);
+      m_heap = heap;
+      m_capacity = 2 * N;
+    } else if (m_heap && m_size == m_capacity) {
+      T* heap = new T[2 * size_t{m_capacity}];
+      std::memcpy(heap, m_heap, m_size * sizeof(T));
+      delete[] m_heap;
+      m_heap = heap;
+      m_capacity *= 2;
+    }
+    data()[m_size++] = value;
+  }
   size_t size() const { return m_size; }
   bool empty() const { return m_size == 0; }
   T* data() { return m_heap ? m_heap : m_inline; }

@@ -50,6 +50,9 @@ std::optional<std::string> ReferenceModel::setup_error(const Setup& s) {
 }
 
 void ReferenceModel::reset(const Setup& setup) {
+  // Explore resets a model for every parent, always to the same setup: what depends on the setup
+  // alone is worked out once.
+  const bool same_setup = m_setup_derived && m_setup == setup;
   m_setup = setup;
   m_mms.clear();
   m_has_pinned.clear();
@@ -68,17 +71,16 @@ void ReferenceModel::reset(const Setup& setup) {
   m_total = 0;
   m_mms_mapping = 0;
   m_nr_ae = 0;
+  if (same_setup) return;
   m_models_mask = models_mask_of(*this);
   static_assert(kNumOpKinds <= 64, "m_fits has a bit per kind");
   m_fits = 0;
   for (int k = 0; k < kNumOpKinds; k++)
     if (op_fits(static_cast<OpKind>(k), setup)) m_fits |= uint64_t{1} << k;
+  m_setup_derived = true;
 }
 
-const MmMappings* ReferenceModel::mm(uint32_t id) const {
-  auto it = m_mms.find(id);
-  return it == m_mms.end() ? nullptr : &it->second;
-}
+const MmMappings* ReferenceModel::mm(uint32_t id) const { return m_mms.find(id); }
 
 uint64_t ReferenceModel::mm_mappings(uint32_t id) const {
   const MmMappings* m = mm(id);
@@ -190,6 +192,7 @@ MmMappings& ReferenceModel::mm_slot(uint32_t id) { return m_mms[id]; }
 
 void ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr, uint32_t times) {
   MmMappings& m = mm_slot(id);
+  const bool was_mapping = m.total() != 0;
   if (m.pte.empty()) m.pte.assign(m_setup.nr_pages(), 0);
   for (uint32_t i = page; i < page + nr; i++) {
     m.pte[i] += times;
@@ -200,10 +203,18 @@ void ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr, uint32_t 
   m.pte_total += added;
   m_total += added;
   m_mapped_pages += added;
+  count_mapping(was_mapping, m);
+}
+
+void ReferenceModel::count_mapping(bool was_mapping, const MmMappings& m) {
+  const bool mapping = m.total() != 0;
+  if (mapping && !was_mapping) m_mms_mapping++;
+  if (!mapping && was_mapping) m_mms_mapping--;
 }
 
 void ReferenceModel::remove_ptes(uint32_t id, uint32_t page, uint32_t nr) {
   MmMappings& m = mm_slot(id);
+  const bool was_mapping = m.total() != 0;
   uint32_t last = 0;
   for (uint32_t i = page; i < page + nr; i++) {
     m.pte[i]--;
@@ -215,6 +226,7 @@ void ReferenceModel::remove_ptes(uint32_t id, uint32_t page, uint32_t nr) {
   m.pte_total -= nr;
   m_total -= nr;
   m_mapped_pages -= nr;
+  count_mapping(was_mapping, m);
   if (m_setup.has_page_mapcount())
     deferred_split_if(last > 0 && m_entire == 0 && m_pages_mapped > 0);
   else
@@ -239,14 +251,20 @@ uint64_t level_pages(uint32_t MmMappings::*level, const Setup& s) {
 }  // namespace
 
 void ReferenceModel::add_entire(uint32_t id, uint32_t MmMappings::*level, uint32_t times) {
-  mm_slot(id).*level += times;
+  MmMappings& m = mm_slot(id);
+  const bool was_mapping = m.total() != 0;
+  m.*level += times;
+  count_mapping(was_mapping, m);
   m_entire += times;
   m_total += times;
   m_mapped_pages += uint64_t{level_pages(level, m_setup)} * times;
 }
 
 void ReferenceModel::remove_entire(uint32_t id, uint32_t MmMappings::*level) {
-  mm_slot(id).*level -= 1;
+  MmMappings& m = mm_slot(id);
+  const bool was_mapping = m.total() != 0;
+  m.*level -= 1;
+  count_mapping(was_mapping, m);
   m_entire--;
   m_total--;
   m_mapped_pages -= level_pages(level, m_setup);
@@ -265,23 +283,17 @@ void ReferenceModel::deferred_split_if(bool partially_mapped) {
   if (partially_mapped && m_setup.anon() && m_setup.folio.order > 1) m_partially_mapped = true;
 }
 
-void ReferenceModel::after_change() {
-  uint32_t mapping = 0;
-  uint64_t most = 0;
-  for (const auto& [mm_id, m] : m_mms) {
-    const uint64_t t = m.total();
-    if (t) mapping++;
-    most = std::max(most, t);
-  }
-  m_mms_mapping = mapping;
+void ReferenceModel::after_change(uint32_t mm) {
   if (m_total == 0) {
     m_history.epoch_max_mms = 0;
     m_history.epoch_max_mm_mappings = 0;
     return;
   }
   m_history.ever_mapped = true;
-  m_history.epoch_max_mms = std::max(m_history.epoch_max_mms, mapping);
-  m_history.epoch_max_mm_mappings = std::max(m_history.epoch_max_mm_mappings, most);
+  m_history.epoch_max_mms = std::max(m_history.epoch_max_mms, m_mms_mapping);
+  // Every operation changes the mappings of its own mm only, and every other mm holds at most
+  // this epoch's maximum already (each held nothing when the epoch began): no need to scan them.
+  m_history.epoch_max_mm_mappings = std::max(m_history.epoch_max_mm_mappings, mm_mappings(mm));
 }
 
 void ReferenceModel::apply(const Op& op) { apply_times(op, 1); }
@@ -412,7 +424,7 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
     case OpKind::wp_can_reuse_large_anon:
       break;
   }
-  after_change();
+  after_change(op.mm);
 }
 
 std::pair<int64_t, std::optional<int64_t>> ReferenceModel::reader_value(const Op& reader) const {
@@ -499,7 +511,7 @@ bool ReferenceModel::models(Obs obs) const {
   }
 }
 
-int64_t ReferenceModel::read(Obs obs, uint32_t index) const {
+[[gnu::always_inline]] inline int64_t ReferenceModel::read_one(Obs obs, uint32_t index) const {
   const Setup& s = m_setup;
   const int64_t n = s.nr_pages();
   const int64_t total = static_cast<int64_t>(m_total);
@@ -572,6 +584,19 @@ int64_t ReferenceModel::read(Obs obs, uint32_t index) const {
       return 0;
   }
   return 0;
+}
+
+int64_t ReferenceModel::read(Obs obs, uint32_t index) const { return read_one(obs, index); }
+
+void ReferenceModel::read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const {
+  for (; which; which &= which - 1) {
+    const int i = std::countr_zero(which);
+    out[static_cast<size_t>(i)] = read_one(static_cast<Obs>(i), 0);
+  }
+}
+
+void ReferenceModel::read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const {
+  for (size_t j = 0; j < out.size(); j++) out[j] = read_one(obs, first + static_cast<uint32_t>(j));
 }
 
 std::optional<Violation> ReferenceModel::check_invariants(PageRange, bool full) const {

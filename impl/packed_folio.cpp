@@ -125,7 +125,7 @@ void PackedFolio<S, Bits>::reset(const Setup& setup) {
   result_ = 0;
   alloc_ref_mapped_ = false;
   warnings_ = 0;
-  warning_log_.clear();
+  warning_log_.lines.clear();
   outside_noted_ = false;
   models_mask_ = models_mask_of(*this);
 }
@@ -133,7 +133,7 @@ void PackedFolio<S, Bits>::reset(const Setup& setup) {
 template <Semantics S, int Bits>
 void PackedFolio<S, Bits>::warn(std::string_view line) {
   warnings_++;
-  warning_log_.emplace_back(line);
+  warning_log_.lines.emplace_back(line);
 }
 
 template <Semantics S, int Bits>
@@ -1307,7 +1307,8 @@ bool PackedFolio<S, Bits>::models(Obs obs) const {
 }
 
 template <Semantics S, int Bits>
-int64_t PackedFolio<S, Bits>::read(Obs obs, uint32_t index) const {
+[[gnu::always_inline]] inline int64_t PackedFolio<S, Bits>::read_one(Obs obs,
+                                                                   uint32_t index) const {
   const bool large = folio_test_large();
   const uint32_t slot = index & 1;
   switch (obs) {
@@ -1369,6 +1370,24 @@ int64_t PackedFolio<S, Bits>::read(Obs obs, uint32_t index) const {
       return int64_t{_mm_id_mapcount[slot]} + 1;
   }
   return 0;
+}
+
+template <Semantics S, int Bits>
+int64_t PackedFolio<S, Bits>::read(Obs obs, uint32_t index) const {
+  return read_one(obs, index);
+}
+
+template <Semantics S, int Bits>
+void PackedFolio<S, Bits>::read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const {
+  for (; which; which &= which - 1) {
+    const int i = std::countr_zero(which);
+    out[static_cast<size_t>(i)] = read_one(static_cast<Obs>(i), 0);
+  }
+}
+
+template <Semantics S, int Bits>
+void PackedFolio<S, Bits>::read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const {
+  for (size_t j = 0; j < out.size(); j++) out[j] = read_one(obs, first + static_cast<uint32_t>(j));
 }
 
 // ---------------------------------------------------------------------------------------------
