@@ -26,7 +26,14 @@ class InlineVec {
   InlineVec(const InlineVec& o) { copy_from(o); }
   InlineVec(InlineVec&& o) noexcept { steal(o); }
   InlineVec& operator=(const InlineVec& o) {
-    if (this != &o) copy_from(o);
+    if (this == &o) return *this;
+    // Both inline, as in every copy explore makes of a small folio: one block, no call.
+    if (!(o.m_heap || m_heap)) {
+      std::memcpy(m_inline, o.m_inline, sizeof m_inline);
+      m_size = o.m_size;
+      return *this;
+    }
+    copy_from(o);
     return *this;
   }
   InlineVec& operator=(InlineVec&& o) noexcept {
@@ -73,7 +80,7 @@ class InlineVec {
   const T& operator[](size_t i) const { return data()[i]; }
 
  private:
-  void copy_from(const InlineVec& o) {
+  [[gnu::noinline]] void copy_from(const InlineVec& o) {
     if (!o.m_heap) {
       release();
       std::memcpy(m_inline, o.m_inline, sizeof m_inline);

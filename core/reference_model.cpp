@@ -3,8 +3,6 @@
 
 #include "core/legality.h"
 
-#include <boost/container/small_vector.hpp>
-
 #include <algorithm>
 #include <limits>
 #include <tuple>
@@ -80,12 +78,6 @@ void ReferenceModel::reset(const Setup& setup) {
   m_setup_derived = true;
 }
 
-const MmMappings* ReferenceModel::mm(uint32_t id) const { return m_mms.find(id); }
-
-uint64_t ReferenceModel::mm_mappings(uint32_t id) const {
-  const MmMappings* m = mm(id);
-  return m ? m->total() : 0;
-}
 
 bool ReferenceModel::has_pincount() const {
   if (!m_setup.large()) return false;
@@ -190,7 +182,7 @@ bool ReferenceModel::allows(const Op& op) const { return !refusal<false>(op); }
 
 MmMappings& ReferenceModel::mm_slot(uint32_t id) { return m_mms[id]; }
 
-void ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr, uint32_t times) {
+uint64_t ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr, uint32_t times) {
   MmMappings& m = mm_slot(id);
   const bool was_mapping = m.total() != 0;
   if (m.pte.empty()) m.pte.assign(m_setup.nr_pages(), 0);
@@ -204,6 +196,7 @@ void ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr, uint32_t 
   m_total += added;
   m_mapped_pages += added;
   count_mapping(was_mapping, m);
+  return m.total();
 }
 
 void ReferenceModel::count_mapping(bool was_mapping, const MmMappings& m) {
@@ -250,7 +243,7 @@ uint64_t level_pages(uint32_t MmMappings::*level, const Setup& s) {
 }
 }  // namespace
 
-void ReferenceModel::add_entire(uint32_t id, uint32_t MmMappings::*level, uint32_t times) {
+uint64_t ReferenceModel::add_entire(uint32_t id, uint32_t MmMappings::*level, uint32_t times) {
   MmMappings& m = mm_slot(id);
   const bool was_mapping = m.total() != 0;
   m.*level += times;
@@ -258,6 +251,7 @@ void ReferenceModel::add_entire(uint32_t id, uint32_t MmMappings::*level, uint32
   m_entire += times;
   m_total += times;
   m_mapped_pages += uint64_t{level_pages(level, m_setup)} * times;
+  return m.total();
 }
 
 void ReferenceModel::remove_entire(uint32_t id, uint32_t MmMappings::*level) {
@@ -283,7 +277,7 @@ void ReferenceModel::deferred_split_if(bool partially_mapped) {
   if (partially_mapped && m_setup.anon() && m_setup.folio.order > 1) m_partially_mapped = true;
 }
 
-void ReferenceModel::after_change(uint32_t mm) {
+void ReferenceModel::after_change(uint64_t grown) {
   if (m_total == 0) {
     m_history.epoch_max_mms = 0;
     m_history.epoch_max_mm_mappings = 0;
@@ -293,7 +287,7 @@ void ReferenceModel::after_change(uint32_t mm) {
   m_history.epoch_max_mms = std::max(m_history.epoch_max_mms, m_mms_mapping);
   // Every operation changes the mappings of its own mm only, and every other mm holds at most
   // this epoch's maximum already (each held nothing when the epoch began): no need to scan them.
-  m_history.epoch_max_mm_mappings = std::max(m_history.epoch_max_mm_mappings, mm_mappings(mm));
+  m_history.epoch_max_mm_mappings = std::max(m_history.epoch_max_mm_mappings, grown);
 }
 
 void ReferenceModel::apply(const Op& op) { apply_times(op, 1); }
@@ -316,40 +310,42 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
     return;
   }
   m_ret = 0;
+  // The mappings op.mm holds after an operation that added some; 0 otherwise.
+  uint64_t grown = 0;
 
   switch (op.kind) {
     case OpKind::add_new_anon:
       if (has_pincount()) m_alloc_ref_mapped = true;
       if (!s.large()) {
-        add_ptes(op.mm, 0, 1, times);
+        grown = add_ptes(op.mm, 0, 1, times);
         if (op.exclusive) set_ae(0, true);
       } else if (s.folio.order < s.config.pmd_order) {
-        add_ptes(op.mm, 0, n, times);
+        grown = add_ptes(op.mm, 0, n, times);
         if (op.exclusive)
           for (uint32_t i = 0; i < n; i++) set_ae(i, true);
       } else {
-        add_entire(op.mm, &MmMappings::pmd, times);
+        grown = add_entire(op.mm, &MmMappings::pmd, times);
         if (op.exclusive) set_ae(0, true);
       }
       break;
     case OpKind::add_anon_ptes:
-      add_ptes(op.mm, op.page, op.nr, times);
+      grown = add_ptes(op.mm, op.page, op.nr, times);
       if (op.exclusive)
         for (uint32_t i = op.page; i < op.page + op.nr; i++) set_ae(i, true);
       break;
     case OpKind::add_anon_pmd:
-      add_entire(op.mm, &MmMappings::pmd, times);
+      grown = add_entire(op.mm, &MmMappings::pmd, times);
       if (op.exclusive) set_ae(0, true);
       break;
     case OpKind::add_file_ptes:
     case OpKind::dup_file_ptes:
-      add_ptes(op.mm, op.page, op.nr, times);
+      grown = add_ptes(op.mm, op.page, op.nr, times);
       break;
     case OpKind::add_file_pmd:
-      add_entire(op.mm, &MmMappings::pmd, times);
+      grown = add_entire(op.mm, &MmMappings::pmd, times);
       break;
     case OpKind::add_file_pud:
-      add_entire(op.mm, &MmMappings::pud, times);
+      grown = add_entire(op.mm, &MmMappings::pud, times);
       break;
     case OpKind::remove_ptes:
       for (uint32_t t = 0; t < times; t++) remove_ptes(op.mm, op.page, op.nr);
@@ -361,7 +357,7 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
       for (uint32_t t = 0; t < times; t++) remove_entire(op.mm, &MmMappings::pud);
       break;
     case OpKind::dup_file_pmd:
-      add_ptes(op.mm, 0, n, times);
+      grown = add_ptes(op.mm, 0, n, times);
       break;
     case OpKind::try_dup_anon_ptes: {
       if (needs_cow_for_dma(op.src)) {
@@ -373,7 +369,7 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
         }
       }
       for (uint32_t i = op.page; i < op.page + op.nr; i++) set_ae(i, false);
-      add_ptes(op.mm, op.page, op.nr, times);
+      grown = add_ptes(op.mm, op.page, op.nr, times);
       break;
     }
     case OpKind::try_dup_anon_pmd:
@@ -385,7 +381,9 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
         }
         set_ae(0, false);
       }
-      add_entire(op.mm, op.kind == OpKind::try_dup_anon_pmd ? &MmMappings::pmd : &MmMappings::hugetlb, times);
+      grown = add_entire(
+          op.mm, op.kind == OpKind::try_dup_anon_pmd ? &MmMappings::pmd : &MmMappings::hugetlb,
+          times);
       break;
     case OpKind::try_share_anon_pte:
     case OpKind::try_share_anon_pmd:
@@ -398,15 +396,15 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
       break;
     }
     case OpKind::hugetlb_add_new_anon:
-      add_entire(op.mm, &MmMappings::hugetlb, times);
+      grown = add_entire(op.mm, &MmMappings::hugetlb, times);
       set_ae(0, true);
       break;
     case OpKind::hugetlb_add_anon:
-      add_entire(op.mm, &MmMappings::hugetlb, times);
+      grown = add_entire(op.mm, &MmMappings::hugetlb, times);
       if (op.exclusive) set_ae(0, true);
       break;
     case OpKind::hugetlb_add_file:
-      add_entire(op.mm, &MmMappings::hugetlb, times);
+      grown = add_entire(op.mm, &MmMappings::hugetlb, times);
       break;
     case OpKind::hugetlb_remove:
       for (uint32_t t = 0; t < times; t++) remove_entire(op.mm, &MmMappings::hugetlb);
@@ -424,7 +422,7 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
     case OpKind::wp_can_reuse_large_anon:
       break;
   }
-  after_change(op.mm);
+  after_change(grown);
 }
 
 std::pair<int64_t, std::optional<int64_t>> ReferenceModel::reader_value(const Op& reader) const {
@@ -604,7 +602,14 @@ std::optional<Violation> ReferenceModel::check_invariants(PageRange, bool full) 
   // Recount every cached aggregate from the mappings themselves.
   const uint32_t n = m_setup.nr_pages();
   // On the stack for the small folios explore checks in every new state.
-  boost::container::small_vector<uint64_t, 64> page(n, 0);
+  std::array<uint64_t, 64> small;
+  std::vector<uint64_t> large;
+  uint64_t* page = small.data();
+  if (n > small.size()) {
+    large.resize(n);
+    page = large.data();
+  }
+  std::fill_n(page, n, 0);
   uint64_t total = 0, entire = 0, mapped_pages = 0;
   uint32_t mms = 0;
   for (const auto& [id, m] : m_mms) {

@@ -75,6 +75,13 @@ class MmTable {
     value_type* d = data();
     while (pos < m_size && d[pos].first < id) pos++;
     if (pos < m_size && d[pos].first == id) return d[pos].second;
+    return insert(pos, id);
+  }
+
+ private:
+  static constexpr uint32_t kInline = 4;
+  // Out of line: an mm's first mapping is rare next to the lookups.
+  [[gnu::noinline]] MmMappings& insert(uint32_t pos, uint32_t id) {
     if (m_size < kInline && !spilled()) {
       for (uint32_t i = m_size; i > pos; i--) m_inline[i] = std::move(m_inline[i - 1]);
       m_inline[pos] = value_type{id, MmMappings{}};
@@ -85,9 +92,6 @@ class MmTable {
     m_size++;
     return m_heap.insert(m_heap.begin() + pos, value_type{id, MmMappings{}})->second;
   }
-
- private:
-  static constexpr uint32_t kInline = 4;
   // Every entry lives on the heap once there are more than kInline (m_heap is empty otherwise).
   bool spilled() const { return !m_heap.empty(); }
   value_type* data() { return spilled() ? m_heap.data() : m_inline.data(); }
@@ -161,9 +165,12 @@ class ReferenceModel final : public Implementation {
   // Distinct mms that currently map the folio.
   uint32_t nr_mms_mapping() const { return m_mms_mapping; }
   uint64_t total_mappings() const { return m_total; }
-  uint64_t mm_mappings(uint32_t mm) const;
+  uint64_t mm_mappings(uint32_t mm) const {
+    const MmMappings* m = m_mms.find(mm);
+    return m ? m->total() : 0;
+  }
   // Mappings of one mm, or nullptr.
-  const MmMappings* mm(uint32_t mm) const;
+  const MmMappings* mm(uint32_t mm) const { return m_mms.find(mm); }
   // The mms that ever mapped the folio, by id: inline up to four of them.
   const MmTable& mms() const { return m_mms; }
   bool mm_has_pinned(uint32_t mm) const { return m_has_pinned.contains(mm); }
@@ -202,14 +209,15 @@ class ReferenceModel final : public Implementation {
   int64_t stat_mapped() const;     // this folio's NR_{ANON,FILE}_MAPPED contribution
   int64_t stat_pmdmapped() const;  // this folio's NR_ANON_THPS / NR_*_PMDMAPPED contribution
   MmMappings& mm_slot(uint32_t mm);
-  void add_ptes(uint32_t mm, uint32_t page, uint32_t nr, uint32_t times);
+  // The adds return the mappings `mm` holds afterwards.
+  uint64_t add_ptes(uint32_t mm, uint32_t page, uint32_t nr, uint32_t times);
   void remove_ptes(uint32_t mm, uint32_t page, uint32_t nr);
-  void add_entire(uint32_t mm, uint32_t MmMappings::*level, uint32_t times);
+  uint64_t add_entire(uint32_t mm, uint32_t MmMappings::*level, uint32_t times);
   void remove_entire(uint32_t mm, uint32_t MmMappings::*level);
   // m_mms_mapping as an mm's mappings change from `was_mapping` to what `m` holds now.
   void count_mapping(bool was_mapping, const MmMappings& m);
-  // The history after an operation of `mm` (spec 5.2's epochs).
-  void after_change(uint32_t mm);
+  // The history after an operation (spec 5.2's epochs); `grown`: what its mm holds after an add.
+  void after_change(uint64_t grown);
   void deferred_split_if(bool partially_mapped);
   // Whether an unmap leaves the folio partially mapped as this configuration detects it.
   bool partial_after_unmap(bool last_entire) const;

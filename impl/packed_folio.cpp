@@ -170,7 +170,7 @@ bool PackedFolio<S, Bits>::folio_has_pincount() const {
 }
 
 template <Semantics S, int Bits>
-bool PackedFolio<S, Bits>::PageAnonExclusive(int64_t idx) const {
+[[gnu::always_inline]] inline bool PackedFolio<S, Bits>::PageAnonExclusive(int64_t idx) const {
   if (!page_in_folio(idx)) return false;
   const auto i = static_cast<uint32_t>(idx);
   return (anon_exclusive_[i / 64] >> (i % 64)) & 1;
@@ -198,7 +198,8 @@ void PackedFolio<S, Bits>::ClearPageAnonExclusive(int64_t idx) {
 
 // Keeps the PageAnonExclusive tallies in step, so the add-anon checks over a whole folio are O(1).
 template <Semantics S, int Bits>
-int32_t PackedFolio<S, Bits>::page_mapcount_add_return(uint32_t idx, int64_t delta) {
+[[gnu::always_inline]] inline int32_t PackedFolio<S, Bits>::page_mapcount_add_return(uint32_t idx,
+                                                                                   int64_t delta) {
   const int32_t old = _mapcount[idx];
   const int32_t now = wrap_add(old, delta);
   _mapcount[idx] = now;
@@ -237,6 +238,8 @@ int PackedFolio<S, Bits>::count_anon_exclusive(int64_t page, int nr_pages, bool 
   const int64_t first = std::max<int64_t>(page, 0);
   const int64_t last = std::min<int64_t>(page + nr_pages, nr_pages_);
   if (first != page || page + nr_pages > int64_t{nr_pages_}) note_outside_folio();
+  // The tallies count the whole folio (check_invariants recounts them): none there, none here.
+  if ((remapped_only ? nr_anon_exclusive_remapped_ : nr_anon_exclusive_) == 0) return 0;
   int count = 0;
   for (int64_t p = first; p < last; p++)
     count += PageAnonExclusive(p) && (!remapped_only || _mapcount[static_cast<size_t>(p)] > 0);
