@@ -186,11 +186,17 @@ uint64_t ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr, uint3
   MmMappings& m = mm_slot(id);
   const bool was_mapping = m.total() != 0;
   if (m.pte.empty()) m.pte.assign(m_setup.nr_pages(), 0);
+  // Through plain pointers: a store to a count could alias the vectors' own sizes, which would
+  // make the compiler reload where each vector keeps its values on every page.
+  uint32_t* pte = m.pte.data();
+  uint32_t* page_pte = m_page_pte.data();
+  uint32_t newly_mapped = 0;
   for (uint32_t i = page; i < page + nr; i++) {
-    m.pte[i] += times;
-    if (m_page_pte[i] == 0) m_pages_mapped++;
-    m_page_pte[i] += times;
+    pte[i] += times;
+    newly_mapped += page_pte[i] == 0;
+    page_pte[i] += times;
   }
+  m_pages_mapped += newly_mapped;
   const uint64_t added = uint64_t{nr} * times;
   m.pte_total += added;
   m_total += added;
@@ -209,13 +215,13 @@ void ReferenceModel::remove_ptes(uint32_t id, uint32_t page, uint32_t nr) {
   MmMappings& m = mm_slot(id);
   const bool was_mapping = m.total() != 0;
   uint32_t last = 0;
+  uint32_t* pte = m.pte.data();
+  uint32_t* page_pte = m_page_pte.data();
   for (uint32_t i = page; i < page + nr; i++) {
-    m.pte[i]--;
-    if (--m_page_pte[i] == 0) {
-      m_pages_mapped--;
-      last++;
-    }
+    pte[i]--;
+    last += --page_pte[i] == 0;
   }
+  m_pages_mapped -= last;
   m.pte_total -= nr;
   m_total -= nr;
   m_mapped_pages -= nr;
@@ -594,6 +600,12 @@ void ReferenceModel::read_scalars(uint64_t which, std::span<int64_t, kNumObs> ou
 }
 
 void ReferenceModel::read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const {
+  // The two page observables chosen once, not per page (the same expressions as read_one's).
+  if (obs == Obs::page_mapcount) {
+    for (size_t j = 0; j < out.size(); j++)
+      out[j] = precise_page_mapcount(first + static_cast<uint32_t>(j));
+    return;
+  }
   for (size_t j = 0; j < out.size(); j++) out[j] = read_one(obs, first + static_cast<uint32_t>(j));
 }
 
