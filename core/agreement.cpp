@@ -20,8 +20,10 @@ Violation make(ViolationKind kind, const Implementation& impl, std::string_view 
 }
 
 // spec 5.2: the shared bit and the slots are approximate, but not arbitrary.
+// `modelled`: impl.models_mask().
 std::optional<Violation> check_slot_contracts(const ReferenceModel& model,
-                                              const Implementation& impl) {
+                                              const Implementation& impl, uint64_t modelled) {
+  const auto models = [&](Obs obs) { return (modelled >> static_cast<int>(obs) & 1) != 0; };
   // Without CONFIG_MM_ID maybe_mapped_shared is an exact function of the counters (always true
   // for large folios), compared above like any exact observable.
   // Small and hugetlb folios answer mapcount > 1, also exact.
@@ -31,7 +33,7 @@ std::optional<Violation> check_slot_contracts(const ReferenceModel& model,
   const bool exact = model.slots_exact();
   const int64_t total = static_cast<int64_t>(model.total_mappings());
   for (Obs obs : {Obs::maybe_mapped_shared, Obs::shared_bit}) {
-    if (!impl.models(obs)) continue;
+    if (!models(obs)) continue;
     const int64_t v = impl.read(obs);
     const std::string_view f = obs_info(obs).name;
     if (mms >= 2 && v != 1)
@@ -45,7 +47,7 @@ std::optional<Violation> check_slot_contracts(const ReferenceModel& model,
       return make(ViolationKind::contract, impl, f, mms >= 2, v,
                   "exact while at most two mms mapped at once since the folio was last unmapped");
   }
-  if (!impl.models(Obs::mm_id)) return std::nullopt;
+  if (!models(Obs::mm_id)) return std::nullopt;
   std::array<int64_t, 2> id{}, count{};
   for (uint32_t s = 0; s < 2; s++) {
     id[s] = impl.read(Obs::mm_id, s);
@@ -85,7 +87,8 @@ std::optional<Violation> check_agreement(const ReferenceModel& model, const Impl
       if (!obs_info(static_cast<Obs>(i)).indexed) m |= uint64_t{1} << i;
     return m;
   }();
-  const uint64_t both = model.models_mask() & impl.models_mask();
+  const uint64_t modelled = impl.models_mask();
+  const uint64_t both = model.models_mask() & modelled;
   // Every scalar observable both model, in the order of observables.def.
   std::array<int64_t, kNumObs> want_all, have_all;
   const uint64_t scalars = both & kScalars;
@@ -123,7 +126,7 @@ std::optional<Violation> check_agreement(const ReferenceModel& model, const Impl
                       w[j], h[j], "differs from the reference model");
     }
   }
-  if (auto v = check_slot_contracts(model, impl)) return v;
+  if (auto v = check_slot_contracts(model, impl, modelled)) return v;
   if (auto v = impl.check_invariants(scope, full)) return v;
   if (full && model.total_mappings() == 0 && model.pins() == 0)
     if (auto v = impl.check_free()) return v;

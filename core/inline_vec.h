@@ -26,7 +26,14 @@ class InlineVec {
   InlineVec(const InlineVec& o) { copy_from(o); }
   InlineVec(InlineVec&& o) noexcept { steal(o); }
   InlineVec& operator=(const InlineVec& o) {
-    if (this != &o) copy_from(o);
+    if (this == &o) return *this;
+    // Both inline, as in every copy explore makes of a small folio: one block, no call.
+    if (!(o.m_heap || m_heap)) {
+      std::memcpy(m_inline, o.m_inline, sizeof m_inline);
+      m_size = o.m_size;
+      return *this;
+    }
+    copy_from(o);
     return *this;
   }
   InlineVec& operator=(InlineVec&& o) noexcept {
@@ -42,6 +49,25 @@ class InlineVec {
     resize_for_overwrite(n);
     std::fill_n(data(), n, value);
   }
+  void clear() {
+    release();
+    m_size = 0;
+  }
+  void push_back(T value) {
+    if (m_size == N && !m_heap) {
+      T* heap = new T[2 * N];
+      std::memcpy(heap, m_inline, sizeof m_inline);
+      m_heap = heap;
+      m_capacity = 2 * N;
+    } else if (m_heap && m_size == m_capacity) {
+      T* heap = new T[2 * size_t{m_capacity}];
+      std::memcpy(heap, m_heap, m_size * sizeof(T));
+      delete[] m_heap;
+      m_heap = heap;
+      m_capacity *= 2;
+    }
+    data()[m_size++] = value;
+  }
   size_t size() const { return m_size; }
   bool empty() const { return m_size == 0; }
   T* data() { return m_heap ? m_heap : m_inline; }
@@ -54,7 +80,7 @@ class InlineVec {
   const T& operator[](size_t i) const { return data()[i]; }
 
  private:
-  void copy_from(const InlineVec& o) {
+  [[gnu::noinline]] void copy_from(const InlineVec& o) {
     if (!o.m_heap) {
       release();
       std::memcpy(m_inline, o.m_inline, sizeof m_inline);

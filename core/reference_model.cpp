@@ -3,8 +3,6 @@
 
 #include "core/legality.h"
 
-#include <boost/container/small_vector.hpp>
-
 #include <algorithm>
 #include <limits>
 #include <tuple>
@@ -50,6 +48,9 @@ std::optional<std::string> ReferenceModel::setup_error(const Setup& s) {
 }
 
 void ReferenceModel::reset(const Setup& setup) {
+  // Explore resets a model for every parent, always to the same setup: what depends on the setup
+  // alone is worked out once.
+  const bool same_setup = m_setup_derived && m_setup == setup;
   m_setup = setup;
   m_mms.clear();
   m_has_pinned.clear();
@@ -68,22 +69,15 @@ void ReferenceModel::reset(const Setup& setup) {
   m_total = 0;
   m_mms_mapping = 0;
   m_nr_ae = 0;
+  if (same_setup) return;
   m_models_mask = models_mask_of(*this);
   static_assert(kNumOpKinds <= 64, "m_fits has a bit per kind");
   m_fits = 0;
   for (int k = 0; k < kNumOpKinds; k++)
     if (op_fits(static_cast<OpKind>(k), setup)) m_fits |= uint64_t{1} << k;
+  m_setup_derived = true;
 }
 
-const MmMappings* ReferenceModel::mm(uint32_t id) const {
-  auto it = m_mms.find(id);
-  return it == m_mms.end() ? nullptr : &it->second;
-}
-
-uint64_t ReferenceModel::mm_mappings(uint32_t id) const {
-  const MmMappings* m = mm(id);
-  return m ? m->total() : 0;
-}
 
 bool ReferenceModel::has_pincount() const {
   if (!m_setup.large()) return false;
@@ -188,33 +182,50 @@ bool ReferenceModel::allows(const Op& op) const { return !refusal<false>(op); }
 
 MmMappings& ReferenceModel::mm_slot(uint32_t id) { return m_mms[id]; }
 
-void ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr, uint32_t times) {
+uint64_t ReferenceModel::add_ptes(uint32_t id, uint32_t page, uint32_t nr, uint32_t times) {
   MmMappings& m = mm_slot(id);
+  const bool was_mapping = m.total() != 0;
   if (m.pte.empty()) m.pte.assign(m_setup.nr_pages(), 0);
+  // Through plain pointers: a store to a count could alias the vectors' own sizes, which would
+  // make the compiler reload where each vector keeps its values on every page.
+  uint32_t* pte = m.pte.data();
+  uint32_t* page_pte = m_page_pte.data();
+  uint32_t newly_mapped = 0;
   for (uint32_t i = page; i < page + nr; i++) {
-    m.pte[i] += times;
-    if (m_page_pte[i] == 0) m_pages_mapped++;
-    m_page_pte[i] += times;
+    pte[i] += times;
+    newly_mapped += page_pte[i] == 0;
+    page_pte[i] += times;
   }
+  m_pages_mapped += newly_mapped;
   const uint64_t added = uint64_t{nr} * times;
   m.pte_total += added;
   m_total += added;
   m_mapped_pages += added;
+  count_mapping(was_mapping, m);
+  return m.total();
+}
+
+void ReferenceModel::count_mapping(bool was_mapping, const MmMappings& m) {
+  const bool mapping = m.total() != 0;
+  if (mapping && !was_mapping) m_mms_mapping++;
+  if (!mapping && was_mapping) m_mms_mapping--;
 }
 
 void ReferenceModel::remove_ptes(uint32_t id, uint32_t page, uint32_t nr) {
   MmMappings& m = mm_slot(id);
+  const bool was_mapping = m.total() != 0;
   uint32_t last = 0;
+  uint32_t* pte = m.pte.data();
+  uint32_t* page_pte = m_page_pte.data();
   for (uint32_t i = page; i < page + nr; i++) {
-    m.pte[i]--;
-    if (--m_page_pte[i] == 0) {
-      m_pages_mapped--;
-      last++;
-    }
+    pte[i]--;
+    last += --page_pte[i] == 0;
   }
+  m_pages_mapped -= last;
   m.pte_total -= nr;
   m_total -= nr;
   m_mapped_pages -= nr;
+  count_mapping(was_mapping, m);
   if (m_setup.has_page_mapcount())
     deferred_split_if(last > 0 && m_entire == 0 && m_pages_mapped > 0);
   else
@@ -238,15 +249,22 @@ uint64_t level_pages(uint32_t MmMappings::*level, const Setup& s) {
 }
 }  // namespace
 
-void ReferenceModel::add_entire(uint32_t id, uint32_t MmMappings::*level, uint32_t times) {
-  mm_slot(id).*level += times;
+uint64_t ReferenceModel::add_entire(uint32_t id, uint32_t MmMappings::*level, uint32_t times) {
+  MmMappings& m = mm_slot(id);
+  const bool was_mapping = m.total() != 0;
+  m.*level += times;
+  count_mapping(was_mapping, m);
   m_entire += times;
   m_total += times;
   m_mapped_pages += uint64_t{level_pages(level, m_setup)} * times;
+  return m.total();
 }
 
 void ReferenceModel::remove_entire(uint32_t id, uint32_t MmMappings::*level) {
-  mm_slot(id).*level -= 1;
+  MmMappings& m = mm_slot(id);
+  const bool was_mapping = m.total() != 0;
+  m.*level -= 1;
+  count_mapping(was_mapping, m);
   m_entire--;
   m_total--;
   m_mapped_pages -= level_pages(level, m_setup);
@@ -265,23 +283,17 @@ void ReferenceModel::deferred_split_if(bool partially_mapped) {
   if (partially_mapped && m_setup.anon() && m_setup.folio.order > 1) m_partially_mapped = true;
 }
 
-void ReferenceModel::after_change() {
-  uint32_t mapping = 0;
-  uint64_t most = 0;
-  for (const auto& [mm_id, m] : m_mms) {
-    const uint64_t t = m.total();
-    if (t) mapping++;
-    most = std::max(most, t);
-  }
-  m_mms_mapping = mapping;
+void ReferenceModel::after_change(uint64_t grown) {
   if (m_total == 0) {
     m_history.epoch_max_mms = 0;
     m_history.epoch_max_mm_mappings = 0;
     return;
   }
   m_history.ever_mapped = true;
-  m_history.epoch_max_mms = std::max(m_history.epoch_max_mms, mapping);
-  m_history.epoch_max_mm_mappings = std::max(m_history.epoch_max_mm_mappings, most);
+  m_history.epoch_max_mms = std::max(m_history.epoch_max_mms, m_mms_mapping);
+  // Every operation changes the mappings of its own mm only, and every other mm holds at most
+  // this epoch's maximum already (each held nothing when the epoch began): no need to scan them.
+  m_history.epoch_max_mm_mappings = std::max(m_history.epoch_max_mm_mappings, grown);
 }
 
 void ReferenceModel::apply(const Op& op) { apply_times(op, 1); }
@@ -304,40 +316,42 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
     return;
   }
   m_ret = 0;
+  // The mappings op.mm holds after an operation that added some; 0 otherwise.
+  uint64_t grown = 0;
 
   switch (op.kind) {
     case OpKind::add_new_anon:
       if (has_pincount()) m_alloc_ref_mapped = true;
       if (!s.large()) {
-        add_ptes(op.mm, 0, 1, times);
+        grown = add_ptes(op.mm, 0, 1, times);
         if (op.exclusive) set_ae(0, true);
       } else if (s.folio.order < s.config.pmd_order) {
-        add_ptes(op.mm, 0, n, times);
+        grown = add_ptes(op.mm, 0, n, times);
         if (op.exclusive)
           for (uint32_t i = 0; i < n; i++) set_ae(i, true);
       } else {
-        add_entire(op.mm, &MmMappings::pmd, times);
+        grown = add_entire(op.mm, &MmMappings::pmd, times);
         if (op.exclusive) set_ae(0, true);
       }
       break;
     case OpKind::add_anon_ptes:
-      add_ptes(op.mm, op.page, op.nr, times);
+      grown = add_ptes(op.mm, op.page, op.nr, times);
       if (op.exclusive)
         for (uint32_t i = op.page; i < op.page + op.nr; i++) set_ae(i, true);
       break;
     case OpKind::add_anon_pmd:
-      add_entire(op.mm, &MmMappings::pmd, times);
+      grown = add_entire(op.mm, &MmMappings::pmd, times);
       if (op.exclusive) set_ae(0, true);
       break;
     case OpKind::add_file_ptes:
     case OpKind::dup_file_ptes:
-      add_ptes(op.mm, op.page, op.nr, times);
+      grown = add_ptes(op.mm, op.page, op.nr, times);
       break;
     case OpKind::add_file_pmd:
-      add_entire(op.mm, &MmMappings::pmd, times);
+      grown = add_entire(op.mm, &MmMappings::pmd, times);
       break;
     case OpKind::add_file_pud:
-      add_entire(op.mm, &MmMappings::pud, times);
+      grown = add_entire(op.mm, &MmMappings::pud, times);
       break;
     case OpKind::remove_ptes:
       for (uint32_t t = 0; t < times; t++) remove_ptes(op.mm, op.page, op.nr);
@@ -349,7 +363,7 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
       for (uint32_t t = 0; t < times; t++) remove_entire(op.mm, &MmMappings::pud);
       break;
     case OpKind::dup_file_pmd:
-      add_ptes(op.mm, 0, n, times);
+      grown = add_ptes(op.mm, 0, n, times);
       break;
     case OpKind::try_dup_anon_ptes: {
       if (needs_cow_for_dma(op.src)) {
@@ -361,7 +375,7 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
         }
       }
       for (uint32_t i = op.page; i < op.page + op.nr; i++) set_ae(i, false);
-      add_ptes(op.mm, op.page, op.nr, times);
+      grown = add_ptes(op.mm, op.page, op.nr, times);
       break;
     }
     case OpKind::try_dup_anon_pmd:
@@ -373,7 +387,9 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
         }
         set_ae(0, false);
       }
-      add_entire(op.mm, op.kind == OpKind::try_dup_anon_pmd ? &MmMappings::pmd : &MmMappings::hugetlb, times);
+      grown = add_entire(
+          op.mm, op.kind == OpKind::try_dup_anon_pmd ? &MmMappings::pmd : &MmMappings::hugetlb,
+          times);
       break;
     case OpKind::try_share_anon_pte:
     case OpKind::try_share_anon_pmd:
@@ -386,15 +402,15 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
       break;
     }
     case OpKind::hugetlb_add_new_anon:
-      add_entire(op.mm, &MmMappings::hugetlb, times);
+      grown = add_entire(op.mm, &MmMappings::hugetlb, times);
       set_ae(0, true);
       break;
     case OpKind::hugetlb_add_anon:
-      add_entire(op.mm, &MmMappings::hugetlb, times);
+      grown = add_entire(op.mm, &MmMappings::hugetlb, times);
       if (op.exclusive) set_ae(0, true);
       break;
     case OpKind::hugetlb_add_file:
-      add_entire(op.mm, &MmMappings::hugetlb, times);
+      grown = add_entire(op.mm, &MmMappings::hugetlb, times);
       break;
     case OpKind::hugetlb_remove:
       for (uint32_t t = 0; t < times; t++) remove_entire(op.mm, &MmMappings::hugetlb);
@@ -412,7 +428,7 @@ void ReferenceModel::apply_times(const Op& op, uint32_t times) {
     case OpKind::wp_can_reuse_large_anon:
       break;
   }
-  after_change();
+  after_change(grown);
 }
 
 std::pair<int64_t, std::optional<int64_t>> ReferenceModel::reader_value(const Op& reader) const {
@@ -499,7 +515,7 @@ bool ReferenceModel::models(Obs obs) const {
   }
 }
 
-int64_t ReferenceModel::read(Obs obs, uint32_t index) const {
+[[gnu::always_inline]] inline int64_t ReferenceModel::read_one(Obs obs, uint32_t index) const {
   const Setup& s = m_setup;
   const int64_t n = s.nr_pages();
   const int64_t total = static_cast<int64_t>(m_total);
@@ -574,12 +590,38 @@ int64_t ReferenceModel::read(Obs obs, uint32_t index) const {
   return 0;
 }
 
+int64_t ReferenceModel::read(Obs obs, uint32_t index) const { return read_one(obs, index); }
+
+void ReferenceModel::read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const {
+  for (; which; which &= which - 1) {
+    const int i = std::countr_zero(which);
+    out[static_cast<size_t>(i)] = read_one(static_cast<Obs>(i), 0);
+  }
+}
+
+void ReferenceModel::read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const {
+  // The two page observables chosen once, not per page (the same expressions as read_one's).
+  if (obs == Obs::page_mapcount) {
+    for (size_t j = 0; j < out.size(); j++)
+      out[j] = precise_page_mapcount(first + static_cast<uint32_t>(j));
+    return;
+  }
+  for (size_t j = 0; j < out.size(); j++) out[j] = read_one(obs, first + static_cast<uint32_t>(j));
+}
+
 std::optional<Violation> ReferenceModel::check_invariants(PageRange, bool full) const {
   if (!full) return std::nullopt;
   // Recount every cached aggregate from the mappings themselves.
   const uint32_t n = m_setup.nr_pages();
   // On the stack for the small folios explore checks in every new state.
-  boost::container::small_vector<uint64_t, 64> page(n, 0);
+  std::array<uint64_t, 64> small;
+  std::vector<uint64_t> large;
+  uint64_t* page = small.data();
+  if (n > small.size()) {
+    large.resize(n);
+    page = large.data();
+  }
+  std::fill_n(page, n, 0);
   uint64_t total = 0, entire = 0, mapped_pages = 0;
   uint32_t mms = 0;
   for (const auto& [id, m] : m_mms) {

@@ -1,9 +1,7 @@
 // The reference model: stores the mappings themselves and derives every observable from them.
 #pragma once
 
-#include <boost/container/flat_map.hpp>
-#include <boost/container/flat_set.hpp>
-#include <boost/container/small_vector.hpp>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +29,96 @@ struct MmMappings {
   uint32_t entire() const { return pmd + pud + hugetlb; }
 };
 
+// The mms that ever mapped the folio, by increasing id: inline up to four, on the heap beyond.
+// Explore copies a model for every transition; a general flat map copies through its allocator,
+// constructing and destroying element by element, and looks an id up by binary search. Here a copy
+// of an inline table assigns its entries in place (each MmMappings' pages one block), and a lookup
+// scans the few ids.
+class MmTable {
+ public:
+  using value_type = std::pair<uint32_t, MmMappings>;
+  using iterator = value_type*;
+  using const_iterator = const value_type*;
+
+  MmTable() = default;
+  MmTable(const MmTable& o) { *this = o; }
+  MmTable& operator=(const MmTable& o) {
+    if (this == &o) return *this;
+    m_size = o.m_size;
+    if (!o.spilled()) {
+      m_heap.clear();
+      for (uint32_t i = 0; i < m_size; i++) m_inline[i] = o.m_inline[i];
+    } else {
+      m_heap = o.m_heap;
+    }
+    return *this;
+  }
+
+  size_t size() const { return m_size; }
+  bool empty() const { return m_size == 0; }
+  iterator begin() { return data(); }
+  iterator end() { return data() + m_size; }
+  const_iterator begin() const { return data(); }
+  const_iterator end() const { return data() + m_size; }
+  void clear() {
+    m_heap.clear();
+    m_size = 0;
+  }
+  const MmMappings* find(uint32_t id) const {
+    for (const value_type& e : *this)
+      if (e.first == id) return &e.second;
+    return nullptr;
+  }
+  // The mm's entry, inserted empty in id order if it has none.
+  MmMappings& operator[](uint32_t id) {
+    uint32_t pos = 0;
+    value_type* d = data();
+    while (pos < m_size && d[pos].first < id) pos++;
+    if (pos < m_size && d[pos].first == id) return d[pos].second;
+    return insert(pos, id);
+  }
+
+ private:
+  static constexpr uint32_t kInline = 4;
+  // Out of line: an mm's first mapping is rare next to the lookups.
+  [[gnu::noinline]] MmMappings& insert(uint32_t pos, uint32_t id) {
+    if (m_size < kInline && !spilled()) {
+      for (uint32_t i = m_size; i > pos; i--) m_inline[i] = std::move(m_inline[i - 1]);
+      m_inline[pos] = value_type{id, MmMappings{}};
+      m_size++;
+      return m_inline[pos].second;
+    }
+    if (!spilled()) m_heap.assign(m_inline.begin(), m_inline.begin() + m_size);
+    m_size++;
+    return m_heap.insert(m_heap.begin() + pos, value_type{id, MmMappings{}})->second;
+  }
+  // Every entry lives on the heap once there are more than kInline (m_heap is empty otherwise).
+  bool spilled() const { return !m_heap.empty(); }
+  value_type* data() { return spilled() ? m_heap.data() : m_inline.data(); }
+  const value_type* data() const { return spilled() ? m_heap.data() : m_inline.data(); }
+
+  std::array<value_type, kInline> m_inline{};
+  std::vector<value_type> m_heap;
+  uint32_t m_size = 0;
+};
+
+// The mms with MMF_HAS_PINNED set, in no order: inline up to four.
+class MmIdSet {
+ public:
+  bool contains(uint32_t id) const {
+    for (uint32_t x : m_ids)
+      if (x == id) return true;
+    return false;
+  }
+  void insert(uint32_t id) {
+    if (!contains(id)) m_ids.push_back(id);
+  }
+  void clear() { m_ids.clear(); }
+
+ private:
+  InlineVec<uint32_t, 4> m_ids;
+};
+
 // Facts about the past that contracts need (spec 5.2). An "epoch" starts when the folio becomes
 // completely unmapped: the slot algorithm is back to its initial state then (both slots free,
 // S = 0), so what happened before cannot matter.
@@ -55,12 +143,10 @@ class ReferenceModel final : public Implementation {
   int64_t read(Obs obs, uint32_t index = 0) const override;
   // models() depends on the setup alone: the mask is worked out by reset().
   uint64_t models_mask() const override { return m_models_mask; }
-  void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const override {
-    read_scalars_of(*this, which, out);
-  }
-  void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const override {
-    read_pages_of(*this, obs, first, out);
-  }
+  // read() of every observable asked, each inlined (check_agreement reads them all for every
+  // state explore checks).
+  void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const override;
+  void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const override;
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
   std::optional<Violation> check_free() const override { return std::nullopt; }
   std::span<const std::string> warning_log() const override { return {}; }
@@ -79,11 +165,13 @@ class ReferenceModel final : public Implementation {
   // Distinct mms that currently map the folio.
   uint32_t nr_mms_mapping() const { return m_mms_mapping; }
   uint64_t total_mappings() const { return m_total; }
-  uint64_t mm_mappings(uint32_t mm) const;
+  uint64_t mm_mappings(uint32_t mm) const {
+    const MmMappings* m = m_mms.find(mm);
+    return m ? m->total() : 0;
+  }
   // Mappings of one mm, or nullptr.
-  const MmMappings* mm(uint32_t mm) const;
+  const MmMappings* mm(uint32_t mm) const { return m_mms.find(mm); }
   // The mms that ever mapped the folio, by id: inline up to four of them.
-  using MmTable = boost::container::small_flat_map<uint32_t, MmMappings, 4>;
   const MmTable& mms() const { return m_mms; }
   bool mm_has_pinned(uint32_t mm) const { return m_has_pinned.contains(mm); }
   uint32_t pins() const { return m_pins; }
@@ -118,21 +206,27 @@ class ReferenceModel final : public Implementation {
   // precondition() and allows(): the sentence is built only with Why.
   template <bool Why>
   std::optional<std::string> refusal(const Op& op) const;
+  // read()'s body, inlined into the bulk reads.
+  int64_t read_one(Obs obs, uint32_t index) const;
   int64_t stat_mapped() const;     // this folio's NR_{ANON,FILE}_MAPPED contribution
   int64_t stat_pmdmapped() const;  // this folio's NR_ANON_THPS / NR_*_PMDMAPPED contribution
   MmMappings& mm_slot(uint32_t mm);
-  void add_ptes(uint32_t mm, uint32_t page, uint32_t nr, uint32_t times);
+  // The adds return the mappings `mm` holds afterwards.
+  uint64_t add_ptes(uint32_t mm, uint32_t page, uint32_t nr, uint32_t times);
   void remove_ptes(uint32_t mm, uint32_t page, uint32_t nr);
-  void add_entire(uint32_t mm, uint32_t MmMappings::*level, uint32_t times);
+  uint64_t add_entire(uint32_t mm, uint32_t MmMappings::*level, uint32_t times);
   void remove_entire(uint32_t mm, uint32_t MmMappings::*level);
-  void after_change();
+  // m_mms_mapping as an mm's mappings change from `was_mapping` to what `m` holds now.
+  void count_mapping(bool was_mapping, const MmMappings& m);
+  // The history after an operation (spec 5.2's epochs); `grown`: what its mm holds after an add.
+  void after_change(uint64_t grown);
   void deferred_split_if(bool partially_mapped);
   // Whether an unmap leaves the folio partially mapped as this configuration detects it.
   bool partial_after_unmap(bool last_entire) const;
 
   Setup m_setup;
   MmTable m_mms;
-  boost::container::small_flat_set<uint32_t, 4> m_has_pinned;  // mms with MMF_HAS_PINNED
+  MmIdSet m_has_pinned;
   InlineVec<uint8_t, 16> m_ae;  // PageAnonExclusive per page
   uint32_t m_pins = 0;
   bool m_partially_mapped = false;  // PG_partially_mapped, sticky
@@ -159,6 +253,7 @@ class ReferenceModel final : public Implementation {
   // Bit k: op_fits(OpKind k, m_setup), which depends on the setup alone; asked by every
   // precondition.
   uint64_t m_fits = 0;
+  bool m_setup_derived = false;  // m_models_mask and m_fits are m_setup's
 };
 
 }  // namespace foliocheck

@@ -124,7 +124,7 @@ void PackedFolio<S, Bits>::reset(const Setup& setup) {
   result_ = 0;
   alloc_ref_mapped_ = false;
   warnings_ = 0;
-  warning_log_.clear();
+  warning_log_.lines.clear();
   outside_noted_ = false;
   models_mask_ = models_mask_of(*this);
 }
@@ -132,7 +132,7 @@ void PackedFolio<S, Bits>::reset(const Setup& setup) {
 template <Semantics S, int Bits>
 void PackedFolio<S, Bits>::warn(std::string_view line) {
   warnings_++;
-  warning_log_.emplace_back(line);
+  warning_log_.lines.emplace_back(line);
 }
 
 template <Semantics S, int Bits>
@@ -169,7 +169,7 @@ bool PackedFolio<S, Bits>::folio_has_pincount() const {
 }
 
 template <Semantics S, int Bits>
-bool PackedFolio<S, Bits>::PageAnonExclusive(int64_t idx) const {
+[[gnu::always_inline]] inline bool PackedFolio<S, Bits>::PageAnonExclusive(int64_t idx) const {
   if (!page_in_folio(idx)) return false;
   const auto i = static_cast<uint32_t>(idx);
   return (anon_exclusive_[i / 64] >> (i % 64)) & 1;
@@ -197,7 +197,8 @@ void PackedFolio<S, Bits>::ClearPageAnonExclusive(int64_t idx) {
 
 // Keeps the PageAnonExclusive tallies in step, so the add-anon checks over a whole folio are O(1).
 template <Semantics S, int Bits>
-int32_t PackedFolio<S, Bits>::page_mapcount_add_return(uint32_t idx, int64_t delta) {
+[[gnu::always_inline]] inline int32_t PackedFolio<S, Bits>::page_mapcount_add_return(uint32_t idx,
+                                                                                   int64_t delta) {
   const int32_t old = _mapcount[idx];
   const int32_t now = wrap_add(old, delta);
   _mapcount[idx] = now;
@@ -236,6 +237,8 @@ int PackedFolio<S, Bits>::count_anon_exclusive(int64_t page, int nr_pages, bool 
   const int64_t first = std::max<int64_t>(page, 0);
   const int64_t last = std::min<int64_t>(page + nr_pages, nr_pages_);
   if (first != page || page + nr_pages > int64_t{nr_pages_}) note_outside_folio();
+  // The tallies count the whole folio (check_invariants recounts them): none there, none here.
+  if ((remapped_only ? nr_anon_exclusive_remapped_ : nr_anon_exclusive_) == 0) return 0;
   int count = 0;
   for (int64_t p = first; p < last; p++)
     count += PageAnonExclusive(p) && (!remapped_only || _mapcount[static_cast<size_t>(p)] > 0);
@@ -1306,7 +1309,8 @@ bool PackedFolio<S, Bits>::models(Obs obs) const {
 }
 
 template <Semantics S, int Bits>
-int64_t PackedFolio<S, Bits>::read(Obs obs, uint32_t index) const {
+[[gnu::always_inline]] inline int64_t PackedFolio<S, Bits>::read_one(Obs obs,
+                                                                   uint32_t index) const {
   const bool large = folio_test_large();
   const uint32_t slot = index & 1;
   switch (obs) {
@@ -1368,6 +1372,37 @@ int64_t PackedFolio<S, Bits>::read(Obs obs, uint32_t index) const {
       return int64_t{_mm_id_mapcount[slot]} + 1;
   }
   return 0;
+}
+
+template <Semantics S, int Bits>
+int64_t PackedFolio<S, Bits>::read(Obs obs, uint32_t index) const {
+  return read_one(obs, index);
+}
+
+template <Semantics S, int Bits>
+void PackedFolio<S, Bits>::read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const {
+  for (; which; which &= which - 1) {
+    const int i = std::countr_zero(which);
+    out[static_cast<size_t>(i)] = read_one(static_cast<Obs>(i), 0);
+  }
+}
+
+template <Semantics S, int Bits>
+void PackedFolio<S, Bits>::read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const {
+  // The two page observables chosen once, not per page (the same expressions as read_one's).
+  if (obs == Obs::page_mapcount) {
+    for (size_t j = 0; j < out.size(); j++) {
+      const uint32_t index = first + static_cast<uint32_t>(j);
+      out[j] = index < nr_pages_ ? folio_precise_page_mapcount(index) : 0;
+    }
+    return;
+  }
+  if (obs == Obs::anon_exclusive) {
+    for (size_t j = 0; j < out.size(); j++)
+      out[j] = PageAnonExclusive(folio_test_hugetlb() ? 0 : first + static_cast<uint32_t>(j));
+    return;
+  }
+  for (size_t j = 0; j < out.size(); j++) out[j] = read_one(obs, first + static_cast<uint32_t>(j));
 }
 
 // ---------------------------------------------------------------------------------------------

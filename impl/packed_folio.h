@@ -63,15 +63,13 @@ class PackedFolio final : public Implementation {
   int64_t read(Obs obs, uint32_t index = 0) const override;
   // models() depends on the setup alone: the mask is worked out by reset().
   uint64_t models_mask() const override { return models_mask_; }
-  void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const override {
-    read_scalars_of(*this, which, out);
-  }
-  void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const override {
-    read_pages_of(*this, obs, first, out);
-  }
+  // read() of every observable asked, each inlined (check_agreement reads them all for every
+  // state explore checks).
+  void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const override;
+  void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const override;
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
   std::optional<Violation> check_free() const override;
-  std::span<const std::string> warning_log() const override { return warning_log_; }
+  std::span<const std::string> warning_log() const override { return warning_log_.lines; }
   // A value type: copying every field is copying the folio.
   bool assign_state(const Implementation& other) override {
     // typeid, not dynamic_cast: explore copies a state for every transition, and the class is
@@ -175,6 +173,8 @@ class PackedFolio final : public Implementation {
   bool folio_test_shared_bit() const;
   // mm/memory.c's COW reuse check for a PTE-mapped large anon folio, on these words.
   bool __wp_can_reuse_large_anon_folio(uint32_t mm);
+  // read()'s body, inlined into the bulk reads.
+  int64_t read_one(Obs obs, uint32_t index) const;
 
   // The raw words as impl/folio_checks.h reads them (defined in packed_folio.cpp).
   struct Words;
@@ -210,7 +210,7 @@ class PackedFolio final : public Implementation {
   std::array<mm_id_mapcount_t, 2> _mm_id_mapcount = {-1, -1};  // next: per-slot mappings; bias -1
   mm_ids_t _mm_ids = 0;   // next: _mm_id[0] low half, _mm_id[1] high half
   int32_t _refcount = 1;  // page 0: one per mapping, a pin's (1 or GUP_PIN_COUNTING_BIAS), the allocation's
-  boost::container::small_vector<uint32_t, 4> mmf_has_pinned_;  // mms with MMF_HAS_PINNED set
+  InlineVec<uint32_t, 4> mmf_has_pinned_;  // mms with MMF_HAS_PINNED set
 
   // What callers observe besides the folio.
   // NR_ANON_MAPPED, NR_FILE_MAPPED, NR_ANON_THPS, NR_SHMEM_PMDMAPPED, NR_FILE_PMDMAPPED.
@@ -219,7 +219,20 @@ class PackedFolio final : public Implementation {
   int64_t result_ = 0;  // what the last reader returned
   bool alloc_ref_mapped_ = false;  // a large anon folio's allocation reference went to its mappings
   int64_t warnings_ = 0;
-  std::vector<std::string> warning_log_;
+  // Copied only when either side has a line: explore copies a folio per transition, nearly always
+  // with none, and a vector's copy-assignment costs a call and its checks even then.
+  struct WarningLog {
+    std::vector<std::string> lines;
+    WarningLog() = default;
+    WarningLog(const WarningLog&) = default;
+    WarningLog(WarningLog&&) = default;
+    WarningLog& operator=(WarningLog&&) = default;
+    WarningLog& operator=(const WarningLog& o) {
+      if (!lines.empty() || !o.lines.empty()) lines = o.lines;
+      return *this;
+    }
+  };
+  WarningLog warning_log_;
   bool outside_noted_ = false;  // the current operation already logged a clamp
   uint64_t models_mask_ = 0;
 };

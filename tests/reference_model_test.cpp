@@ -153,5 +153,79 @@ TEST(InlineVec, CopiesAreIndependentInlineAndOnTheHeap) {
   }
 }
 
+// push_back stays inline up to the capacity and moves to the heap past it, keeping every value.
+TEST(InlineVec, PushBackKeepsEveryValueAcrossTheInlineCapacity) {
+  InlineVec<uint32_t, 4> v;
+  for (uint32_t i = 0; i < 20; i++) {
+    v.push_back(i * 5);
+    ASSERT_EQ(v.size(), i + 1);
+    for (uint32_t j = 0; j <= i; j++) ASSERT_EQ(v[j], j * 5);
+    InlineVec<uint32_t, 4> copy = v;
+    copy[0] = 1;
+    EXPECT_EQ(v[0], 0u) << "a copy shares no storage";
+  }
+  v.clear();
+  EXPECT_TRUE(v.empty());
+  v.push_back(3);
+  EXPECT_EQ(v[0], 3u);
+}
+
+// The model's table of mms: ids in increasing order whatever the insertion order, inline or past
+// four mms, and a copy (into an inline or a spilled table) independent of its source.
+TEST(MmTable, KeepsIdsInOrderAndCopiesIndependentlyInlineAndOnTheHeap) {
+  for (uint32_t count : {1u, 3u, 4u, 5u, 9u}) {
+    MmTable t;
+    for (uint32_t k = 0; k < count; k++) {
+      const uint32_t id = (k * 7) % 11 + 1;  // distinct, out of order
+      t[id].pmd = id;
+    }
+    ASSERT_EQ(t.size(), count);
+    uint32_t last = 0;
+    for (const auto& [id, m] : t) {
+      EXPECT_GT(id, last);
+      EXPECT_EQ(m.pmd, id);
+      last = id;
+    }
+    for (uint32_t other : {0u, 6u}) {
+      MmTable u;
+      for (uint32_t k = 0; k < other; k++) u[100 + k].pud = 1;
+      u = t;
+      ASSERT_EQ(u.size(), count);
+      EXPECT_TRUE(std::equal(u.begin(), u.end(), t.begin(), [](const auto& a, const auto& b) {
+        return a.first == b.first && a.second.pmd == b.second.pmd && a.second.pud == 0;
+      }));
+      u.begin()->second.pmd = 99;
+      EXPECT_NE(t.begin()->second.pmd, 99u) << "a copy shares no storage";
+      EXPECT_EQ(u.find(1000), nullptr);
+      EXPECT_EQ(u.find(t.begin()->first)->pmd, 99u);
+    }
+  }
+}
+
+// The epoch's history follows the mappings as a recount over every mm would: the most mms mapping
+// at once and the most mappings one mm held, both back to 0 once nothing maps the folio.
+TEST(ReferenceModel, TheEpochHistoryCountsTheMostMmsAndTheMostMappingsOfOneMm) {
+  ReferenceModel m;
+  m.reset(setup(Semantics::mm_id, 2));
+  run(m, op(OpKind::add_anon_ptes, 1, 0, 3));
+  run(m, op(OpKind::add_anon_ptes, 2, 0, 1));
+  run(m, op(OpKind::remove_ptes, 1, 0, 2));
+  run(m, op(OpKind::add_anon_ptes, 2, 1, 1));
+  EXPECT_EQ(m.nr_mms_mapping(), 2u);
+  EXPECT_EQ(m.history().epoch_max_mms, 2u);
+  EXPECT_EQ(m.history().epoch_max_mm_mappings, 3u);
+  run(m, op(OpKind::remove_ptes, 2, 0, 2));
+  EXPECT_EQ(m.nr_mms_mapping(), 1u);
+  EXPECT_EQ(m.history().epoch_max_mms, 2u);
+  run(m, op(OpKind::remove_ptes, 1, 2, 1));
+  EXPECT_EQ(m.nr_mms_mapping(), 0u);
+  EXPECT_EQ(m.history().epoch_max_mms, 0u);
+  EXPECT_EQ(m.history().epoch_max_mm_mappings, 0u);
+  run(m, op(OpKind::add_anon_ptes, 2, 3, 1));
+  EXPECT_EQ(m.history().epoch_max_mms, 1u);
+  EXPECT_EQ(m.history().epoch_max_mm_mappings, 1u);
+  EXPECT_EQ(m.check_invariants({0, 4}, true), std::nullopt);
+}
+
 }  // namespace
 }  // namespace foliocheck
