@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/refusal.h"
+
 namespace foliocheck {
 namespace {
 
@@ -93,7 +95,7 @@ std::optional<std::string> op_fits_setup(OpKind kind, const Setup& s) {
 bool op_fits(OpKind kind, const Setup& s) { return misfit(kind, s) == nullptr; }
 
 bool op_enabled(OpKind kind, const ReferenceModel& m) {
-  if (!op_fits(kind, m.setup())) return false;
+  if (!m.fits(kind)) return false;
   const Need need = op_info(kind).needs;
   switch (need) {
     case Need::nothing:
@@ -128,41 +130,29 @@ bool op_enabled(OpKind kind, const ReferenceModel& m) {
 
 namespace {
 
-// The reason, or with Why = false an empty one: engines that only ask whether a call is legal
-// should not pay for building and freeing the sentence.
 template <bool Why>
-std::optional<std::string> because(const char* what) {
-  if constexpr (Why) return std::string(what);
-  (void)what;
-  return std::string();
-}
-
-template <bool Why>
-std::optional<std::string> need_unmet_t(const Op& op, const ReferenceModel& m) {
+Refusal<Why> need_unmet_t(const Op& op, const ReferenceModel& m) {
   const OpInfo& info = op_info(op.kind);
-  if (info.needs == Need::nothing) return std::nullopt;
+  if (info.needs == Need::nothing) return {};
   const MmMappings* dst = need_is_mm(info.needs) ? m.mm(op.mm) : nullptr;
   const MmMappings* src = need_is_src(info.needs) ? m.mm(op.src) : nullptr;
-  auto each_page = [&](auto holds, const char* what) -> std::optional<std::string> {
+  auto each_page = [&](auto holds, const char* what) -> Refusal<Why> {
     for (uint32_t i = op.page; i < op.page + op.nr; i++)
-      if (!holds(i)) {
-        if constexpr (Why) return page_msg(what, i);
-        (void)what;
-        return std::string();
-      }
-    return std::nullopt;
+      if (!holds(i)) return refuse_with<Why>([&] { return page_msg(what, i); });
+    return {};
   };
   auto holds_ptes = [](const MmMappings* mm) {
     return [mm](uint32_t i) { return mm && !mm->pte.empty() && mm->pte[i] > 0; };
   };
+  auto named = [&](const char* what) {
+    return refuse_with<Why>([&] { return std::string(info.name) + what; });
+  };
   switch (info.needs) {
     case Need::nothing:
-      return std::nullopt;
+      return {};
     case Need::fresh:
-      if (m.total_mappings() != 0)
-        return Why ? std::string(info.name) + " wants a FRESH folio (it plain-sets the counters)"
-                   : std::string();
-      return std::nullopt;
+      if (m.total_mappings() != 0) return named(" wants a FRESH folio (it plain-sets the counters)");
+      return {};
     case Need::mm_ptes:
       return each_page(holds_ptes(dst), "mm holds no PTE mapping of the page");
     case Need::src_ptes:
@@ -172,54 +162,48 @@ std::optional<std::string> need_unmet_t(const Op& op, const ReferenceModel& m) {
                        "dup of a page that is not PTE-mapped");
     case Need::all_pages_mapped:
       if (m.pages_pte_mapped() != m.setup().nr_pages())
-        return Why ? std::string(info.name) +
-                         " dups HPAGE_PMD_NR PTEs (kernel behaviour): every page must already be "
-                         "PTE-mapped"
-                   : std::string();
-      return std::nullopt;
+        return named(
+            " dups HPAGE_PMD_NR PTEs (kernel behaviour): every page must already be PTE-mapped");
+      return {};
     case Need::mm_pmd:
     case Need::mm_pud:
     case Need::mm_hugetlb:
       if (!dst || dst->*need_level(info.needs) == 0)
-        return Why ? std::string("mm holds no ") + level_name(info.needs) + " mapping of the folio"
-                   : std::string();
-      return std::nullopt;
+        return refuse_with<Why>([&] {
+          return std::string("mm holds no ") + level_name(info.needs) + " mapping of the folio";
+        });
+      return {};
     case Need::src_pmd:
     case Need::src_hugetlb:
       if (!src || src->*need_level(info.needs) == 0)
-        return Why ? std::string("src holds no ") + level_name(info.needs) + " mapping of the folio"
-                   : std::string();
-      return std::nullopt;
+        return refuse_with<Why>([&] {
+          return std::string("src holds no ") + level_name(info.needs) + " mapping of the folio";
+        });
+      return {};
     case Need::ae_page:
-      if (!m.page_anon_exclusive(op.page))
-        return because<Why>("VM_WARN: !PageAnonExclusive(page)");
-      return std::nullopt;
+      if (!m.page_anon_exclusive(op.page)) return refuse<Why>("VM_WARN: !PageAnonExclusive(page)");
+      return {};
     case Need::ae_head:
-      if (!m.page_anon_exclusive(0))
-        return because<Why>("VM_WARN: !PageAnonExclusive(head page)");
-      return std::nullopt;
+      if (!m.page_anon_exclusive(0)) return refuse<Why>("VM_WARN: !PageAnonExclusive(head page)");
+      return {};
     case Need::mm_maps:
-      if (!dst || dst->total() == 0)
-        return Why ? std::string(info.name) + ": the mm does not map the folio" : std::string();
-      return std::nullopt;
+      if (!dst || dst->total() == 0) return named(": the mm does not map the folio");
+      return {};
     case Need::pinned:
-      if (m.pins() == 0)
-        return Why ? std::string(info.name) + ": the folio is not pinned" : std::string();
-      return std::nullopt;
+      if (m.pins() == 0) return named(": the folio is not pinned");
+      return {};
     case Need::mm_pte:
       if (!dst || dst->pte_total == 0)
-        return std::string(info.name) + ": the mm holds no PTE of the folio to write-fault on";
+        return named(": the mm holds no PTE of the folio to write-fault on");
       // What the reader assumes of the faulting mm (its comment: "each page can only get mapped
       // once into each MM"), and a PMD split is atomic to that mm's faults (the PMD lock).
       if (dst->entire() > 0)
-        return std::string(info.name) +
-               ": the mm maps the folio by PMD too (a split in progress, under the PMD lock)";
+        return named(": the mm maps the folio by PMD too (a split in progress, under the PMD lock)");
       for (uint32_t c : dst->pte)
-        if (c > 1)
-          return std::string(info.name) + ": the mm maps an anon page twice";
-      return std::nullopt;
+        if (c > 1) return named(": the mm maps an anon page twice");
+      return {};
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace
@@ -256,19 +240,30 @@ int64_t long_max(int bits) { return bits == 64 ? std::numeric_limits<int64_t>::m
 
 }  // namespace
 
-std::optional<std::string> overflow_reason(const Op& op, const ReferenceModel& m) {
+namespace {
+
+template <bool Why>
+Refusal<Why> overflow_t(const Op& op, const ReferenceModel& m) {
   const int64_t total = static_cast<int64_t>(m.total_mappings() + mappings_added(op, m.setup()));
-  if (total >= kIntMax) return "_large_mapcount would overflow INT_MAX";
+  if (total >= kIntMax) return refuse<Why>("_large_mapcount would overflow INT_MAX");
   if (total + kGupPinCountingBias * (int64_t{m.pins()} + 1) >= kIntMax)
-    return "_refcount would overflow INT_MAX";
+    return refuse<Why>("_refcount would overflow INT_MAX");
   // Not a kernel invariant today but a limit of the proposal: on 32-bit one PMD mapping adds
   // HPAGE_PMD_NR pages for one reference, so this counter reaches LONG_MAX first.
   if (m.setup().has_total_mapped() &&
       static_cast<int64_t>(m.mapped_pages() + pages_added(op, m.setup())) >=
           long_max(m.setup().config.bits))
-    return "_total_mapped_pages would overflow LONG_MAX";
-  return std::nullopt;
+    return refuse<Why>("_total_mapped_pages would overflow LONG_MAX");
+  return {};
 }
+
+}  // namespace
+
+std::optional<std::string> overflow_reason(const Op& op, const ReferenceModel& m) {
+  return overflow_t<true>(op, m);
+}
+
+bool overflow_free(const Op& op, const ReferenceModel& m) { return !overflow_t<false>(op, m); }
 
 uint64_t repeats_before_overflow(const Op& op, const ReferenceModel& m) {
   const int64_t total = static_cast<int64_t>(m.total_mappings());

@@ -29,6 +29,8 @@ bool need_met(const Op& op, const ReferenceModel& model);
 // The overflow rule: a call must not carry _large_mapcount or _refcount (mappings plus
 // GUP_PIN_COUNTING_BIAS per pin) to INT_MAX, which is no kernel code path.
 std::optional<std::string> overflow_reason(const Op& op, const ReferenceModel& model);
+// Whether overflow_reason() is nullopt, without building the sentence: what inner loops ask.
+bool overflow_free(const Op& op, const ReferenceModel& model);
 // How many calls of `op` in a row stay clear of that overflow (at least 1; kMaxRepeatCap if no
 // limit).
 inline constexpr uint64_t kMaxRepeatCap = 1000000;
