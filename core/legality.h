@@ -41,8 +41,13 @@ uint64_t repeats_before_overflow(const Op& op, const ReferenceModel& model);
 Op canonical_op(Op op);
 
 // Needs about the mm that calls (an unmap, a pin) and about a fork's parent (src).
-bool need_is_mm(Need need);
-bool need_is_src(Need need);
+inline bool need_is_mm(Need n) {
+  return n == Need::mm_ptes || n == Need::mm_pmd || n == Need::mm_pud || n == Need::mm_hugetlb ||
+         n == Need::mm_maps || n == Need::mm_pte;
+}
+inline bool need_is_src(Need n) {
+  return n == Need::src_ptes || n == Need::src_pmd || n == Need::src_hugetlb;
+}
 // Whether `mm` holds the mappings `need` is about, and how many of them (whole-folio levels).
 bool mm_holds(const MmMappings& mm, Need need);
 uint32_t mm_held(const MmMappings& mm, Need need);

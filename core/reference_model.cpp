@@ -2,6 +2,7 @@
 #include "core/reference_model.h"
 
 #include "core/legality.h"
+#include "core/legality_rules.h"
 
 #include <boost/container/small_vector.hpp>
 
@@ -10,13 +11,6 @@
 #include <tuple>
 
 namespace foliocheck {
-namespace {
-
-std::string page_msg(const char* what, uint32_t page) {
-  return std::string(what) + " (page " + std::to_string(page) + ")";
-}
-
-}  // namespace
 
 std::optional<std::string> ReferenceModel::setup_error(const Setup& s) {
   const Config& c = s.config;
@@ -41,6 +35,8 @@ std::optional<std::string> ReferenceModel::setup_error(const Setup& s) {
 }
 
 void ReferenceModel::reset(const Setup& setup) {
+  // Explore resets a model once per state it expands, always to the same setup.
+  const bool same_setup = m_masks_known && m_setup == setup;
   m_setup = setup;
   m_mms.clear();
   m_has_pinned.clear();
@@ -59,11 +55,13 @@ void ReferenceModel::reset(const Setup& setup) {
   m_total = 0;
   m_mms_mapping = 0;
   m_nr_ae = 0;
+  if (same_setup) return;
   m_models_mask = models_mask_of(*this);
   static_assert(kNumOpKinds <= 64, "m_fits has a bit per kind");
   m_fits = 0;
   for (int k = 0; k < kNumOpKinds; k++)
     if (op_fits(static_cast<OpKind>(k), setup)) m_fits |= uint64_t{1} << k;
+  m_masks_known = true;
 }
 
 uint64_t ReferenceModel::mm_mappings(uint32_t id) const {
@@ -123,12 +121,8 @@ Refusal<Why> ReferenceModel::misformed(const Op& op) const {
 template <bool Why>
 Refusal<Why> ReferenceModel::refused_now(const Op& op) const {
   const Setup& s = m_setup;
-  if constexpr (Why) {
-    if (auto why = overflow_reason(op, *this)) return why;
-    if (auto why = need_unmet(op, *this)) return why;
-  } else if (!overflow_free(op, *this) || !need_met(op, *this)) {
-    return true;
-  }
+  if (auto why = rules::overflow_t<Why>(op, *this)) return why;
+  if (auto why = rules::need_unmet_t<Why>(op, *this)) return why;
 
   // The kernel's own warnings about the call, beyond what ops.def's Need says. An exclusive anon
   // page is mapped at most once: one PTE, or one PMD (plus one PTE while the PMD is being split);
@@ -138,11 +132,11 @@ Refusal<Why> ReferenceModel::refused_now(const Op& op) const {
       if (!(op.exclusive || m_ae[i])) continue;
       if (m_page_pte[i] > 0)
         return refuse_with<Why>([&] {
-          return page_msg("VM_WARN: PageAnonExclusive page would be mapped by a second PTE", i);
+          return rules::page_msg("VM_WARN: PageAnonExclusive page would be mapped by a second PTE", i);
         });
       if (s.large() && m_entire > 1)
         return refuse_with<Why>([&] {
-          return page_msg("VM_WARN: PageAnonExclusive page while entire_mapcount > 1", i);
+          return rules::page_msg("VM_WARN: PageAnonExclusive page while entire_mapcount > 1", i);
         });
     }
     return {};

@@ -177,6 +177,8 @@ class ReferenceModel final : public Implementation {
   // Bit k: op_fits(OpKind k, m_setup), which depends on the setup alone; asked by every
   // precondition.
   uint64_t m_fits = 0;
+  // m_models_mask and m_fits are those of m_setup (reset() works them out when the setup changes).
+  bool m_masks_known = false;
 };
 
 }  // namespace foliocheck
