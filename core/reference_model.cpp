@@ -121,8 +121,14 @@ Refusal<Why> ReferenceModel::misformed(const Op& op) const {
 template <bool Why>
 Refusal<Why> ReferenceModel::refused_now(const Op& op) const {
   const Setup& s = m_setup;
-  if (auto why = rules::overflow_t<Why>(op, *this)) return why;
-  if (auto why = rules::need_unmet_t<Why>(op, *this)) return why;
+  // The sentence names an overflow before an unmet Need; a yes or no asks the Need first, which
+  // refuses far more often.
+  if constexpr (Why) {
+    if (auto why = rules::overflow_t<Why>(op, *this)) return why;
+    if (auto why = rules::need_unmet_t<Why>(op, *this)) return why;
+  } else if (rules::need_unmet_t<Why>(op, *this) || rules::overflow_t<Why>(op, *this)) {
+    return true;
+  }
 
   // The kernel's own warnings about the call, beyond what ops.def's Need says. An exclusive anon
   // page is mapped at most once: one PTE, or one PMD (plus one PTE while the PMD is being split);

@@ -41,7 +41,8 @@ def joined_literals(text, base=0):
 
 def functions(text, returns):
     """(name, body, offset) of each top-level function whose signature starts with `returns`."""
-    for m in re.finditer(r"^" + re.escape(returns) + r" (?:\w+::)?(\w+)\(", text, re.M):
+    for m in re.finditer(r"^(?:\[\[[\w:]+\]\] )?(?:inline )?" + re.escape(returns) +
+                         r" (?:\w+::)?(\w+)\(", text, re.M):
         end = text.find("\n}\n", m.end())
         yield m.group(1), text[m.end():end], m.end()
 
