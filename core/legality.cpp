@@ -4,45 +4,22 @@
 #include <algorithm>
 #include <limits>
 
-namespace foliocheck {
-namespace {
+#include "core/legality_rules.h"
 
-std::string page_msg(const char* what, uint32_t page) {
-  return std::string(what) + " (page " + std::to_string(page) + ")";
-}
+namespace foliocheck {
+
+using rules::need_level;
+using rules::need_unmet_t;
+using rules::overflow_t;
+using rules::pages_added;
+using rules::long_max;
+
+namespace {
 
 bool any_holder(const ReferenceModel& m, uint32_t MmMappings::*level) {
   for (const auto& [id, mm] : m.mms())
     if (mm.*level > 0) return true;
   return false;
-}
-
-// The level member a Need about one mm's whole-folio mappings names.
-uint32_t MmMappings::*need_level(Need need) {
-  switch (need) {
-    case Need::mm_pmd:
-    case Need::src_pmd:
-      return &MmMappings::pmd;
-    case Need::mm_pud:
-      return &MmMappings::pud;
-    case Need::mm_hugetlb:
-    case Need::src_hugetlb:
-      return &MmMappings::hugetlb;
-    default:
-      return nullptr;
-  }
-}
-
-const char* level_name(Need need) {
-  switch (need) {
-    case Need::mm_pmd:
-    case Need::src_pmd:
-      return "PMD";
-    case Need::mm_pud:
-      return "PUD";
-    default:
-      return "hugetlb";
-  }
 }
 
 // Literals only, so that the inner loops asking op_fits() allocate nothing.
@@ -93,7 +70,7 @@ std::optional<std::string> op_fits_setup(OpKind kind, const Setup& s) {
 bool op_fits(OpKind kind, const Setup& s) { return misfit(kind, s) == nullptr; }
 
 bool op_enabled(OpKind kind, const ReferenceModel& m) {
-  if (!op_fits(kind, m.setup())) return false;
+  if (!m.fits(kind)) return false;
   const Need need = op_info(kind).needs;
   switch (need) {
     case Need::nothing:
@@ -126,149 +103,17 @@ bool op_enabled(OpKind kind, const ReferenceModel& m) {
   return false;
 }
 
-namespace {
-
-// The reason, or with Why = false an empty one: engines that only ask whether a call is legal
-// should not pay for building and freeing the sentence.
-template <bool Why>
-std::optional<std::string> because(const char* what) {
-  if constexpr (Why) return std::string(what);
-  (void)what;
-  return std::string();
-}
-
-template <bool Why>
-std::optional<std::string> need_unmet_t(const Op& op, const ReferenceModel& m) {
-  const OpInfo& info = op_info(op.kind);
-  if (info.needs == Need::nothing) return std::nullopt;
-  const MmMappings* dst = need_is_mm(info.needs) ? m.mm(op.mm) : nullptr;
-  const MmMappings* src = need_is_src(info.needs) ? m.mm(op.src) : nullptr;
-  auto each_page = [&](auto holds, const char* what) -> std::optional<std::string> {
-    for (uint32_t i = op.page; i < op.page + op.nr; i++)
-      if (!holds(i)) {
-        if constexpr (Why) return page_msg(what, i);
-        (void)what;
-        return std::string();
-      }
-    return std::nullopt;
-  };
-  auto holds_ptes = [](const MmMappings* mm) {
-    return [mm](uint32_t i) { return mm && !mm->pte.empty() && mm->pte[i] > 0; };
-  };
-  switch (info.needs) {
-    case Need::nothing:
-      return std::nullopt;
-    case Need::fresh:
-      if (m.total_mappings() != 0)
-        return Why ? std::string(info.name) + " wants a FRESH folio (it plain-sets the counters)"
-                   : std::string();
-      return std::nullopt;
-    case Need::mm_ptes:
-      return each_page(holds_ptes(dst), "mm holds no PTE mapping of the page");
-    case Need::src_ptes:
-      return each_page(holds_ptes(src), "src holds no PTE mapping of the page");
-    case Need::pages_mapped:
-      return each_page([&](uint32_t i) { return m.page_pte(i) > 0; },
-                       "dup of a page that is not PTE-mapped");
-    case Need::all_pages_mapped:
-      if (m.pages_pte_mapped() != m.setup().nr_pages())
-        return Why ? std::string(info.name) +
-                         " dups HPAGE_PMD_NR PTEs (kernel behaviour): every page must already be "
-                         "PTE-mapped"
-                   : std::string();
-      return std::nullopt;
-    case Need::mm_pmd:
-    case Need::mm_pud:
-    case Need::mm_hugetlb:
-      if (!dst || dst->*need_level(info.needs) == 0)
-        return Why ? std::string("mm holds no ") + level_name(info.needs) + " mapping of the folio"
-                   : std::string();
-      return std::nullopt;
-    case Need::src_pmd:
-    case Need::src_hugetlb:
-      if (!src || src->*need_level(info.needs) == 0)
-        return Why ? std::string("src holds no ") + level_name(info.needs) + " mapping of the folio"
-                   : std::string();
-      return std::nullopt;
-    case Need::ae_page:
-      if (!m.page_anon_exclusive(op.page))
-        return because<Why>("VM_WARN: !PageAnonExclusive(page)");
-      return std::nullopt;
-    case Need::ae_head:
-      if (!m.page_anon_exclusive(0))
-        return because<Why>("VM_WARN: !PageAnonExclusive(head page)");
-      return std::nullopt;
-    case Need::mm_maps:
-      if (!dst || dst->total() == 0)
-        return Why ? std::string(info.name) + ": the mm does not map the folio" : std::string();
-      return std::nullopt;
-    case Need::pinned:
-      if (m.pins() == 0)
-        return Why ? std::string(info.name) + ": the folio is not pinned" : std::string();
-      return std::nullopt;
-    case Need::mm_pte:
-      if (!dst || dst->pte_total == 0)
-        return std::string(info.name) + ": the mm holds no PTE of the folio to write-fault on";
-      // What the reader assumes of the faulting mm (its comment: "each page can only get mapped
-      // once into each MM"), and a PMD split is atomic to that mm's faults (the PMD lock).
-      if (dst->entire() > 0)
-        return std::string(info.name) +
-               ": the mm maps the folio by PMD too (a split in progress, under the PMD lock)";
-      for (uint32_t c : dst->pte)
-        if (c > 1)
-          return std::string(info.name) + ": the mm maps an anon page twice";
-      return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
   return need_unmet_t<true>(op, m);
 }
 
 bool need_met(const Op& op, const ReferenceModel& m) { return !need_unmet_t<false>(op, m); }
 
-namespace {
-
-// Pages one successful call adds to the RFC's _total_mapped_pages (hugetlb: none).
-uint64_t pages_added(const Op& op, const Setup& s) {
-  const OpInfo& info = op_info(op.kind);
-  if (info.level == kHugetlb) return 0;
-  switch (info.adds) {
-    case Adds::range:
-      return op.nr;
-    case Adds::one:
-      return uint64_t{1} << (info.level == kPud ? s.config.pud_order : s.config.pmd_order);
-    case Adds::all_pages:
-    case Adds::new_anon:
-      return s.nr_pages();
-    case Adds::nothing:
-    case Adds::pin:
-      return 0;
-  }
-  return 0;
-}
-
-// LONG_MAX of the configuration: _total_mapped_pages is an atomic_long_t.
-int64_t long_max(int bits) { return bits == 64 ? std::numeric_limits<int64_t>::max() : kIntMax; }
-
-}  // namespace
-
 std::optional<std::string> overflow_reason(const Op& op, const ReferenceModel& m) {
-  const int64_t total = static_cast<int64_t>(m.total_mappings() + mappings_added(op, m.setup()));
-  if (total >= kIntMax) return "_large_mapcount would overflow INT_MAX";
-  if (total + kGupPinCountingBias * (int64_t{m.pins()} + 1) >= kIntMax)
-    return "_refcount would overflow INT_MAX";
-  // Not a kernel invariant today but a limit of the proposal: on 32-bit one PMD mapping adds
-  // HPAGE_PMD_NR pages for one reference, so this counter reaches LONG_MAX first.
-  if (m.setup().has_total_mapped() &&
-      static_cast<int64_t>(m.mapped_pages() + pages_added(op, m.setup())) >=
-          long_max(m.setup().config.bits))
-    return "_total_mapped_pages would overflow LONG_MAX";
-  return std::nullopt;
+  return overflow_t<true>(op, m);
 }
+
+bool overflow_free(const Op& op, const ReferenceModel& m) { return !overflow_t<false>(op, m); }
 
 uint64_t repeats_before_overflow(const Op& op, const ReferenceModel& m) {
   const int64_t total = static_cast<int64_t>(m.total_mappings());
@@ -283,15 +128,6 @@ uint64_t repeats_before_overflow(const Op& op, const ReferenceModel& m) {
                                   static_cast<int64_t>(m.mapped_pages())) /
                                      static_cast<int64_t>(pages));
   return static_cast<uint64_t>(std::clamp<int64_t>(cap, 1, static_cast<int64_t>(kMaxRepeatCap)));
-}
-
-bool need_is_mm(Need n) {
-  return n == Need::mm_ptes || n == Need::mm_pmd || n == Need::mm_pud || n == Need::mm_hugetlb ||
-         n == Need::mm_maps || n == Need::mm_pte;
-}
-
-bool need_is_src(Need n) {
-  return n == Need::src_ptes || n == Need::src_pmd || n == Need::src_hugetlb;
 }
 
 bool mm_holds(const MmMappings& mm, Need need) {

@@ -29,6 +29,8 @@ bool need_met(const Op& op, const ReferenceModel& model);
 // The overflow rule: a call must not carry _large_mapcount or _refcount (mappings plus
 // GUP_PIN_COUNTING_BIAS per pin) to INT_MAX, which is no kernel code path.
 std::optional<std::string> overflow_reason(const Op& op, const ReferenceModel& model);
+// Whether overflow_reason() is nullopt, without building the sentence: what inner loops ask.
+bool overflow_free(const Op& op, const ReferenceModel& model);
 // How many calls of `op` in a row stay clear of that overflow (at least 1; kMaxRepeatCap if no
 // limit).
 inline constexpr uint64_t kMaxRepeatCap = 1000000;
@@ -39,8 +41,13 @@ uint64_t repeats_before_overflow(const Op& op, const ReferenceModel& model);
 Op canonical_op(Op op);
 
 // Needs about the mm that calls (an unmap, a pin) and about a fork's parent (src).
-bool need_is_mm(Need need);
-bool need_is_src(Need need);
+inline bool need_is_mm(Need n) {
+  return n == Need::mm_ptes || n == Need::mm_pmd || n == Need::mm_pud || n == Need::mm_hugetlb ||
+         n == Need::mm_maps || n == Need::mm_pte;
+}
+inline bool need_is_src(Need n) {
+  return n == Need::src_ptes || n == Need::src_pmd || n == Need::src_hugetlb;
+}
 // Whether `mm` holds the mappings `need` is about, and how many of them (whole-folio levels).
 bool mm_holds(const MmMappings& mm, Need need);
 uint32_t mm_held(const MmMappings& mm, Need need);

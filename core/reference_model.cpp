@@ -2,28 +2,13 @@
 #include "core/reference_model.h"
 
 #include "core/legality.h"
+#include "core/legality_rules.h"
 
 #include <algorithm>
 #include <limits>
 #include <tuple>
 
 namespace foliocheck {
-namespace {
-
-std::string page_msg(const char* what, uint32_t page) {
-  return std::string(what) + " (page " + std::to_string(page) + ")";
-}
-
-// The reason, or with Why = false an empty one: engines that only ask whether a call is legal
-// should not pay for building and freeing the sentence.
-template <bool Why>
-std::optional<std::string> because(const char* what) {
-  if constexpr (Why) return std::string(what);
-  (void)what;
-  return std::string();
-}
-
-}  // namespace
 
 std::optional<std::string> ReferenceModel::setup_error(const Setup& s) {
   const Config& c = s.config;
@@ -78,7 +63,6 @@ void ReferenceModel::reset(const Setup& setup) {
   m_setup_derived = true;
 }
 
-
 bool ReferenceModel::has_pincount() const {
   if (!m_setup.large()) return false;
   // next, 32-bit: _pincount moved to page 2, which an order-1 folio does not have.
@@ -102,76 +86,89 @@ bool ReferenceModel::slots_exact() const {
 }
 
 template <bool Why>
-std::optional<std::string> ReferenceModel::refusal(const Op& op) const {
+Refusal<Why> ReferenceModel::misformed(const Op& op) const {
   const Setup& s = m_setup;
   const OpInfo& info = op_info(op.kind);
   const uint32_t n = s.nr_pages();
   const uint32_t max_id = mm_id_max(s.config.bits);
 
   if ((info.args & kArgMm) && (op.mm < 1 || op.mm > max_id))
-    return because<Why>("W3: mm id outside MM_ID_MIN..MM_ID_MAX");
+    return refuse<Why>("W3: mm id outside MM_ID_MIN..MM_ID_MAX");
   if (info.args & kArgSrc) {
     if (op.src < 1 || op.src > max_id)
-      return because<Why>("W3: src mm id outside MM_ID_MIN..MM_ID_MAX");
+      return refuse<Why>("W3: src mm id outside MM_ID_MIN..MM_ID_MAX");
     if (op.src == op.mm)
-      return because<Why>("fork: the child (mm) must be another mm than the parent (src)");
+      return refuse<Why>("fork: the child (mm) must be another mm than the parent (src)");
   }
   if (op.exclusive && !(info.args & kArgExclusive))
-    return because<Why>("this helper takes no RMAP_EXCLUSIVE");
-  if (!(m_fits >> static_cast<int>(op.kind) & 1)) {
-    if constexpr (Why) return op_fits_setup(op.kind, s);
-    return std::string();  // refused; the sentence is op_fits_setup()'s
-  }
+    return refuse<Why>("this helper takes no RMAP_EXCLUSIVE");
+  if (!fits(op.kind)) return refuse_with<Why>([&] { return *op_fits_setup(op.kind, s); });
   if (info.args & kArgRange) {
-    if (op.nr == 0) return because<Why>("R3: nr_pages <= 0");
-    if (op.page >= n) return because<Why>("R4: first page not in the folio");
-    if (uint64_t{op.page} + op.nr > n) return because<Why>("R5: page+nr-1 outside the folio");
+    if (op.nr == 0) return refuse<Why>("R3: nr_pages <= 0");
+    if (op.page >= n) return refuse<Why>("R4: first page not in the folio");
+    if (uint64_t{op.page} + op.nr > n) return refuse<Why>("R5: page+nr-1 outside the folio");
   }
-  if ((info.args & kArgPage) && op.page >= n) return because<Why>("R4: page not in the folio");
-  if (auto why = overflow_reason(op, *this)) return why;
+  if ((info.args & kArgPage) && op.page >= n) return refuse<Why>("R4: page not in the folio");
+  return {};
+}
+
+template <bool Why>
+Refusal<Why> ReferenceModel::refused_now(const Op& op) const {
+  const Setup& s = m_setup;
+  // The sentence names an overflow before an unmet Need; a yes or no asks the Need first, which
+  // refuses far more often.
   if constexpr (Why) {
-    if (auto why = need_unmet(op, *this)) return why;
-  } else if (!need_met(op, *this)) {
-    return std::string();
+    if (auto why = rules::overflow_t<Why>(op, *this)) return why;
+    if (auto why = rules::need_unmet_t<Why>(op, *this)) return why;
+  } else if (rules::need_unmet_t<Why>(op, *this) || rules::overflow_t<Why>(op, *this)) {
+    return true;
   }
 
   // The kernel's own warnings about the call, beyond what ops.def's Need says. An exclusive anon
   // page is mapped at most once: one PTE, or one PMD (plus one PTE while the PMD is being split);
   // the add-anon VM_WARNs fire otherwise.
-  auto ae_range_ok = [&](uint32_t first, uint32_t nr) -> std::optional<std::string> {
+  auto ae_range_ok = [&](uint32_t first, uint32_t nr) -> Refusal<Why> {
     for (uint32_t i = first; i < first + nr; i++) {
       if (!(op.exclusive || m_ae[i])) continue;
       if (m_page_pte[i] > 0)
-        return Why ? page_msg("VM_WARN: PageAnonExclusive page would be mapped by a second PTE", i)
-                   : std::string();
+        return refuse_with<Why>([&] {
+          return rules::page_msg("VM_WARN: PageAnonExclusive page would be mapped by a second PTE", i);
+        });
       if (s.large() && m_entire > 1)
-        return Why ? page_msg("VM_WARN: PageAnonExclusive page while entire_mapcount > 1", i)
-                   : std::string();
+        return refuse_with<Why>([&] {
+          return rules::page_msg("VM_WARN: PageAnonExclusive page while entire_mapcount > 1", i);
+        });
     }
-    return std::nullopt;
+    return {};
   };
   switch (op.kind) {
     case OpKind::add_anon_ptes:
       return ae_range_ok(op.page, op.nr);
     case OpKind::add_anon_pmd:
       if ((op.exclusive || m_nr_ae > 0) && m_entire > 0)
-        return because<Why>("VM_WARN: PageAnonExclusive page of a folio with entire_mapcount > 1");
+        return refuse<Why>("VM_WARN: PageAnonExclusive page of a folio with entire_mapcount > 1");
       // RMAP_EXCLUSIVE marks the head page; already AE pages hold at most one PTE.
       if (op.exclusive && m_page_pte[0] > 1)
-        return because<Why>(
+        return refuse<Why>(
             "VM_WARN: RMAP_EXCLUSIVE PMD mapping of a head page mapped by several PTEs");
-      return std::nullopt;
+      return {};
     case OpKind::try_dup_anon_pmd:
       if (m_nr_ae > m_ae[0])
-        return because<Why>("VM_WARN: a PageAnonExclusive tail page would be mapped by two PMDs");
-      return std::nullopt;
+        return refuse<Why>("VM_WARN: a PageAnonExclusive tail page would be mapped by two PMDs");
+      return {};
     case OpKind::hugetlb_add_anon:
       if ((op.exclusive || m_ae[0]) && m_entire > 0)
-        return because<Why>("VM_WARN: PageAnonExclusive hugetlb folio with entire_mapcount > 1");
-      return std::nullopt;
+        return refuse<Why>("VM_WARN: PageAnonExclusive hugetlb folio with entire_mapcount > 1");
+      return {};
     default:
-      return std::nullopt;
+      return {};
   }
+}
+
+template <bool Why>
+Refusal<Why> ReferenceModel::refusal(const Op& op) const {
+  if (auto why = misformed<Why>(op)) return why;
+  return refused_now<Why>(op);
 }
 
 std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
@@ -179,6 +176,10 @@ std::optional<std::string> ReferenceModel::precondition(const Op& op) const {
 }
 
 bool ReferenceModel::allows(const Op& op) const { return !refusal<false>(op); }
+
+bool ReferenceModel::well_formed(const Op& op) const { return !misformed<false>(op); }
+
+bool ReferenceModel::allows_now(const Op& op) const { return !refused_now<false>(op); }
 
 MmMappings& ReferenceModel::mm_slot(uint32_t id) { return m_mms[id]; }
 

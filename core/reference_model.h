@@ -10,6 +10,7 @@
 
 #include "core/implementation.h"
 #include "core/inline_vec.h"
+#include "core/refusal.h"
 
 namespace foliocheck {
 
@@ -159,6 +160,15 @@ class ReferenceModel final : public Implementation {
   std::optional<std::string> precondition(const Op& op) const;
   // !precondition(op), without building the reason: what engines ask in their inner loops.
   bool allows(const Op& op) const;
+  // allows() in two halves, for engines that ask about the same calls in many states:
+  // well_formed(op) is the part that depends on the setup alone (mm ids, RMAP_EXCLUSIVE, the
+  // helper fitting the folio, ranges and pages inside it), so it can be asked once per call;
+  // allows_now(op), only for a well-formed call, is the rest. allows(op) is
+  // well_formed(op) && allows_now(op).
+  bool well_formed(const Op& op) const;
+  bool allows_now(const Op& op) const;
+  // op_fits(kind, setup()), worked out by reset().
+  bool fits(OpKind kind) const { return m_fits >> static_cast<int>(kind) & 1; }
 
   const Setup& setup() const { return m_setup; }
   const History& history() const { return m_history; }
@@ -203,9 +213,14 @@ class ReferenceModel final : public Implementation {
  private:
   // tests/checks_test.cpp corrupts the cached aggregates to show each drift check can fire.
   friend struct ReferenceModelTestAccess;
-  // precondition() and allows(): the sentence is built only with Why.
+  // precondition() and allows(): the sentence is built only with Why. The first half depends on
+  // the setup alone (well_formed()), the second on the state (allows_now()).
   template <bool Why>
-  std::optional<std::string> refusal(const Op& op) const;
+  Refusal<Why> refusal(const Op& op) const;
+  template <bool Why>
+  Refusal<Why> misformed(const Op& op) const;
+  template <bool Why>
+  Refusal<Why> refused_now(const Op& op) const;
   // read()'s body, inlined into the bulk reads.
   int64_t read_one(Obs obs, uint32_t index) const;
   int64_t stat_mapped() const;     // this folio's NR_{ANON,FILE}_MAPPED contribution

@@ -69,24 +69,6 @@ Setup make_setup(Semantics semantics, int bits, int order, FolioType type, bool 
   return s;
 }
 
-// How many page-table entries the operation adds (a successful dup included).
-uint64_t mappings_added(const Op& op, const Setup& s) {
-  switch (op_info(op.kind).adds) {
-    case Adds::range:
-      return op.nr;
-    case Adds::one:
-      return 1;
-    case Adds::all_pages:
-      return s.nr_pages();
-    case Adds::new_anon:
-      return s.large() && s.folio.order < s.config.pmd_order ? s.nr_pages() : 1;
-    case Adds::nothing:
-    case Adds::pin:
-      return 0;
-  }
-  return 0;
-}
-
 PageRange touched_pages(const Op& op, const Setup& setup) {
   const uint32_t n = setup.nr_pages();
   const unsigned args = op_info(op.kind).args;

@@ -186,7 +186,22 @@ struct PageRange {
 };
 PageRange touched_pages(const Op& op, const Setup& setup);
 // Page-table entries one successful run of `op` adds (what _large_mapcount grows by).
-uint64_t mappings_added(const Op& op, const Setup& setup);
+inline uint64_t mappings_added(const Op& op, const Setup& s) {
+  switch (op_info(op.kind).adds) {
+    case Adds::range:
+      return op.nr;
+    case Adds::one:
+      return 1;
+    case Adds::all_pages:
+      return s.nr_pages();
+    case Adds::new_anon:
+      return s.large() && s.folio.order < s.config.pmd_order ? s.nr_pages() : 1;
+    case Adds::nothing:
+    case Adds::pin:
+      return 0;
+  }
+  return 0;
+}
 
 enum class Obs : uint8_t {
 #define FOLIOCHECK_OBS(e, name, indexed, agreement) e,

@@ -403,6 +403,7 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   st.keys.by_reads = m_options.check_every_transition;
   for (const auto& impl : st.diff->impls()) m_result.impls.emplace_back(impl->name());
   st.alphabet = explore_alphabet(m_options);
+  st.root.reset(s);
   for (const Op& op : st.alphabet) {
     const OpInfo& info = op_info(op.kind);
     auto index_of = [&](uint32_t id) {
@@ -417,13 +418,13 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
       l.holder = l.mm;
     else if (need_is_src(info.needs))
       l.holder = l.src;
-    // An mm outside the search is never usable: such a letter is never valid.
+    // An mm outside the search is never usable, and a call the precondition refuses in every
+    // state (its setup-only half) is refused in each: such a letter is never valid.
     if (((info.args & kArgMm) && l.mm == State::kNoMm) ||
-        ((info.args & kArgSrc) && l.src == State::kNoMm))
+        ((info.args & kArgSrc) && l.src == State::kNoMm) || !st.root.well_formed(op))
       l.kind = static_cast<uint8_t>(kNumOpKinds);
     st.letters.push_back(l);
   }
-  st.root.reset(s);
   st.diff->reset(s);
   st.start = st.last_progress = Clock::now();
   // The initial state is a state too: a wrong initial value is a violation of length zero.
@@ -579,7 +580,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
         const MmMappings* mm = holding[l.holder];
         if (!mm || !mm_holds(*mm, op_info(cand.kind).needs)) return false;
       }
-      return parent.allows(cand);
+      return parent.allows_now(cand);
     };
 
     if (st.shortcuts) {

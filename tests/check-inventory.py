@@ -41,7 +41,8 @@ def joined_literals(text, base=0):
 
 def functions(text, returns):
     """(name, body, offset) of each top-level function whose signature starts with `returns`."""
-    for m in re.finditer(r"^" + re.escape(returns) + r" (?:\w+::)?(\w+)\(", text, re.M):
+    for m in re.finditer(r"^(?:\[\[[\w:]+\]\] )?(?:inline )?" + re.escape(returns) +
+                         r" (?:\w+::)?(\w+)\(", text, re.M):
         end = text.find("\n}\n", m.end())
         yield m.group(1), text[m.end():end], m.end()
 
@@ -65,12 +66,14 @@ def inventory():
             checks.append((name, kind, f"{path}:{line_at(text, offset)}"))
 
     # Preconditions: the reasons setup_error, precondition and legality.cpp give, in kernel terms.
-    # (precondition and need_unmet give their reasons through refusal<Why> and need_unmet_t<Why>.)
+    # (precondition gives its reasons through misformed<Why> and refused_now<Why>, need_unmet and
+    # overflow_reason through need_unmet_t<Why> and overflow_t<Why>, all returning Refusal<Why>.)
     # (op_fits_setup's reasons are misfit()'s literals, which inner loops ask without a string.)
-    for path, fns in (("core/reference_model.cpp", {"setup_error", "refusal"}),
-                      ("core/legality.cpp", {"misfit", "need_unmet_t", "overflow_reason"})):
+    for path, fns in (("core/reference_model.cpp", {"setup_error", "misformed", "refused_now"}),
+                      ("core/legality.cpp", {"misfit"}),
+                      ("core/legality_rules.h", {"need_unmet_t", "overflow_t"})):
         text = (ROOT / path).read_text()
-        found = [f for ret in ("std::optional<std::string>", "const char*")
+        found = [f for ret in ("std::optional<std::string>", "const char*", "Refusal<Why>")
                  for f in functions(text, ret)]
         for name, body, base in sorted(found, key=lambda f: f[2]):
             if name not in fns:
@@ -175,7 +178,8 @@ def markdown(checks, fired):
             "# Testing: every check foliocheck makes, and the test that makes it fire", "",
             "Issue #15: a check no test makes fire may be dead or wrong without anyone noticing. "
             "`tests/check-inventory.py` reads every check from the code (the reasons of "
-            "`setup_error`, `precondition` and `core/legality.cpp`, the names passed to `bad(...)` "
+            "`setup_error`, `precondition`, `core/legality.cpp` and `core/legality_rules.h`, the "
+            "names passed to `bad(...)` "
             "in `impl/folio_checks.h` and `kernel/kernel_impl.cpp`, the harness drift names, the "
             "sentences of `core/agreement.cpp`, what `interleave/interleave.cpp` finds at the end of "
             "an interleaving) and fails when one has no test that fires it and "

@@ -213,6 +213,9 @@ TEST(EveryCheckFires, EachPreconditionRejectsTheCallItNames) {
     auto why = m.precondition(c.call);
     ASSERT_TRUE(why);
     EXPECT_NE(why->find(c.check), std::string::npos) << *why;
+    // The engines' form of the same rule, which builds no sentence, refuses the call too.
+    EXPECT_FALSE(m.allows(c.call));
+    EXPECT_FALSE(m.well_formed(c.call) && m.allows_now(c.call));
   }
 }
 

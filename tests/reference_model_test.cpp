@@ -7,8 +7,10 @@
 
 #include "tests/test_support.h"
 
+#include "core/alphabet.h"
 #include "core/inline_vec.h"
 #include "core/reference_model.h"
+#include "trace/trace.h"
 
 namespace foliocheck {
 namespace {
@@ -123,6 +125,79 @@ TEST(ReferenceModel, TheEpochOfTheSharedBitContractRestartsWhenTheFolioIsUnmappe
   for (uint32_t mm = 1; mm <= 3; mm++) run(m, op(OpKind::remove_ptes, mm, 0, 1));
   EXPECT_TRUE(m.slots_exact());
   EXPECT_EQ(m.check_invariants({0, 4}, true), std::nullopt);
+}
+
+// Engines ask allows(), or well_formed() once per call and allows_now() per state; traces and error
+// messages ask precondition(). All are one rule: on every call of a search's alphabet, and on calls
+// each half must refuse (ids, pages and ranges outside their bounds, RMAP_EXCLUSIVE where it is
+// not taken, a fork onto itself, readers, helpers that do not fit the folio), in every state a few
+// steps from a fresh folio and from one mapped next to the overflow limits, they give one answer.
+TEST(ReferenceModel, AllowsAndItsTwoHalvesAnswerAsThePreconditionOnEveryCallOfASearch) {
+  foliocheck::Setup total32 = setup(Semantics::proposed_total_mapped, 2, FolioType::file);
+  total32.config.bits = 32;
+  foliocheck::Setup hugetlb = setup(Semantics::mm_id, 2);
+  hugetlb.folio.hugetlb = true;
+  const std::vector<uint32_t> ids = {1, 2, 3};
+  size_t asked = 0, allowed = 0;
+  for (const foliocheck::Setup& s : {setup(Semantics::mm_id, 2), setup(Semantics::v6_12, 2, FolioType::file),
+                         setup(Semantics::no_mm_id, 2, FolioType::file), total32, hugetlb,
+                         setup(Semantics::mm_id, 0), setup(Semantics::mm_id, 2, FolioType::shmem)}) {
+    SCOPED_TRACE(::testing::Message() << semantics_name(s.config.semantics) << " order "
+                                      << s.folio.order << " hugetlb " << s.folio.hugetlb);
+    const uint32_t n = s.nr_pages();
+    const std::vector<Op> steps = op_alphabet(s, ids, 8, false);
+    std::vector<Op> calls = steps;
+    for (int k = 0; k < kNumOpKinds; k++) calls.push_back(op(static_cast<OpKind>(k), 1, 0, 1));
+    for (const Op& o : steps) {
+      Op x = o;
+      x.exclusive = !x.exclusive;
+      calls.push_back(x);
+      for (auto bad : {+[](Op& b, uint32_t) { b.mm = 0; },
+                       +[](Op& b, uint32_t) { b.src = b.mm; },
+                       +[](Op& b, uint32_t m) { b.mm = mm_id_max(64) + m; },
+                       +[](Op& b, uint32_t m) { b.page = m; },
+                       +[](Op& b, uint32_t) { b.nr = 0; },
+                       +[](Op& b, uint32_t m) { b.nr = m + 1 - b.page; }}) {
+        x = o;
+        bad(x, n);
+        calls.push_back(x);
+      }
+    }
+    // The roots: fresh, and mapped whole by one mm just short of the overflow rule's limits.
+    std::vector<ReferenceModel> level(1);
+    level[0].reset(s);
+    const OpKind whole_kind = s.anon() ? OpKind::add_anon_ptes : OpKind::add_file_ptes;
+    if (!s.folio.hugetlb && (s.large() || !s.anon()))
+      for (int64_t back : {0, 1, 2, 1024}) {
+        ReferenceModel m;
+        m.reset(s);
+        const Op whole = op(whole_kind, 1, 0, n);
+        const int64_t limit = s.config.bits == 64 ? kIntMax - kGupPinCountingBias : kIntMax;
+        m.apply_times(whole, static_cast<uint32_t>((limit - 1) / n - back));
+        level.push_back(m);
+      }
+    for (int depth = 0; depth < 3 && !level.empty(); depth++) {
+      std::vector<ReferenceModel> next;
+      for (const ReferenceModel& m : level) {
+        for (const Op& c : calls) {
+          const bool allows = m.allows(c);
+          asked++;
+          allowed += allows;
+          ASSERT_EQ(allows, !m.precondition(c)) << print_op(c);
+          ASSERT_EQ(allows, m.well_formed(c) && m.allows_now(c)) << print_op(c);
+        }
+        for (const Op& o : steps)
+          if (next.size() < 400 && m.allows(o)) {
+            next.push_back(m);
+            next.back().apply(o);
+          }
+      }
+      level = std::move(next);
+    }
+  }
+  // Both answers were given, many times: the claim is not vacuous.
+  EXPECT_GT(allowed, 1000u);
+  EXPECT_GT(asked - allowed, 10000u);
 }
 
 // The model's per-page storage: a copy is independent of its source and has its values, inline
