@@ -148,7 +148,7 @@ class Implementation {
   }
   // What this implementation's state says about mm `mm` that state_words() leaves out by naming
   // every mm alike (which slot it owns, whether its MMF_HAS_PINNED is set, ...): 0 for an mm it
-  // never heard of. Only asked of an implementation whose state_words() returns true.
+  // never heard of. Only asked of an implementation whose state_words() is not 0.
   virtual uint32_t mm_state_word(uint32_t mm) const {
     (void)mm;
     return 0;

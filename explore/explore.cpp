@@ -111,6 +111,8 @@ struct KeyBuilder {
     std::vector<Obs> pages;
     bool mm_mapcount = false, mm_id = false, mm_id_mapcount = false;
     bool words = false;  // keyed by state_words() and mm_state_word()
+    size_t column = 0;   // where its part of a row starts, past the model's n + 4 words
+    size_t width() const { return words ? 1 : (mm_mapcount ? 1 : 0) + (mm_id ? 2 : 0); }
   };
   bool by_reads = false;
   bool complete = false;  // the last key came from state words alone
@@ -149,8 +151,8 @@ struct KeyBuilder {
       for (const auto& impl : impls) plan(*impl, true);
       stride = n + 4;
       for (size_t k = 0; k < impls.size(); k++) {
-        const Plan& p = plans[k + 1];
-        stride += p.words ? 1 : (p.mm_mapcount ? 1 : 0) + (p.mm_id ? 2 : 0);
+        plans[k + 1].column = stride;
+        stride += plans[k + 1].width();
       }
       stride += stride % 2;
       words.resize(64);
@@ -171,7 +173,7 @@ struct KeyBuilder {
       const Plan& p = plans[k + 1];
       if (p.words || !p.mm_id) continue;
       // With reads, which mm owns a slot goes by the slot's id.
-      const size_t at = n + 3 + column(k) + (p.mm_mapcount ? 1 : 0);
+      const size_t at = p.column + (p.mm_mapcount ? 1 : 0);
       for (uint32_t slot = 0; slot < 2; slot++) {
         const int64_t owner = impls[k]->read(Obs::mm_id, slot);
         for (uint32_t i = 0; i < mms; i++)
@@ -263,15 +265,6 @@ struct KeyBuilder {
     words[used++] = w;
   }
   std::span<uint64_t> room() { return std::span(words).subspan(used); }
-  // Where implementation k's read columns start in a row, past the model's n + 4.
-  size_t column(size_t k) const {
-    size_t c = 1;
-    for (size_t j = 0; j < k; j++) {
-      const Plan& p = plans[j + 1];
-      c += p.words ? 1 : (p.mm_mapcount ? 1 : 0) + (p.mm_id ? 2 : 0);
-    }
-    return c;
-  }
 };
 
 }  // namespace
