@@ -2,6 +2,8 @@
 #include "properties/mutant_kill.h"
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "core/implementation.h"
@@ -10,6 +12,14 @@
 #include "properties/runner.h"
 
 namespace foliocheck::props {
+namespace {
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
 
 std::vector<std::string> mutant_impls(Mutant m) {
   std::string_view column;
@@ -48,6 +58,7 @@ KillResult kill_with_rapidcheck(Mutant m, const KillBudget& budget) {
   const Mutant previous = active_mutant();
   set_active_mutant(m);
   KillResult r;
+  std::string best_trace;  // the shortest kill's file, which a later, longer kill overwrites
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -59,7 +70,8 @@ KillResult kill_with_rapidcheck(Mutant m, const KillBudget& budget) {
           "Mutants/" + name, [&] { state_machine_claim(Claim::agreement, options); }, params,
           Listener::quiet);
       r.executions += out.executions;
-      if (out.kind == PropertyOutcome::failed) {
+      r.rounds = round + 1;
+      if (out.kind == PropertyOutcome::failed && (!r.killed || out.trace_len < r.trace_len)) {
         r.killed = true;
         r.trace_len = out.trace_len;
         r.trace_path = out.trace_paths.empty() ? "" : out.trace_paths.front();
@@ -68,12 +80,16 @@ KillResult kill_with_rapidcheck(Mutant m, const KillBudget& budget) {
         r.replay = r.trace_path.empty() ? "" : replay_command(r.trace_path);
         r.trace_is_counterexample = out.trace_is_counterexample;
         r.report = out.report;
-        break;
+        best_trace = r.trace_path.empty() ? "" : read_whole_file(r.trace_path);
       }
-      if (out.kind != PropertyOutcome::passed) r.report += out.report;
-      if (elapsed() >= limit) break;
+      if (out.kind != PropertyOutcome::passed && out.kind != PropertyOutcome::failed)
+        r.report += out.report;
+      if (r.killed && r.trace_len <= budget.short_enough) break;
+      if (elapsed() >= limit || r.rounds == budget.rounds) break;
       params.seed = params.seed * 6364136223846793005ull + 1442695040888963407ull + round;
     }
+    if (!r.trace_path.empty() && read_whole_file(r.trace_path) != best_trace)
+      std::ofstream(r.trace_path, std::ios::binary | std::ios::trunc) << best_trace;
   } catch (...) {
     set_active_mutant(previous);
     throw;

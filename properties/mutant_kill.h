@@ -10,17 +10,25 @@
 
 namespace foliocheck::props {
 
+// The longest trace a kill is expected to shrink to: the mutant test's claim.
+inline constexpr size_t kShortKill = 8;
+
 struct KillBudget {
   double seconds =
       0;              // give up after this long; 0: 60 (ci) or 600 (nightly) from FOLIOCHECK_BUDGET
   int max_size = 0;   // longest operation sequence; 0: the level's default
   uint64_t seed = 0;  // 0: RapidCheck's configured seed (RC_PARAMS="seed=..." or random)
+  uint64_t rounds = 0;  // give up after this many rounds of 100 test cases; 0: only the time
+  // RapidCheck's shrinker can stop in a local minimum (a few percent of seeds leave 9 or 10
+  // operations where 4 do); a longer kill keeps the search going for a shorter one.
+  size_t short_enough = kShortKill;
 };
 
 struct KillResult {
   bool killed = false;
   double seconds = 0;                    // wall time, shrinking included
   uint64_t executions = 0;               // property bodies run, shrinking included
+  uint64_t rounds = 0;                   // rounds of 100 test cases run, each with its own seed
   size_t trace_len = 0;                  // operations in the shrunk trace
   std::string trace_path;                // the shrunk trace, written under failure_dir()
   std::string violation;                 // what the property reported
@@ -35,8 +43,10 @@ struct KillResult {
 std::vector<std::string> mutant_impls(Mutant m);
 
 // Runs the agreement claim ("every encoding agrees with the reference model") with `m` active on
-// setups its encodings support, in rounds of 100 test cases with fresh seeds, until a failure or
-// the time budget. Restores the previously active mutant.
+// setups its encodings support, in rounds of 100 test cases with fresh seeds, until a failure
+// that shrinks to at most budget.short_enough operations, or the time budget; then the shortest
+// failure found is the result and its trace is the one on disk. Restores the previously active
+// mutant.
 KillResult kill_with_rapidcheck(Mutant m, const KillBudget& budget = {});
 
 }  // namespace foliocheck::props
