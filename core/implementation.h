@@ -98,13 +98,13 @@ class Implementation {
   //    modelled page observable and pages inside the folio.
   virtual uint64_t models_mask() const { return models_mask_of(*this); }
   virtual void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const {
-    read_scalars_of(*this, which, out);
+    read_scalars_via([this](Obs obs, uint32_t index) { return read(obs, index); }, which, out);
   }
   virtual void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const {
-    read_pages_of(*this, obs, first, out);
+    read_pages_via([this](Obs o, uint32_t index) { return read(o, index); }, obs, first, out);
   }
-  // The loops of the defaults above, for an implementation to instantiate with its own final
-  // (final) class: each models() and read() is then a direct call the compiler can inline.
+  // The loops of the defaults above, for an implementation to call with its own reader (its
+  // read()'s body, inlined): models() and reads are then direct calls the compiler can fold.
   template <class Impl>
   static uint64_t models_mask_of(const Impl& impl) {
     uint64_t mask = 0;
@@ -112,17 +112,30 @@ class Implementation {
       if (impl.models(static_cast<Obs>(i))) mask |= uint64_t{1} << i;
     return mask;
   }
-  template <class Impl>
-  static void read_scalars_of(const Impl& impl, uint64_t which, std::span<int64_t, kNumObs> out) {
+  template <class Read>
+  static void read_scalars_via(const Read& read, uint64_t which, std::span<int64_t, kNumObs> out) {
     for (; which; which &= which - 1) {
       const int i = std::countr_zero(which);
-      out[static_cast<size_t>(i)] = impl.read(static_cast<Obs>(i));
+      out[static_cast<size_t>(i)] = read(static_cast<Obs>(i), 0);
     }
   }
-  template <class Impl>
-  static void read_pages_of(const Impl& impl, Obs obs, uint32_t first, std::span<int64_t> out) {
-    for (size_t j = 0; j < out.size(); j++)
-      out[j] = impl.read(obs, first + static_cast<uint32_t>(j));
+  template <class Read>
+  static void read_pages_via(const Read& read, Obs obs, uint32_t first, std::span<int64_t> out) {
+    // A loop per page observable: with `obs` a constant inside it, an inlined reader drops its
+    // switch, so a page costs its own expression only.
+    int64_t* const to = out.data();
+    const uint32_t n = static_cast<uint32_t>(out.size());
+    auto each = [&]<Obs kObs>() {
+      for (uint32_t j = 0; j < n; j++) to[j] = read(kObs, first + j);
+    };
+    switch (obs) {
+      case Obs::page_mapcount:
+        return each.template operator()<Obs::page_mapcount>();
+      case Obs::anon_exclusive:
+        return each.template operator()<Obs::anon_exclusive>();
+      default:
+        for (uint32_t j = 0; j < n; j++) to[j] = read(obs, first + j);
+    }
   }
   // Makes this implementation's state a copy of `other`'s (the same implementation, reset to the
   // same setup), without allocating in the common case: engines branch from a state instead of

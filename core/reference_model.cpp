@@ -594,20 +594,11 @@ bool ReferenceModel::models(Obs obs) const {
 int64_t ReferenceModel::read(Obs obs, uint32_t index) const { return read_one(obs, index); }
 
 void ReferenceModel::read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const {
-  for (; which; which &= which - 1) {
-    const int i = std::countr_zero(which);
-    out[static_cast<size_t>(i)] = read_one(static_cast<Obs>(i), 0);
-  }
+  read_scalars_via([this](Obs o, uint32_t i) { return read_one(o, i); }, which, out);
 }
 
 void ReferenceModel::read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const {
-  // The two page observables chosen once, not per page (the same expressions as read_one's).
-  if (obs == Obs::page_mapcount) {
-    for (size_t j = 0; j < out.size(); j++)
-      out[j] = precise_page_mapcount(first + static_cast<uint32_t>(j));
-    return;
-  }
-  for (size_t j = 0; j < out.size(); j++) out[j] = read_one(obs, first + static_cast<uint32_t>(j));
+  read_pages_via([this](Obs o, uint32_t i) { return read_one(o, i); }, obs, first, out);
 }
 
 std::optional<Violation> ReferenceModel::check_invariants(PageRange, bool full) const {

@@ -1381,28 +1381,12 @@ int64_t PackedFolio<S, Bits>::read(Obs obs, uint32_t index) const {
 
 template <Semantics S, int Bits>
 void PackedFolio<S, Bits>::read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const {
-  for (; which; which &= which - 1) {
-    const int i = std::countr_zero(which);
-    out[static_cast<size_t>(i)] = read_one(static_cast<Obs>(i), 0);
-  }
+  read_scalars_via([this](Obs o, uint32_t i) { return read_one(o, i); }, which, out);
 }
 
 template <Semantics S, int Bits>
 void PackedFolio<S, Bits>::read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const {
-  // The two page observables chosen once, not per page (the same expressions as read_one's).
-  if (obs == Obs::page_mapcount) {
-    for (size_t j = 0; j < out.size(); j++) {
-      const uint32_t index = first + static_cast<uint32_t>(j);
-      out[j] = index < nr_pages_ ? folio_precise_page_mapcount(index) : 0;
-    }
-    return;
-  }
-  if (obs == Obs::anon_exclusive) {
-    for (size_t j = 0; j < out.size(); j++)
-      out[j] = PageAnonExclusive(folio_test_hugetlb() ? 0 : first + static_cast<uint32_t>(j));
-    return;
-  }
-  for (size_t j = 0; j < out.size(); j++) out[j] = read_one(obs, first + static_cast<uint32_t>(j));
+  read_pages_via([this](Obs o, uint32_t i) { return read_one(o, i); }, obs, first, out);
 }
 
 // ---------------------------------------------------------------------------------------------
