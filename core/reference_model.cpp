@@ -516,7 +516,7 @@ bool ReferenceModel::models(Obs obs) const {
   }
 }
 
-[[gnu::always_inline]] inline int64_t ReferenceModel::read_one(Obs obs, uint32_t index) const {
+int64_t ReferenceModel::read_one(Obs obs, uint32_t index) const {
   const Setup& s = m_setup;
   const int64_t n = s.nr_pages();
   const int64_t total = static_cast<int64_t>(m_total);

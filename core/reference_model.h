@@ -146,8 +146,8 @@ class ReferenceModel final : public Implementation {
   uint64_t models_mask() const override { return m_models_mask; }
   // read() of every observable asked, each inlined (check_agreement reads them all for every
   // state explore checks).
-  void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const override;
-  void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const override;
+  [[gnu::flatten]] void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const override;
+  [[gnu::flatten]] void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const override;
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
   std::optional<Violation> check_free() const override { return std::nullopt; }
   std::span<const std::string> warning_log() const override { return {}; }
@@ -222,7 +222,7 @@ class ReferenceModel final : public Implementation {
   template <bool Why>
   Refusal<Why> refused_now(const Op& op) const;
   // read()'s body, inlined into the bulk reads.
-  int64_t read_one(Obs obs, uint32_t index) const;
+  [[gnu::always_inline]] inline int64_t read_one(Obs obs, uint32_t index) const;
   int64_t stat_mapped() const;     // this folio's NR_{ANON,FILE}_MAPPED contribution
   int64_t stat_pmdmapped() const;  // this folio's NR_ANON_THPS / NR_*_PMDMAPPED contribution
   MmMappings& mm_slot(uint32_t mm);
