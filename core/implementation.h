@@ -124,9 +124,9 @@ class Implementation {
     // A loop per page observable: with `obs` a constant inside it, an inlined reader drops its
     // switch, so a page costs its own expression only.
     int64_t* const to = out.data();
-    const uint32_t n = static_cast<uint32_t>(out.size());
+    const size_t n = out.size();
     auto each = [&]<Obs kObs>() {
-      for (uint32_t j = 0; j < n; j++) to[j] = read(kObs, first + j);
+      for (size_t j = 0; j < n; j++) to[j] = read(kObs, first + static_cast<uint32_t>(j));
     };
     switch (obs) {
       case Obs::page_mapcount:
@@ -134,7 +134,7 @@ class Implementation {
       case Obs::anon_exclusive:
         return each.template operator()<Obs::anon_exclusive>();
       default:
-        for (uint32_t j = 0; j < n; j++) to[j] = read(obs, first + j);
+        for (size_t j = 0; j < n; j++) to[j] = read(obs, first + static_cast<uint32_t>(j));
     }
   }
   // Makes this implementation's state a copy of `other`'s (the same implementation, reset to the
