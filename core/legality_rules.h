@@ -43,6 +43,10 @@ inline const char* level_name(Need need) {
   }
 }
 
+inline std::string level_msg(const char* who, Need need) {
+  return std::string(who) + level_name(need) + " mapping of the folio";
+}
+
 // need_unmet() and need_met(): the sentence is built only with Why. Inlined into the model's
 // precondition, where a call would cost a tenth of the check.
 template <bool Why>
@@ -58,6 +62,11 @@ template <bool Why>
   };
   auto holds_ptes = [](const MmMappings* mm) {
     return [mm](uint32_t i) { return mm && !mm->pte.empty() && mm->pte[i] > 0; };
+  };
+  // `who` opens the sentence, so that each of the two checks keeps its own literal here.
+  auto holds_level = [&](const MmMappings* mm, const char* who) -> Refusal<Why> {
+    if (mm && mm->*need_level(info.needs) != 0) return {};
+    return refuse_with<Why>([&] { return level_msg(who, info.needs); });
   };
   auto named = [&](const char* what) {
     return refuse_with<Why>([&] { return std::string(info.name) + what; });
@@ -83,18 +92,10 @@ template <bool Why>
     case Need::mm_pmd:
     case Need::mm_pud:
     case Need::mm_hugetlb:
-      if (!dst || dst->*need_level(info.needs) == 0)
-        return refuse_with<Why>([&] {
-          return std::string("mm holds no ") + level_name(info.needs) + " mapping of the folio";
-        });
-      return {};
+      return holds_level(dst, "mm holds no ");
     case Need::src_pmd:
     case Need::src_hugetlb:
-      if (!src || src->*need_level(info.needs) == 0)
-        return refuse_with<Why>([&] {
-          return std::string("src holds no ") + level_name(info.needs) + " mapping of the folio";
-        });
-      return {};
+      return holds_level(src, "src holds no ");
     case Need::ae_page:
       if (!m.page_anon_exclusive(op.page)) return refuse<Why>("VM_WARN: !PageAnonExclusive(page)");
       return {};
