@@ -58,7 +58,8 @@ KillResult kill_with_rapidcheck(Mutant m, const KillBudget& budget) {
   const Mutant previous = active_mutant();
   set_active_mutant(m);
   KillResult r;
-  std::string best_trace;  // the shortest kill's file, which a later, longer kill overwrites
+  std::string best_trace;    // the shortest kill's file
+  bool overwritten = false;  // a later, longer kill has written over it since
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -71,7 +72,9 @@ KillResult kill_with_rapidcheck(Mutant m, const KillBudget& budget) {
           Listener::quiet);
       r.executions += out.executions;
       r.rounds = round + 1;
-      if (out.kind == PropertyOutcome::failed && (!r.killed || out.trace_len < r.trace_len)) {
+      if (out.kind == PropertyOutcome::failed && r.killed && out.trace_len >= r.trace_len) {
+        overwritten = true;
+      } else if (out.kind == PropertyOutcome::failed) {
         r.killed = true;
         r.trace_len = out.trace_len;
         r.trace_path = out.trace_paths.empty() ? "" : out.trace_paths.front();
@@ -81,6 +84,7 @@ KillResult kill_with_rapidcheck(Mutant m, const KillBudget& budget) {
         r.trace_is_counterexample = out.trace_is_counterexample;
         r.report = out.report;
         best_trace = r.trace_path.empty() ? "" : read_whole_file(r.trace_path);
+        overwritten = false;
       }
       if (out.kind != PropertyOutcome::passed && out.kind != PropertyOutcome::failed)
         r.report += out.report;
@@ -88,7 +92,7 @@ KillResult kill_with_rapidcheck(Mutant m, const KillBudget& budget) {
       if (elapsed() >= limit || r.rounds == budget.rounds) break;
       params.seed = params.seed * 6364136223846793005ull + 1442695040888963407ull + round;
     }
-    if (!r.trace_path.empty() && read_whole_file(r.trace_path) != best_trace)
+    if (overwritten && !r.trace_path.empty())
       std::ofstream(r.trace_path, std::ios::binary | std::ios::trunc) << best_trace;
   } catch (...) {
     set_active_mutant(previous);
