@@ -8,11 +8,11 @@
 
 namespace foliocheck {
 
+using rules::long_max;
 using rules::need_level;
 using rules::need_unmet_t;
 using rules::overflow_t;
 using rules::pages_added;
-using rules::long_max;
 
 namespace {
 

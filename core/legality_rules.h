@@ -1,4 +1,5 @@
-// The Need and overflow rules of legality.h as templates, so that the model's precondition can inline them into its inner loop; legality.h is their interface.
+// The Need and overflow rules of legality.h as templates, so that the model's precondition can
+// inline them into its inner loop; legality.h is their interface.
 #pragma once
 
 #include <cstdint>
@@ -6,8 +7,8 @@
 #include <string>
 
 #include "core/legality.h"
-#include "core/refusal.h"
 #include "core/reference_model.h"
+#include "core/refusal.h"
 
 namespace foliocheck::rules {
 
@@ -75,7 +76,8 @@ template <bool Why>
     case Need::nothing:
       return {};
     case Need::fresh:
-      if (m.total_mappings() != 0) return named(" wants a FRESH folio (it plain-sets the counters)");
+      if (m.total_mappings() != 0)
+        return named(" wants a FRESH folio (it plain-sets the counters)");
       return {};
     case Need::mm_ptes:
       return each_page(holds_ptes(dst), "mm holds no PTE mapping of the page");
@@ -114,7 +116,8 @@ template <bool Why>
       // What the reader assumes of the faulting mm (its comment: "each page can only get mapped
       // once into each MM"), and a PMD split is atomic to that mm's faults (the PMD lock).
       if (dst->entire() > 0)
-        return named(": the mm maps the folio by PMD too (a split in progress, under the PMD lock)");
+        return named(
+            ": the mm maps the folio by PMD too (a split in progress, under the PMD lock)");
       for (uint32_t c : dst->pte)
         if (c > 1) return named(": the mm maps an anon page twice");
       return {};

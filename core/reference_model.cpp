@@ -1,12 +1,12 @@
 // The reference model: stores the mappings themselves and derives every observable from them.
 #include "core/reference_model.h"
 
-#include "core/legality.h"
-#include "core/legality_rules.h"
-
 #include <algorithm>
 #include <limits>
 #include <tuple>
+
+#include "core/legality.h"
+#include "core/legality_rules.h"
 
 namespace foliocheck {
 
@@ -132,7 +132,8 @@ Refusal<Why> ReferenceModel::refused_now(const Op& op) const {
       if (!(op.exclusive || m_ae[i])) continue;
       if (m_page_pte[i] > 0)
         return refuse_with<Why>([&] {
-          return rules::page_msg("VM_WARN: PageAnonExclusive page would be mapped by a second PTE", i);
+          return rules::page_msg("VM_WARN: PageAnonExclusive page would be mapped by a second PTE",
+                                 i);
         });
       if (s.large() && m_entire > 1)
         return refuse_with<Why>([&] {

@@ -146,7 +146,8 @@ class ReferenceModel final : public Implementation {
   uint64_t models_mask() const override { return m_models_mask; }
   // read() of every observable asked, each inlined (check_agreement reads them all for every
   // state explore checks).
-  [[gnu::flatten]] void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const override;
+  [[gnu::flatten]] void read_scalars(uint64_t which,
+                                     std::span<int64_t, kNumObs> out) const override;
   [[gnu::flatten]] void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const override;
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
   std::optional<Violation> check_free() const override { return std::nullopt; }

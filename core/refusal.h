@@ -1,4 +1,5 @@
-// The verdict of a legality check written once for two callers: one that wants the sentence, one that only asks yes or no.
+// The verdict of a legality check written once for two callers: one that wants the sentence, one
+// that only asks yes or no.
 #pragma once
 
 #include <optional>

@@ -1309,8 +1309,7 @@ bool PackedFolio<S, Bits>::models(Obs obs) const {
 }
 
 template <Semantics S, int Bits>
-int64_t PackedFolio<S, Bits>::read_one(Obs obs,
-                                                                   uint32_t index) const {
+int64_t PackedFolio<S, Bits>::read_one(Obs obs, uint32_t index) const {
   const bool large = folio_test_large();
   const uint32_t slot = index & 1;
   switch (obs) {

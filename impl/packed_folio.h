@@ -67,7 +67,8 @@ class PackedFolio final : public Implementation {
   // state explore checks).
   // flatten: without it gcc called read_one() and folio_precise_page_mapcount() once per page of a
   // sweep (42 % more instructions in read_pages on an order-18 folio).
-  [[gnu::flatten]] void read_scalars(uint64_t which, std::span<int64_t, kNumObs> out) const override;
+  [[gnu::flatten]] void read_scalars(uint64_t which,
+                                     std::span<int64_t, kNumObs> out) const override;
   [[gnu::flatten]] void read_pages(Obs obs, uint32_t first, std::span<int64_t> out) const override;
   std::optional<Violation> check_invariants(PageRange scope, bool full) const override;
   std::optional<Violation> check_free() const override;

@@ -109,8 +109,9 @@ bool reproducing_another(const std::string& id) {
 void note_state_class(const ReferenceModel& model,
                       std::span<const std::unique_ptr<Implementation>> impls, const Op& op) {
   static const auto start = std::chrono::steady_clock::now();
-  coverage().map.note(model, impls, op,
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  coverage().map.note(
+      model, impls, op,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 void report_case(const Reached& reached, uint64_t operations) {

@@ -1,15 +1,15 @@
 // Claims about the reference model: its preconditions speak kernel terms and its derivations
 // follow the spec's declarative rules.
+#include "core/reference_model.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <utility>
 
-#include "tests/test_support.h"
-
 #include "core/alphabet.h"
 #include "core/inline_vec.h"
-#include "core/reference_model.h"
+#include "tests/test_support.h"
 #include "trace/trace.h"
 
 namespace foliocheck {
@@ -139,9 +139,10 @@ TEST(ReferenceModel, AllowsAndItsTwoHalvesAnswerAsThePreconditionOnEveryCallOfAS
   hugetlb.folio.hugetlb = true;
   const std::vector<uint32_t> ids = {1, 2, 3};
   size_t asked = 0, allowed = 0;
-  for (const foliocheck::Setup& s : {setup(Semantics::mm_id, 2), setup(Semantics::v6_12, 2, FolioType::file),
-                         setup(Semantics::no_mm_id, 2, FolioType::file), total32, hugetlb,
-                         setup(Semantics::mm_id, 0), setup(Semantics::mm_id, 2, FolioType::shmem)}) {
+  for (const foliocheck::Setup& s :
+       {setup(Semantics::mm_id, 2), setup(Semantics::v6_12, 2, FolioType::file),
+        setup(Semantics::no_mm_id, 2, FolioType::file), total32, hugetlb,
+        setup(Semantics::mm_id, 0), setup(Semantics::mm_id, 2, FolioType::shmem)}) {
     SCOPED_TRACE(::testing::Message() << semantics_name(s.config.semantics) << " order "
                                       << s.folio.order << " hugetlb " << s.folio.hugetlb);
     const uint32_t n = s.nr_pages();
@@ -152,12 +153,10 @@ TEST(ReferenceModel, AllowsAndItsTwoHalvesAnswerAsThePreconditionOnEveryCallOfAS
       Op x = o;
       x.exclusive = !x.exclusive;
       calls.push_back(x);
-      for (auto bad : {+[](Op& b, uint32_t) { b.mm = 0; },
-                       +[](Op& b, uint32_t) { b.src = b.mm; },
-                       +[](Op& b, uint32_t m) { b.mm = mm_id_max(64) + m; },
-                       +[](Op& b, uint32_t m) { b.page = m; },
-                       +[](Op& b, uint32_t) { b.nr = 0; },
-                       +[](Op& b, uint32_t m) { b.nr = m + 1 - b.page; }}) {
+      for (auto bad : {+[](Op&b, uint32_t) { b.mm = 0; }, +[](Op&b, uint32_t) { b.src = b.mm; },
+                       +[](Op&b, uint32_t m) { b.mm = mm_id_max(64) + m; },
+                       +[](Op&b, uint32_t m) { b.page = m; }, +[](Op&b, uint32_t) { b.nr = 0; },
+                       +[](Op&b, uint32_t m) { b.nr = m + 1 - b.page; }}) {
         x = o;
         bad(x, n);
         calls.push_back(x);
