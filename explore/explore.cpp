@@ -123,6 +123,10 @@ struct KeyBuilder {
   // Per-mm rows, `stride` 32-bit words each (even, so that a row is whole 64-bit words).
   std::vector<uint32_t> rows;
   size_t stride = 0;
+  // Each mm's row in the previous key, and what it gave.
+  std::vector<uint32_t> cached;
+  std::vector<XXH128_hash_t> cached_hash;
+  std::vector<bool> cached_any;
 
   StateKey build(const ReferenceModel& model,
                  std::span<const std::unique_ptr<Implementation>> impls,
@@ -157,42 +161,47 @@ struct KeyBuilder {
       stride += stride % 2;
       words.resize(64);
     }
-    rows.assign(size_t{mms} * stride, 0);
-    // The model's part of each row, from its own maps: mms it never heard of stay zero.
-    for (const auto& [id, mm] : model.mms()) {
-      uint32_t i = 0;
-      while (i < mms && ids[i] != id) i++;
-      if (i >= mms) continue;
+    if (rows.size() != size_t{mms} * stride) {
+      rows.assign(size_t{mms} * stride, 0);
+      cached.assign(size_t{mms} * stride, 0);
+      cached_hash.assign(mms, {});
+      cached_any.assign(mms, false);
+    }
+    // Each row in full, every word written: the row of the previous key is compared with it below.
+    for (uint32_t i = 0; i < mms; i++) {
       uint32_t* row = &rows[i * stride];
-      if (!mm.pte.empty()) std::memcpy(row, mm.pte.data(), n * sizeof(uint32_t));
-      row[n] = mm.pmd;
-      row[n + 1] = mm.pud;
-      row[n + 2] = mm.hugetlb;
+      row[stride - 1] = 0;  // the padding, if any: the words below write over it otherwise
+      const MmMappings* mm = model.mm(ids[i]);
+      if (mm && !mm->pte.empty())
+        std::memcpy(row, mm->pte.data(), n * sizeof(uint32_t));
+      else
+        std::memset(row, 0, n * sizeof(uint32_t));
+      row[n] = mm ? mm->pmd : 0;
+      row[n + 1] = mm ? mm->pud : 0;
+      row[n + 2] = mm ? mm->hugetlb : 0;
+      row[n + 3] = model.mm_has_pinned(ids[i]);
     }
     for (size_t k = 0; k < impls.size(); k++) {
       const Plan& p = plans[k + 1];
-      if (p.words || !p.mm_id) continue;
+      if (p.words) {
+        for (uint32_t i = 0; i < mms; i++)
+          rows[i * stride + p.column] = impls[k]->mm_state_word(ids[i]);
+        continue;
+      }
+      uint32_t* col = &rows[p.column];
+      if (p.mm_mapcount) {
+        // A count never reaches INT_MAX (the overflow rule), so 32 bits keep counts apart.
+        for (uint32_t i = 0; i < mms; i++)
+          col[i * stride] = static_cast<uint32_t>(impls[k]->read(Obs::mm_mapcount, ids[i]));
+        col++;
+      }
+      if (!p.mm_id) continue;
       // With reads, which mm owns a slot goes by the slot's id.
-      const size_t at = p.column + (p.mm_mapcount ? 1 : 0);
+      for (uint32_t i = 0; i < mms; i++) col[i * stride] = col[i * stride + 1] = 0;
       for (uint32_t slot = 0; slot < 2; slot++) {
         const int64_t owner = impls[k]->read(Obs::mm_id, slot);
         for (uint32_t i = 0; i < mms; i++)
-          if (ids[i] == owner) rows[i * stride + at + slot] = 1;
-      }
-    }
-    for (uint32_t i = 0; i < mms; i++) {
-      const uint32_t m = ids[i];
-      uint32_t* row = &rows[i * stride] + n + 3;
-      *row++ = model.mm_has_pinned(m);
-      for (size_t k = 0; k < impls.size(); k++) {
-        const Plan& p = plans[k + 1];
-        if (p.words) {
-          *row++ = impls[k]->mm_state_word(m);
-          continue;
-        }
-        // A count never reaches INT_MAX (the overflow rule), so 32 bits keep counts apart.
-        if (p.mm_mapcount) *row++ = static_cast<uint32_t>(impls[k]->read(Obs::mm_mapcount, m));
-        if (p.mm_id) row += 2;
+          if (ids[i] == owner) col[i * stride + slot] = 1;
       }
     }
 
@@ -240,20 +249,27 @@ struct KeyBuilder {
     XXH128_hash_t key = key_hash(words.data(), used, 0);
     touched = 0;
     for (uint32_t i = 0; i < mms; i++) {
+      // Siblings share most rows (an operation changes one mm's, or two with a src): a row equal
+      // to the one this mm had in the previous key keeps its hash.
+      const uint32_t* row = &rows[i * stride];
+      uint32_t* last = &cached[i * stride];
+      if (std::memcmp(row, last, stride * sizeof(uint32_t)) != 0) {
+        std::memcpy(last, row, stride * sizeof(uint32_t));
+        uint64_t any = 0;
+        for (size_t j = 0; j < stride; j += 2) {
+          uint64_t two;
+          std::memcpy(&two, row + j, sizeof two);
+          any |= two;
+        }
+        cached_any[i] = any != 0;
+        if (any) cached_hash[i] = key_hash(row, stride / 2, 1);
+      }
       // An mm whose row is all zero is one no operation has touched: it adds nothing, like an mm
       // outside the search.
-      const uint32_t* row = &rows[i * stride];
-      uint64_t any = 0;
-      for (size_t j = 0; j < stride; j += 2) {
-        uint64_t two;
-        std::memcpy(&two, row + j, sizeof two);
-        any |= two;
-      }
-      if (!any) continue;
+      if (!cached_any[i]) continue;
       touched |= 1u << i;
-      const XXH128_hash_t r = key_hash(row, stride / 2, 1);
-      key.low64 += r.low64;
-      key.high64 += r.high64;
+      key.low64 += cached_hash[i].low64;
+      key.high64 += cached_hash[i].high64;
     }
     // Never all-zero in `a`: KeySet uses that as its empty slot.
     return {key.low64 ? key.low64 : 1, key.high64};
