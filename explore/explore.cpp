@@ -86,7 +86,9 @@ class KeySet {
   size_t m_count = 0;
 };
 
-// Builds StateKeys, keeping its scratch vectors between calls.
+}  // namespace
+
+// Keeps its scratch vectors, and each mm's last row with its hash, between calls.
 //
 // A key is the model's own state (each mm's mappings and MMF_HAS_PINNED, pins, PageAnonExclusive,
 // PG_partially_mapped, the last return value and the history facts contracts depend on) and each
@@ -103,7 +105,7 @@ class KeySet {
 // (MmCanon), and the key adds the rows' hashes to the hash of the other words. A sum does not
 // depend on the order of its terms, so states that differ only by the names of the mms get one
 // key with no sort of the rows, and two mms with equal rows cannot make it depend on the names.
-struct KeyBuilder {
+struct StateKeyer::Builder {
   // What each implementation (the model first) models never changes within one setup, so it is
   // asked once.
   struct Plan {
@@ -283,15 +285,24 @@ struct KeyBuilder {
   std::span<uint64_t> room() { return std::span(words).subspan(used); }
 };
 
-}  // namespace
+StateKeyer::StateKeyer(std::vector<uint32_t> ids, bool by_reads)
+    : m_builder(new Builder), m_ids(std::move(ids)) {
+  m_builder->by_reads = by_reads;
+}
+StateKeyer::~StateKeyer() = default;
+
+StateKey StateKeyer::key(const ReferenceModel& model,
+                         std::span<const std::unique_ptr<Implementation>> impls) {
+  return m_builder->build(model, impls, m_ids, m_touched);
+}
+
+bool StateKeyer::complete() const { return m_builder->complete; }
 
 StateKey explore_state_key(const ReferenceModel& model,
                            std::span<const std::unique_ptr<Implementation>> impls, uint32_t mms) {
-  KeyBuilder b;
-  uint32_t touched = 0;
   std::vector<uint32_t> ids(mms);
   for (uint32_t i = 0; i < mms; i++) ids[i] = i + 1;
-  return b.build(model, impls, ids, touched);
+  return StateKeyer(std::move(ids)).key(model, impls);
 }
 
 std::string_view explore_outcome_name(ExploreResult::Outcome o) {
@@ -355,7 +366,7 @@ struct Explorer::State {
   std::vector<Node> nodes;
   std::vector<uint32_t> frontier;
   KeySet visited;
-  KeyBuilder keys;
+  std::optional<StateKeyer> keys;
   std::vector<Op> path;
   std::vector<Child> children;
   Clock::time_point start;
@@ -409,7 +420,7 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   st.parent->reset(s);
   st.above = std::make_unique<Differential>(make_implementations(choice.names));
   st.copyable = st.diff->assign_state(*st.parent);
-  st.keys.by_reads = m_options.check_every_transition;
+  st.keys.emplace(st.ids, m_options.check_every_transition);
   for (const auto& impl : st.diff->impls()) m_result.impls.emplace_back(impl->name());
   st.alphabet = explore_alphabet(m_options);
   st.root.reset(s);
@@ -444,8 +455,9 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     return;
   }
   uint32_t touched = 0;
-  st.visited.insert(st.keys.build(st.root, st.diff->impls(), st.ids, touched));
-  st.shortcuts = st.copyable && st.keys.complete && !m_options.state_map;
+  st.visited.insert(st.keys->key(st.root, st.diff->impls()));
+  touched = st.keys->touched();
+  st.shortcuts = st.copyable && st.keys->complete() && !m_options.state_map;
   st.nodes.push_back({0, touched, 0});
   st.frontier.push_back(0);
   if (m_options.state_map) {
@@ -610,7 +622,8 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
           branch_into(d);
           d.advance(cand);
           m_result.applied++;
-          c.key = st.keys.build(d.model(), d.impls(), st.ids, c.touched);
+          c.key = st.keys->key(d.model(), d.impls());
+          c.touched = st.keys->touched();
           st.visited.prefetch(c.key);
         }
         st.children.push_back(c);
@@ -642,9 +655,11 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
         if (out.kind == StepOutcome::invalid) continue;
         m_result.transitions++;
         found = std::move(out.found);
-        if (!found && (is_new = st.visited.insert(
-                           st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
-          found = diff.finish();
+        if (!found) {
+          is_new = st.visited.insert(st.keys->key(diff.model(), diff.impls()));
+          child_touched = st.keys->touched();
+          if (is_new) found = diff.finish();
+        }
         if (!after(node, c.letter, fi, found, is_new, child_touched)) return false;
       }
       continue;
@@ -666,9 +681,11 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
         m_result.map->note(diff.model(), diff.impls(), cand, st.elapsed());
       uint32_t child_touched = 0;
       bool is_new = false;
-      if (!found && (is_new = st.visited.insert(
-                         st.keys.build(diff.model(), diff.impls(), st.ids, child_touched))))
-        found = diff.finish();
+      if (!found) {
+        is_new = st.visited.insert(st.keys->key(diff.model(), diff.impls()));
+        child_touched = st.keys->touched();
+        if (is_new) found = diff.finish();
+      }
       if (!after(node, letter, fi, found, is_new, child_touched)) return false;
     }
   }

@@ -119,6 +119,30 @@ struct StateKey {
 StateKey explore_state_key(const ReferenceModel& model,
                            std::span<const std::unique_ptr<Implementation>> impls, uint32_t mms);
 
+// Keys states one after another as explore keys siblings: what consecutive states share (each
+// mm's row and its hash) is kept from one key to the next, and a key never depends on the states
+// keyed before it. `ids`: the mm ids of the search. `by_reads`: key every implementation by its
+// reads, as ExploreOptions::check_every_transition does.
+class StateKeyer {
+ public:
+  explicit StateKeyer(std::vector<uint32_t> ids, bool by_reads = false);
+  ~StateKeyer();
+  StateKeyer(const StateKeyer&) = delete;
+  StateKeyer& operator=(const StateKeyer&) = delete;
+
+  StateKey key(const ReferenceModel& model, std::span<const std::unique_ptr<Implementation>> impls);
+  // Of the last key: the mms (bit i: ids[i]) whose part is not that of an mm no operation touched.
+  uint32_t touched() const { return m_touched; }
+  // Of the last key: it came from state words alone, so equal keys are equal states.
+  bool complete() const;
+
+ private:
+  struct Builder;
+  std::unique_ptr<Builder> m_builder;
+  std::vector<uint32_t> m_ids;
+  uint32_t m_touched = 0;
+};
+
 // The mm ids a search uses: options.mm_ids, or 1..options.mms.
 std::vector<uint32_t> explore_mm_ids(const ExploreOptions& options);
 

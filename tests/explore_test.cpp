@@ -1,13 +1,15 @@
 // Claims about `explore`: it searches every valid sequence, merges renamed states, and finds
 // shortest violations that replay reproduces.
 #include "explore/explore.h"
-#include "impl/registry.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 
+#include "core/differential.h"
 #include "impl/mutants.h"
+#include "impl/registry.h"
 #include "tests/test_support.h"
 #include "trace/replay.h"
 
@@ -249,6 +251,52 @@ TEST(Explore, StateWordsReachTheSameStatesAtEveryDepthAsReadsWithEveryTransition
     EXPECT_EQ(ra.trace, rb.trace) << name;
     EXPECT_EQ(ra.found->describe(), rb.found->describe()) << name;
     EXPECT_EQ(ra.states, rb.states) << name;
+  }
+}
+
+TEST(Explore, TheKeyOfAStateDoesNotDependOnTheStatesKeyedBeforeIt) {
+  // StateKeyer keeps each mm's last row and its hash: walks of random valid operations, each
+  // state keyed by a keyer that has keyed everything before it (the other walk's states too) and
+  // by a fresh one.
+  std::vector<ExploreOptions> setups = {
+      options(Semantics::mm_id, 2, FolioType::anon, 0, 3),
+      options(Semantics::no_mm_id, 2, FolioType::file, 0, 2),
+      options(Semantics::v6_12, 3, FolioType::shmem, 0, 2, 32),
+  };
+  ExploreOptions high = options(Semantics::mm_id, 2, FolioType::anon, 0, 2);
+  high.mm_ids = {mm_id_max(64), mm_id_max(64) - 1};
+  setups.push_back(high);
+  std::mt19937 rng(11);
+  for (const ExploreOptions& o : setups) {
+    for (bool by_reads : {false, true}) {
+      const std::vector<uint32_t> ids = explore_mm_ids(o);
+      const std::vector<Op> alphabet = explore_alphabet(o);
+      StateKeyer kept(ids, by_reads);
+      const std::vector<std::string> names = choose_implementations(o.setup, {}).names;
+      Differential walks[2] = {Differential(make_implementations(names)),
+                               Differential(make_implementations(names))};
+      for (Differential& d : walks) d.reset(o.setup);
+      int keyed = 0;
+      for (int step = 0; step < 400; step++) {
+        Differential& d = walks[rng() % 4 == 0 ? 1 : 0];
+        std::vector<const Op*> valid;
+        for (const Op& op : alphabet)
+          if (!d.model().precondition(op)) valid.push_back(&op);
+        if (valid.empty()) {
+          d.reset(o.setup);
+          continue;
+        }
+        d.advance(*valid[rng() % valid.size()]);
+        const StateKey k = kept.key(d.model(), d.impls());
+        StateKeyer fresh(ids, by_reads);
+        const StateKey want = fresh.key(d.model(), d.impls());
+        ASSERT_EQ(k, want) << print_setup(o.setup) << (by_reads ? " by reads" : "") << " at step "
+                           << step;
+        ASSERT_EQ(kept.touched(), fresh.touched()) << print_setup(o.setup);
+        keyed++;
+      }
+      EXPECT_GT(keyed, 300) << print_setup(o.setup);
+    }
   }
 }
 
