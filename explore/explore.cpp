@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <new>
@@ -354,7 +355,7 @@ struct Explorer::State {
   // after its key is known.
   bool shortcuts = false;
   std::vector<Op> alphabet;
-  // What valid() asks of each letter before the precondition, worked out once: the indexes (into
+  // What a letter needs before the precondition is asked, worked out once: the indexes (into
   // `ids`) of its mm and src, kNoMm where it takes none, and which of them its Need names.
   struct Letter {
     uint8_t kind;
@@ -362,7 +363,14 @@ struct Explorer::State {
     uint8_t holder = kNoMm;  // the index whose mappings the Need names
   };
   static constexpr uint8_t kNoMm = 0xff;
-  std::vector<Letter> letters;
+  // The letters as bitmasks over the alphabet, built from their Letter: those of each kind that
+  // can ever be valid, and for each mm (index into `ids`) those naming it as mm or src and those
+  // whose Need names its mappings. A parent's candidates are a few masks combined, not a hundred
+  // letters asked one by one.
+  using Mask = std::vector<uint64_t>;
+  std::vector<Mask> of_kind, naming, holding;
+  Mask candidates;              // of the parent being expanded
+  std::vector<uint32_t> valid;  // its valid letters, in alphabet order
   std::vector<Node> nodes;
   std::vector<uint32_t> frontier;
   KeySet visited;
@@ -424,6 +432,7 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   for (const auto& impl : st.diff->impls()) m_result.impls.emplace_back(impl->name());
   st.alphabet = explore_alphabet(m_options);
   st.root.reset(s);
+  std::vector<State::Letter> letters;
   for (const Op& op : st.alphabet) {
     const OpInfo& info = op_info(op.kind);
     auto index_of = [&](uint32_t id) {
@@ -443,7 +452,20 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     if (((info.args & kArgMm) && l.mm == State::kNoMm) ||
         ((info.args & kArgSrc) && l.src == State::kNoMm) || !st.root.well_formed(op))
       l.kind = static_cast<uint8_t>(kNumOpKinds);
-    st.letters.push_back(l);
+    letters.push_back(l);
+  }
+  const size_t words = (st.alphabet.size() + 63) / 64;
+  st.of_kind.assign(kNumOpKinds, State::Mask(words));
+  st.naming.assign(st.ids.size(), State::Mask(words));
+  st.holding.assign(st.ids.size(), State::Mask(words));
+  st.candidates.assign(words, 0);
+  for (size_t i = 0; i < letters.size(); i++) {
+    const State::Letter& l = letters[i];
+    const uint64_t bit = uint64_t{1} << (i % 64);
+    if (l.kind < kNumOpKinds) st.of_kind[l.kind][i / 64] |= bit;
+    if (l.mm != State::kNoMm) st.naming[l.mm][i / 64] |= bit;
+    if (l.src != State::kNoMm) st.naming[l.src][i / 64] |= bit;
+    if (l.holder != State::kNoMm) st.holding[l.holder][i / 64] |= bit;
   }
   st.diff->reset(s);
   st.start = st.last_progress = Clock::now();
@@ -548,7 +570,6 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       if (auto v = check_agreement(d.model(), *impl, scope, false)) return v;
     return full;
   };
-  std::array<bool, kNumOpKinds + 1> enabled{};  // the last: a letter never valid
   for (size_t fi = 0; fi < st.frontier.size(); fi++) {
     const uint32_t node = st.frontier[fi];
     st.path_to(node);
@@ -583,31 +604,39 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       }
     }
     const ReferenceModel& parent = parent_diff.model();
-    // A kind whose Need nobody meets now (nothing to unmap, nothing pinned) has no valid operation:
-    // its candidates need not ask the precondition one by one.
-    for (int k = 0; k < kNumOpKinds; k++)
-      enabled[static_cast<size_t>(k)] = op_enabled(static_cast<OpKind>(k), parent);
-    // An mm (or fork parent) that holds nothing of the level its Need names meets it for no
-    // range: a necessary condition of the precondition, cheaper to ask first.
-    std::array<const MmMappings*, 16> holding{};
-    for (uint32_t i = 0; i < mms; i++) holding[i] = parent.mm(st.ids[i]);
-    auto valid = [&](uint32_t letter) {
-      const State::Letter& l = st.letters[letter];
-      if (!enabled[l.kind]) return false;
-      if (l.mm != State::kNoMm && !(usable & (1u << l.mm))) return false;
-      if (l.src != State::kNoMm && !(usable & (1u << l.src))) return false;
-      const Op& cand = st.alphabet[letter];
-      if (l.holder != State::kNoMm) {
-        const MmMappings* mm = holding[l.holder];
-        if (!mm || !mm_holds(*mm, op_info(cand.kind).needs)) return false;
+    // The letters worth asking the precondition, as a bitmask: a kind whose Need nobody meets now
+    // (nothing to unmap, nothing pinned) has no valid operation; nor has an mm that is not usable,
+    // nor one (or a fork parent) that holds nothing of the level its kind's Need names.
+    std::fill(st.candidates.begin(), st.candidates.end(), 0);
+    for (int k = 0; k < kNumOpKinds; k++) {
+      const OpKind kind = static_cast<OpKind>(k);
+      if (!op_enabled(kind, parent)) continue;
+      const State::Mask& of_kind = st.of_kind[static_cast<size_t>(k)];
+      const Need need = op_info(kind).needs;
+      for (size_t w = 0; w < of_kind.size(); w++) {
+        uint64_t bits = of_kind[w];
+        if (!bits) continue;
+        for (uint32_t i = 0; i < mms; i++) {
+          if (!(usable & (1u << i))) bits &= ~st.naming[i][w];
+          if (bits & st.holding[i][w]) {
+            const MmMappings* mm = parent.mm(st.ids[i]);
+            if (!mm || !mm_holds(*mm, need)) bits &= ~st.holding[i][w];
+          }
+        }
+        st.candidates[w] |= bits;
       }
-      return parent.allows_now(cand);
-    };
+    }
+    st.valid.clear();
+    for (size_t w = 0; w < st.candidates.size(); w++)
+      for (uint64_t bits = st.candidates[w]; bits; bits &= bits - 1) {
+        const auto letter =
+            static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
+        if (parent.allows_now(st.alphabet[letter])) st.valid.push_back(letter);
+      }
 
     if (st.shortcuts) {
       st.children.clear();
-      for (uint32_t letter = 0; letter < st.alphabet.size(); letter++) {
-        if (!valid(letter)) continue;
+      for (uint32_t letter : st.valid) {
         const Op& cand = st.alphabet[letter];
         State::Child c{letter, 0, {}};
         // The states between the repetitions of `x=K` get no key of their own: such a transition
@@ -665,8 +694,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       continue;
     }
 
-    for (uint32_t letter = 0; letter < st.alphabet.size(); letter++) {
-      if (!valid(letter)) continue;
+    for (uint32_t letter : st.valid) {
       const Op& cand = st.alphabet[letter];
       branch();
       // Each state gets one full comparison when it is first reached (equal keys check alike);

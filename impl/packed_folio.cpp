@@ -1464,7 +1464,8 @@ size_t PackedFolio<S, Bits>::state_words(std::span<uint64_t> out, const MmCanon&
   // Two 32-bit words to a key word: the per-page words are most of the key.
   for (uint32_t p = 0; p < nr_pages_; p += 2)
     *w++ = u32(_mapcount[p]) | (p + 1 < nr_pages_ ? u32(_mapcount[p + 1]) << 32 : 0);
-  w = std::copy(anon_exclusive_.begin(), anon_exclusive_.end(), w);
+  // Element by element: a word or two, which std::copy would hand to memmove.
+  for (uint64_t bits : anon_exclusive_) *w++ = bits;
   *w++ = u32(nr_anon_exclusive_) | u32(nr_anon_exclusive_remapped_) << 32;
   *w++ = u32(_large_mapcount) | u32(_entire_mapcount) << 32;
   *w++ = static_cast<uint64_t>(_total_mapped_pages);
@@ -1489,7 +1490,7 @@ size_t PackedFolio<S, Bits>::state_words(std::span<uint64_t> out, const MmCanon&
   // bookkeeping no read, check or later operation looks at, and would only keep apart states that
   // behave alike. The size of the pinned set goes with it, so that the set's end is plain.
   *w++ = (folio_has_pincount() ? 0 : u32(_refcount)) | u32(ret_) << 32;
-  w = std::copy(stat_.begin(), stat_.end(), w);
+  for (int64_t v : stat_) *w++ = static_cast<uint64_t>(v);
   *w++ = static_cast<uint64_t>(warnings_);
   *w++ = partially_mapped_ | uint64_t{mmf_has_pinned_.size()} << 32;
   return need;
