@@ -355,8 +355,9 @@ struct Explorer::State {
   // after its key is known.
   bool shortcuts = false;
   std::vector<Op> alphabet;
-  // What a letter needs before the precondition is asked, worked out once: the indexes (into
-  // `ids`) of its mm and src, kNoMm where it takes none, and which of them its Need names.
+  // What a letter needs before the precondition is asked, worked out once into the masks below:
+  // the indexes (into `ids`) of its mm and src, kNoMm where it takes none, and which of them its
+  // Need names.
   struct Letter {
     uint8_t kind;
     uint8_t mm = kNoMm, src = kNoMm;
@@ -369,7 +370,8 @@ struct Explorer::State {
   // letters asked one by one.
   using Mask = std::vector<uint64_t>;
   std::vector<Mask> of_kind, naming, holding;
-  Mask candidates;              // of the parent being expanded
+  Mask open;        // of the parent being expanded: the letters naming no mm it cannot use
+  Mask candidates;  // of the parent being expanded
   std::vector<uint32_t> valid;  // its valid letters, in alphabet order
   std::vector<Node> nodes;
   std::vector<uint32_t> frontier;
@@ -432,8 +434,14 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   for (const auto& impl : st.diff->impls()) m_result.impls.emplace_back(impl->name());
   st.alphabet = explore_alphabet(m_options);
   st.root.reset(s);
-  std::vector<State::Letter> letters;
-  for (const Op& op : st.alphabet) {
+  const size_t words = (st.alphabet.size() + 63) / 64;
+  st.of_kind.assign(kNumOpKinds, State::Mask(words));
+  st.naming.assign(st.ids.size(), State::Mask(words));
+  st.holding.assign(st.ids.size(), State::Mask(words));
+  st.candidates.assign(words, 0);
+  st.open.assign(words, 0);
+  for (size_t letter = 0; letter < st.alphabet.size(); letter++) {
+    const Op& op = st.alphabet[letter];
     const OpInfo& info = op_info(op.kind);
     auto index_of = [&](uint32_t id) {
       const auto i =
@@ -451,21 +459,13 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     // state (its setup-only half) is refused in each: such a letter is never valid.
     if (((info.args & kArgMm) && l.mm == State::kNoMm) ||
         ((info.args & kArgSrc) && l.src == State::kNoMm) || !st.root.well_formed(op))
-      l.kind = static_cast<uint8_t>(kNumOpKinds);
-    letters.push_back(l);
-  }
-  const size_t words = (st.alphabet.size() + 63) / 64;
-  st.of_kind.assign(kNumOpKinds, State::Mask(words));
-  st.naming.assign(st.ids.size(), State::Mask(words));
-  st.holding.assign(st.ids.size(), State::Mask(words));
-  st.candidates.assign(words, 0);
-  for (size_t i = 0; i < letters.size(); i++) {
-    const State::Letter& l = letters[i];
-    const uint64_t bit = uint64_t{1} << (i % 64);
-    if (l.kind < kNumOpKinds) st.of_kind[l.kind][i / 64] |= bit;
-    if (l.mm != State::kNoMm) st.naming[l.mm][i / 64] |= bit;
-    if (l.src != State::kNoMm) st.naming[l.src][i / 64] |= bit;
-    if (l.holder != State::kNoMm) st.holding[l.holder][i / 64] |= bit;
+      continue;
+    const size_t w = letter / 64;
+    const uint64_t bit = uint64_t{1} << (letter % 64);
+    st.of_kind[l.kind][w] |= bit;
+    if (l.mm != State::kNoMm) st.naming[l.mm][w] |= bit;
+    if (l.src != State::kNoMm) st.naming[l.src][w] |= bit;
+    if (l.holder != State::kNoMm) st.holding[l.holder][w] |= bit;
   }
   st.diff->reset(s);
   st.start = st.last_progress = Clock::now();
@@ -607,6 +607,12 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     // The letters worth asking the precondition, as a bitmask: a kind whose Need nobody meets now
     // (nothing to unmap, nothing pinned) has no valid operation; nor has an mm that is not usable,
     // nor one (or a fork parent) that holds nothing of the level its kind's Need names.
+    std::fill(st.open.begin(), st.open.end(), ~uint64_t{0});
+    for (uint32_t i = 0; i < mms; i++)
+      if (!(usable & (1u << i)))
+        for (size_t w = 0; w < st.open.size(); w++) st.open[w] &= ~st.naming[i][w];
+    std::array<const MmMappings*, 16> held{};
+    for (uint32_t i = 0; i < mms; i++) held[i] = parent.mm(st.ids[i]);
     std::fill(st.candidates.begin(), st.candidates.end(), 0);
     for (int k = 0; k < kNumOpKinds; k++) {
       const OpKind kind = static_cast<OpKind>(k);
@@ -614,15 +620,11 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       const State::Mask& of_kind = st.of_kind[static_cast<size_t>(k)];
       const Need need = op_info(kind).needs;
       for (size_t w = 0; w < of_kind.size(); w++) {
-        uint64_t bits = of_kind[w];
+        uint64_t bits = of_kind[w] & st.open[w];
         if (!bits) continue;
-        for (uint32_t i = 0; i < mms; i++) {
-          if (!(usable & (1u << i))) bits &= ~st.naming[i][w];
-          if (bits & st.holding[i][w]) {
-            const MmMappings* mm = parent.mm(st.ids[i]);
-            if (!mm || !mm_holds(*mm, need)) bits &= ~st.holding[i][w];
-          }
-        }
+        for (uint32_t i = 0; i < mms; i++)
+          if ((bits & st.holding[i][w]) && !(held[i] && mm_holds(*held[i], need)))
+            bits &= ~st.holding[i][w];
         st.candidates[w] |= bits;
       }
     }
