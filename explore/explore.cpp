@@ -129,7 +129,15 @@ struct StateKeyer::Builder {
   // Each mm's row in the previous key, and what it gave.
   std::vector<uint32_t> cached;
   std::vector<XXH128_hash_t> cached_hash;
-  std::vector<bool> cached_any;
+  std::vector<uint8_t> cached_any;
+  // Whether build() may take a fixed-size path (build_fixed) for this setup; off only to test the
+  // fixed paths against this general one.
+  bool fixed = true;
+  using FixedBuild = StateKey (Builder::*)(const ReferenceModel&,
+                                           std::span<const std::unique_ptr<Implementation>>,
+                                           const std::vector<uint32_t>&, const MmCanon&, uint32_t&);
+  FixedBuild fixed_build = nullptr;
+  bool took_fixed = false;
 
   StateKey build(const ReferenceModel& model,
                  std::span<const std::unique_ptr<Implementation>> impls,
@@ -163,13 +171,19 @@ struct StateKeyer::Builder {
       }
       stride += stride % 2;
       words.resize(64);
+      fixed_build = nullptr;
+      const bool all_words = std::all_of(plans.begin() + 1, plans.end(),
+                                         [](const Plan& p) { return p.words; });
+      if (fixed && !by_reads && all_words) fixed_build = fixed_path(n, stride);
     }
     if (rows.size() != size_t{mms} * stride) {
       rows.assign(size_t{mms} * stride, 0);
       cached.assign(size_t{mms} * stride, 0);
       cached_hash.assign(mms, {});
-      cached_any.assign(mms, false);
+      cached_any.assign(mms, 0);
     }
+    took_fixed = fixed_build != nullptr;
+    if (fixed_build) return (this->*fixed_build)(model, impls, ids, canon, touched);
     // Each row in full, every word written: the row of the previous key is compared with it below.
     for (uint32_t i = 0; i < mms; i++) {
       uint32_t* row = &rows[i * stride];
@@ -278,6 +292,83 @@ struct StateKeyer::Builder {
     return {key.low64 ? key.low64 : 1, key.high64};
   }
 
+  // The same key as build() above, word for word, for a folio of N pages and rows of S words:
+  // explore's small folios. With the sizes known, the rows are built, compared and copied as a few
+  // 64-bit words in registers instead of through memcpy and memcmp calls and loops whose bounds
+  // are read from the plan; the general path spent more instructions on that than on hashing.
+  template <uint32_t N, uint32_t S>
+  StateKey build_fixed(const ReferenceModel& model,
+                       std::span<const std::unique_ptr<Implementation>> impls,
+                       const std::vector<uint32_t>& ids, const MmCanon& canon, uint32_t& touched) {
+    static_assert(N <= 64 && S % 2 == 0);
+    const History& h = model.history();
+    uint64_t* w = words.data();  // at least 64 words, sized with the plans
+    w[0] = h.ever_mapped | uint64_t{h.epoch_max_mms} << 32;
+    w[1] = h.epoch_max_mm_mappings;
+    w[2] = model.pins();
+    uint64_t bits = 0;
+    for (uint32_t i = 0; i < N; i++) bits |= uint64_t{model.page_anon_exclusive(i)} << i;
+    w[3] = bits;
+    w[4] = static_cast<uint64_t>(model.partially_mapped()) | static_cast<uint64_t>(model.ret())
+                                                                 << 8;
+    used = 5;
+    for (const auto& impl : impls) {
+      size_t got = impl->state_words(room(), canon);
+      if (got > words.size() - used) {
+        words.resize(used + got);
+        got = impl->state_words(room(), canon);
+      }
+      used += got;
+    }
+    complete = true;
+    XXH128_hash_t key = key_hash(words.data(), used, 0);
+    touched = 0;
+    const uint32_t mms = static_cast<uint32_t>(ids.size());
+    for (uint32_t i = 0; i < mms; i++) {
+      std::array<uint32_t, S> row{};
+      if (const MmMappings* mm = model.mm(ids[i])) {
+        if (!mm->pte.empty()) std::memcpy(row.data(), mm->pte.data(), N * sizeof(uint32_t));
+        row[N] = mm->pmd;
+        row[N + 1] = mm->pud;
+        row[N + 2] = mm->hugetlb;
+      }
+      row[N + 3] = model.mm_has_pinned(ids[i]);
+      for (size_t k = 0; k < impls.size(); k++) row[N + 4 + k] = impls[k]->mm_state_word(ids[i]);
+      uint32_t* last = &cached[i * S];
+      uint64_t differ = 0, any = 0;
+      for (uint32_t j = 0; j < S; j += 2) {
+        uint64_t now, before;
+        std::memcpy(&now, &row[j], sizeof now);
+        std::memcpy(&before, last + j, sizeof before);
+        differ |= now ^ before;
+        any |= now;
+      }
+      if (differ) {
+        std::memcpy(last, row.data(), S * sizeof(uint32_t));
+        cached_any[i] = any != 0;
+        if (any) cached_hash[i] = key_hash(row.data(), S / 2, 1);
+      }
+      if (!cached_any[i]) continue;
+      touched |= 1u << i;
+      key.low64 += cached_hash[i].low64;
+      key.high64 += cached_hash[i].high64;
+    }
+    return {key.low64 ? key.low64 : 1, key.high64};
+  }
+
+  // The fixed-size paths there are: folios of orders 0 to 3 with the model and one or two
+  // implementations keyed by words, each row n + 4 words of the model and one per implementation,
+  // rounded up to whole 64-bit words.
+  static FixedBuild fixed_path(uint32_t n, size_t stride) {
+    auto pick = [&]<uint32_t N, uint32_t S>() -> FixedBuild {
+      return n == N && stride == S ? &Builder::build_fixed<N, S> : nullptr;
+    };
+    for (FixedBuild f : {pick.operator()<1, 6>(), pick.operator()<1, 8>(), pick.operator()<2, 8>(),
+                         pick.operator()<4, 10>(), pick.operator()<8, 14>()})
+      if (f) return f;
+    return nullptr;
+  }
+
  private:
   void put(uint64_t w) {
     if (used == words.size()) words.resize(2 * used);
@@ -286,9 +377,10 @@ struct StateKeyer::Builder {
   std::span<uint64_t> room() { return std::span(words).subspan(used); }
 };
 
-StateKeyer::StateKeyer(std::vector<uint32_t> ids, bool by_reads)
+StateKeyer::StateKeyer(std::vector<uint32_t> ids, bool by_reads, bool fixed_sizes)
     : m_builder(new Builder), m_ids(std::move(ids)) {
   m_builder->by_reads = by_reads;
+  m_builder->fixed = fixed_sizes;
 }
 StateKeyer::~StateKeyer() = default;
 
@@ -298,6 +390,7 @@ StateKey StateKeyer::key(const ReferenceModel& model,
 }
 
 bool StateKeyer::complete() const { return m_builder->complete; }
+bool StateKeyer::fixed_size() const { return m_builder->took_fixed; }
 
 StateKey explore_state_key(const ReferenceModel& model,
                            std::span<const std::unique_ptr<Implementation>> impls, uint32_t mms) {

@@ -122,10 +122,11 @@ StateKey explore_state_key(const ReferenceModel& model,
 // Keys states one after another as explore keys siblings: what consecutive states share (each
 // mm's row and its hash) is kept from one key to the next, and a key never depends on the states
 // keyed before it. `ids`: the mm ids of the search. `by_reads`: key every implementation by its
-// reads, as ExploreOptions::check_every_transition does.
+// reads, as ExploreOptions::check_every_transition does. `fixed_sizes`: take the fixed-size
+// paths for small folios (the same keys, cheaper); off only to test them.
 class StateKeyer {
  public:
-  explicit StateKeyer(std::vector<uint32_t> ids, bool by_reads = false);
+  explicit StateKeyer(std::vector<uint32_t> ids, bool by_reads = false, bool fixed_sizes = true);
   ~StateKeyer();
   StateKeyer(const StateKeyer&) = delete;
   StateKeyer& operator=(const StateKeyer&) = delete;
@@ -135,6 +136,8 @@ class StateKeyer {
   uint32_t touched() const { return m_touched; }
   // Of the last key: it came from state words alone, so equal keys are equal states.
   bool complete() const;
+  // Of the last key: it took a fixed-size path.
+  bool fixed_size() const;
 
  private:
   struct Builder;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 
 #include "core/differential.h"
 #include "impl/mutants.h"
@@ -297,6 +298,55 @@ TEST(Explore, TheKeyOfAStateDoesNotDependOnTheStatesKeyedBeforeIt) {
       }
       EXPECT_GT(keyed, 300) << print_setup(o.setup);
     }
+  }
+}
+
+TEST(Explore, TheFixedSizeKeyPathsGiveTheKeysOfTheGeneralOne) {
+  // Folios of orders 0 to 3, with one encoding and with two (each fixed-size path), walked at
+  // random; every state keyed by the fixed-size path and by the general one.
+  struct Case {
+    ExploreOptions o;
+    int copies;
+  };
+  std::vector<Case> cases;
+  for (uint32_t order : {0u, 1u, 2u, 3u})
+    for (int copies : {1, 2})
+      cases.push_back({options(order == 3 ? Semantics::v6_12 : Semantics::mm_id, order,
+                               order == 1 ? FolioType::file : FolioType::anon, 0, 3),
+                       copies});
+  ExploreOptions high = options(Semantics::no_mm_id, 2, FolioType::anon, 0, 2, 32);
+  high.mm_ids = {mm_id_max(32), mm_id_max(32) - 1};
+  cases.push_back({high, 1});
+  std::mt19937 rng(12);
+  for (const Case& c : cases) {
+    const ExploreOptions& o = c.o;
+    const std::vector<uint32_t> ids = explore_mm_ids(o);
+    const std::vector<Op> alphabet = explore_alphabet(o);
+    std::vector<std::string> names = choose_implementations(o.setup, {}).names;
+    if (c.copies == 2) names.push_back(names.front());
+    StateKeyer fast(ids), general(ids, false, /*fixed_sizes=*/false);
+    Differential d(make_implementations(names));
+    d.reset(o.setup);
+    std::set<std::pair<uint64_t, uint64_t>> seen;
+    for (int step = 0; step < 300; step++) {
+      std::vector<const Op*> valid;
+      for (const Op& op : alphabet)
+        if (!d.model().precondition(op)) valid.push_back(&op);
+      if (valid.empty() || rng() % 40 == 0) {
+        d.reset(o.setup);
+        continue;
+      }
+      d.advance(*valid[rng() % valid.size()]);
+      const StateKey k = fast.key(d.model(), d.impls());
+      ASSERT_EQ(k, general.key(d.model(), d.impls()))
+          << print_setup(o.setup) << " with " << names.size() << " encodings at step " << step;
+      ASSERT_EQ(fast.touched(), general.touched()) << print_setup(o.setup);
+      ASSERT_TRUE(fast.complete()) << print_setup(o.setup);
+      ASSERT_TRUE(fast.fixed_size()) << print_setup(o.setup);
+      ASSERT_FALSE(general.fixed_size()) << print_setup(o.setup);
+      seen.insert({k.a, k.b});
+    }
+    EXPECT_GT(seen.size(), 50u) << print_setup(o.setup);
   }
 }
 
