@@ -222,11 +222,7 @@ struct StateKeyer::Builder {
       }
     }
 
-    const History& h = model.history();
     used = 0;
-    put(h.ever_mapped | uint64_t{h.epoch_max_mms} << 32);
-    put(h.epoch_max_mm_mappings);
-    put(model.pins());
     auto obs_words = [&](const Implementation& impl, const Plan& p) {
       for (Obs obs : p.scalars) put(static_cast<uint64_t>(impl.read(obs)));
       for (Obs obs : p.pages)
@@ -238,17 +234,13 @@ struct StateKeyer::Builder {
     };
     complete = !by_reads;
     if (by_reads) {
+      const History& h = model.history();
+      put(h.ever_mapped | uint64_t{h.epoch_max_mms} << 32);
+      put(h.epoch_max_mm_mappings);
+      put(model.pins());
       obs_words(model, plans[0]);
     } else {
-      // What the model holds beyond the rows; every observable of it derives from these.
-      for (uint32_t p = 0; p < n; p += 64) {
-        uint64_t bits = 0;
-        for (uint32_t i = p; i < std::min(n, p + 64); i++)
-          bits |= uint64_t{model.page_anon_exclusive(i)} << (i - p);
-        put(bits);
-      }
-      put(static_cast<uint64_t>(model.partially_mapped()) | static_cast<uint64_t>(model.ret())
-                                                                << 8);
+      put_model_words(model, n);
     }
     for (size_t i = 0; i < impls.size(); i++) {
       if (plans[i + 1].words) {
@@ -301,17 +293,8 @@ struct StateKeyer::Builder {
                        std::span<const std::unique_ptr<Implementation>> impls,
                        const std::vector<uint32_t>& ids, const MmCanon& canon, uint32_t& touched) {
     static_assert(N <= 64 && S % 2 == 0);
-    const History& h = model.history();
-    uint64_t* w = words.data();  // at least 64 words, sized with the plans
-    w[0] = h.ever_mapped | uint64_t{h.epoch_max_mms} << 32;
-    w[1] = h.epoch_max_mm_mappings;
-    w[2] = model.pins();
-    uint64_t bits = 0;
-    for (uint32_t i = 0; i < N; i++) bits |= uint64_t{model.page_anon_exclusive(i)} << i;
-    w[3] = bits;
-    w[4] = static_cast<uint64_t>(model.partially_mapped()) | static_cast<uint64_t>(model.ret())
-                                                                 << 8;
-    used = 5;
+    used = 0;
+    put_model_words(model, N);
     for (const auto& impl : impls) {
       size_t got = impl->state_words(room(), canon);
       if (got > words.size() - used) {
@@ -354,6 +337,37 @@ struct StateKeyer::Builder {
       key.high64 += cached_hash[i].high64;
     }
     return {key.low64 ? key.low64 : 1, key.high64};
+  }
+
+  // What the model holds beyond the rows (every observable of it derives from these and the
+  // rows): the history facts contracts depend on, pins, PageAnonExclusive, PG_partially_mapped and
+  // the last return value. Every key hashes these words, and XXH3 costs half as much up to 128
+  // bytes as past them: for a folio of at most 16 pages, with counts that fit 32 bits (always, in
+  // a search of a few operations), they take two words, bit 34 of the second saying so.
+  [[gnu::always_inline]] void put_model_words(const ReferenceModel& model, uint32_t n) {
+    const History& h = model.history();
+    const int64_t ret = model.ret();
+    const uint64_t pm = model.partially_mapped();
+    if (n <= 16 && h.epoch_max_mms < 32 && h.epoch_max_mm_mappings <= UINT32_MAX &&
+        ret >= INT32_MIN && ret <= INT32_MAX) {
+      uint64_t ae = 0;
+      for (uint32_t i = 0; i < n; i++) ae |= uint64_t{model.page_anon_exclusive(i)} << i;
+      put(model.pins() | uint64_t{static_cast<uint32_t>(ret)} << 32);
+      put(h.epoch_max_mm_mappings | uint64_t{h.ever_mapped} << 32 | pm << 33 | uint64_t{1} << 34 |
+          uint64_t{h.epoch_max_mms} << 35 | ae << 40);
+      return;
+    }
+    put(model.pins());
+    put(uint64_t{h.ever_mapped} | pm << 1);
+    put(h.epoch_max_mms);
+    put(h.epoch_max_mm_mappings);
+    put(static_cast<uint64_t>(ret));
+    for (uint32_t p = 0; p < n; p += 64) {
+      uint64_t bits = 0;
+      for (uint32_t i = p; i < std::min(n, p + 64); i++)
+        bits |= uint64_t{model.page_anon_exclusive(i)} << (i - p);
+      put(bits);
+    }
   }
 
   // The fixed-size paths there are: folios of orders 0 to 3 with the model and one or two

@@ -2,6 +2,8 @@
 #include "impl/packed_folio.h"
 
 #include <algorithm>
+#include <cassert>
+#include <cstdint>
 #include <utility>
 
 #include "impl/folio_checks.h"
@@ -1458,7 +1460,23 @@ std::optional<Violation> PackedFolio<S, Bits>::check_invariants(PageRange scope,
 template <Semantics S, int Bits>
 size_t PackedFolio<S, Bits>::state_words(std::span<uint64_t> out, const MmCanon& canon) const {
   auto u32 = [](auto v) { return static_cast<uint64_t>(static_cast<uint32_t>(v)); };
-  const size_t need = (nr_pages_ + 1) / 2 + anon_exclusive_.size() + 16 + mmf_has_pinned_.size();
+  // v fits int32_t when v + 2^31 fits uint32_t: one test for all of them.
+  auto off32 = [](int64_t v) { return static_cast<uint64_t>(v) + (uint64_t{1} << 31); };
+  const uint64_t id0 = canon(folio_mm_id(0)), id1 = canon(folio_mm_id(1));
+  // Explore hashes these words for every transition, and XXH3 costs half as much up to 128 bytes
+  // as past them: where the ids, the statistics and the warning count fit 32 bits (always, in a
+  // search of a few operations) two go to a word, and a bit says which layout the words are in.
+  uint64_t wide_bits = id0 | id1 | off32(warnings_);
+  for (int64_t v : stat_) wide_bits |= off32(v);
+  bool compact = wide_bits <= UINT32_MAX;
+  // MMF_HAS_PINNED is a set of ids, and every mm of the search has one name in it: its size and
+  // the names of mms outside the search say all of it.
+  uint32_t outside = 0;
+  for (uint32_t mm : mmf_has_pinned_) outside += canon(mm) != MmCanon::kSearched;
+  const uint64_t pinned_size = mmf_has_pinned_.size();
+  compact = compact && pinned_size < (uint64_t{1} << 12);
+  const size_t need = (nr_pages_ + 1) / 2 + anon_exclusive_.size() + (kTotalMapped ? 1 : 0) +
+                      (compact ? 10 : 15) + outside;
   if (need > out.size()) return need;
   uint64_t* w = out.data();
   // Two 32-bit words to a key word: the per-page words are most of the key.
@@ -1468,31 +1486,45 @@ size_t PackedFolio<S, Bits>::state_words(std::span<uint64_t> out, const MmCanon&
   for (uint64_t bits : anon_exclusive_) *w++ = bits;
   *w++ = u32(nr_anon_exclusive_) | u32(nr_anon_exclusive_remapped_) << 32;
   *w++ = u32(_large_mapcount) | u32(_entire_mapcount) << 32;
-  *w++ = static_cast<uint64_t>(_total_mapped_pages);
+  if constexpr (kTotalMapped) *w++ = static_cast<uint64_t>(_total_mapped_pages);
   *w++ = u32(_nr_pages_mapped) | u32(_pincount) << 32;
   *w++ = u32(_mm_id_mapcount[0]) | u32(_mm_id_mapcount[1]) << 32;
-  // The ids by their canonical names, the rest of _mm_ids (lock and shared bits) as it is.
+  // The rest of _mm_ids (lock and shared bits) as it is; its low 15 bits are id bits in both
+  // layouts, free for PG_partially_mapped, the layout and the size of the pinned set (wide when it
+  // does not fit).
   const mm_ids_t id_bits = static_cast<mm_ids_t>(MmIdLayout<Bits>::MM_ID_MASK) |
                            static_cast<mm_ids_t>(MmIdLayout<Bits>::MM_ID_MASK) << (Bits / 2);
-  *w++ = static_cast<uint64_t>(_mm_ids & ~id_bits);
-  *w++ = canon(folio_mm_id(0));
-  *w++ = canon(folio_mm_id(1));
-  // MMF_HAS_PINNED is a set: its order of insertion is no part of the state. Sorted in place, by
-  // insertion: it holds a handful of mms.
+  *w++ = static_cast<uint64_t>(_mm_ids & ~id_bits) | (partially_mapped_ ? 1u : 0u) |
+         (compact ? 2u : 0u) | (compact ? pinned_size << 2 : 0);
+  if (compact) {
+    *w++ = id0 | id1 << 32;
+  } else {
+    *w++ = id0;
+    *w++ = id1;
+    *w++ = pinned_size;
+  }
+  // Sorted in place, by insertion: they are a handful.
   uint64_t* pinned = w;
   for (uint32_t mm : mmf_has_pinned_) {
-    uint64_t* at = w++;
     const uint64_t c = canon(mm);
+    if (c == MmCanon::kSearched) continue;
+    uint64_t* at = w++;
     for (; at > pinned && at[-1] > c; at--) at[0] = at[-1];
     *at = c;
   }
   // Only a folio without _pincount reads _refcount (folio_maybe_dma_pinned); elsewhere it is
   // bookkeeping no read, check or later operation looks at, and would only keep apart states that
-  // behave alike. The size of the pinned set goes with it, so that the set's end is plain.
+  // behave alike.
   *w++ = (folio_has_pincount() ? 0 : u32(_refcount)) | u32(ret_) << 32;
-  for (int64_t v : stat_) *w++ = static_cast<uint64_t>(v);
-  *w++ = static_cast<uint64_t>(warnings_);
-  *w++ = partially_mapped_ | uint64_t{mmf_has_pinned_.size()} << 32;
+  if (compact) {
+    *w++ = u32(stat_[0]) | u32(stat_[1]) << 32;
+    *w++ = u32(stat_[2]) | u32(stat_[3]) << 32;
+    *w++ = u32(stat_[4]) | u32(warnings_) << 32;
+  } else {
+    for (int64_t v : stat_) *w++ = static_cast<uint64_t>(v);
+    *w++ = static_cast<uint64_t>(warnings_);
+  }
+  assert(static_cast<size_t>(w - out.data()) == need);
   return need;
 }
 

@@ -375,6 +375,31 @@ TEST(PackedFolio, StateWordsNameNoMmAndMmStateWordSaysWhichMmIsWhich) {
   }
 }
 
+TEST(PackedFolio, StateWordsOfMmsOutsideTheSearchTakeTheWideLayoutAndStayApart) {
+  // Two 32-bit fields go to a word only while they fit; an mm outside the search is named by a
+  // number past 32 bits, so its id and pin take the wide layout, which must keep apart what the
+  // compact one would and never equal a compact state's words.
+  for (std::string_view encoding : kEncodings) {
+    const Shape shape{.order = 2, .type = FolioType::anon, .pmd_order = 3};
+    auto by = [&](uint32_t mm) {
+      return run(encoding, shape,
+                 {op(OpKind::add_anon_ptes, mm, 0, 2, true), op(OpKind::gup_pin, mm)});
+    };
+    const std::array<uint32_t, 1> ids{1};
+    const MmCanon canon{ids};
+    auto words = [&](const std::unique_ptr<Implementation>& impl) {
+      std::vector<uint64_t> w(impl->state_words({}, canon));
+      EXPECT_EQ(impl->state_words(w, canon), w.size()) << encoding;
+      return w;
+    };
+    const std::vector<uint64_t> searched = words(by(1)), two = words(by(2)), three = words(by(3));
+    EXPECT_GT(two.size(), searched.size()) << encoding << ": mm 2 is outside the search";
+    EXPECT_EQ(two.size(), three.size()) << encoding;
+    EXPECT_NE(two, three) << encoding << ": the wide layout lost which outside mm it was";
+    EXPECT_EQ(two, words(by(2))) << encoding;
+  }
+}
+
 TEST(PackedFolio, StateWordsAskForMoreRoomRatherThanWritePastIt) {
   const Shape shape{.order = 4, .type = FolioType::file, .pmd_order = 9};
   auto impl = run("mm-id-64", shape, {op(OpKind::add_file_ptes, 1, 0, 16)});
