@@ -294,7 +294,7 @@ struct StateKeyer::Builder {
                        const std::vector<uint32_t>& ids, const MmCanon& canon, uint32_t& touched) {
     static_assert(N <= 64 && S % 2 == 0);
     used = 0;
-    put_model_words(model, N);
+    put_model_words<N>(model, N);
     for (const auto& impl : impls) {
       size_t got = impl->state_words(room(), canon);
       if (got > words.size() - used) {
@@ -316,9 +316,11 @@ struct StateKeyer::Builder {
         row[N + 2] = mm->hugetlb;
       }
       row[N + 3] = model.mm_has_pinned(ids[i]);
-      for (size_t k = 0; k < impls.size(); k++) row[N + 4 + k] = impls[k]->mm_state_word(ids[i]);
+      for (size_t k = 0; k < S - N - 4 && k < impls.size(); k++)
+        row[N + 4 + k] = impls[k]->mm_state_word(ids[i]);
       uint32_t* last = &cached[i * S];
       uint64_t differ = 0, any = 0;
+#pragma GCC unroll 8
       for (uint32_t j = 0; j < S; j += 2) {
         uint64_t now, before;
         std::memcpy(&now, &row[j], sizeof now);
@@ -344,6 +346,7 @@ struct StateKeyer::Builder {
   // the last return value. Every key hashes these words, and XXH3 costs half as much up to 128
   // bytes as past them: for a folio of at most 16 pages, with counts that fit 32 bits (always, in
   // a search of a few operations), they take two words, bit 34 of the second saying so.
+  template <uint32_t N = 0>
   [[gnu::always_inline]] void put_model_words(const ReferenceModel& model, uint32_t n) {
     const History& h = model.history();
     const int64_t ret = model.ret();
@@ -351,7 +354,12 @@ struct StateKeyer::Builder {
     if (n <= 16 && h.epoch_max_mms < 32 && h.epoch_max_mm_mappings <= UINT32_MAX &&
         ret >= INT32_MIN && ret <= INT32_MAX) {
       uint64_t ae = 0;
-      for (uint32_t i = 0; i < n; i++) ae |= uint64_t{model.page_anon_exclusive(i)} << i;
+      if constexpr (N > 0 && N <= 16) {
+#pragma GCC unroll 16
+        for (uint32_t i = 0; i < N; i++) ae |= uint64_t{model.page_anon_exclusive(i)} << i;
+      } else {
+        for (uint32_t i = 0; i < n; i++) ae |= uint64_t{model.page_anon_exclusive(i)} << i;
+      }
       put(model.pins() | uint64_t{static_cast<uint32_t>(ret)} << 32);
       put(h.epoch_max_mm_mappings | uint64_t{h.ever_mapped} << 32 | pm << 33 | uint64_t{1} << 34 |
           uint64_t{h.epoch_max_mms} << 35 | ae << 40);
