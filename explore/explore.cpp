@@ -137,7 +137,6 @@ struct StateKeyer::Builder {
                                            std::span<const std::unique_ptr<Implementation>>,
                                            const std::vector<uint32_t>&, const MmCanon&, uint32_t&);
   FixedBuild fixed_build = nullptr;
-  bool took_fixed = false;
 
   StateKey build(const ReferenceModel& model,
                  std::span<const std::unique_ptr<Implementation>> impls,
@@ -182,7 +181,6 @@ struct StateKeyer::Builder {
       cached_hash.assign(mms, {});
       cached_any.assign(mms, 0);
     }
-    took_fixed = fixed_build != nullptr;
     if (fixed_build) return (this->*fixed_build)(model, impls, ids, canon, touched);
     // Each row in full, every word written: the row of the previous key is compared with it below.
     for (uint32_t i = 0; i < mms; i++) {
@@ -244,12 +242,7 @@ struct StateKeyer::Builder {
     }
     for (size_t i = 0; i < impls.size(); i++) {
       if (plans[i + 1].words) {
-        size_t got = impls[i]->state_words(room(), canon);
-        if (got > words.size() - used) {
-          words.resize(used + got);
-          got = impls[i]->state_words(room(), canon);
-        }
-        used += got;
+        put_state_words(*impls[i], canon);
         continue;
       }
       complete = false;
@@ -258,27 +251,16 @@ struct StateKeyer::Builder {
     XXH128_hash_t key = key_hash(words.data(), used, 0);
     touched = 0;
     for (uint32_t i = 0; i < mms; i++) {
-      // Siblings share most rows (an operation changes one mm's, or two with a src): a row equal
-      // to the one this mm had in the previous key keeps its hash.
       const uint32_t* row = &rows[i * stride];
-      uint32_t* last = &cached[i * stride];
-      if (std::memcmp(row, last, stride * sizeof(uint32_t)) != 0) {
-        std::memcpy(last, row, stride * sizeof(uint32_t));
-        uint64_t any = 0;
+      const bool changed = std::memcmp(row, &cached[i * stride], stride * sizeof(uint32_t)) != 0;
+      uint64_t any = 0;
+      if (changed)
         for (size_t j = 0; j < stride; j += 2) {
           uint64_t two;
           std::memcpy(&two, row + j, sizeof two);
           any |= two;
         }
-        cached_any[i] = any != 0;
-        if (any) cached_hash[i] = key_hash(row, stride / 2, 1);
-      }
-      // An mm whose row is all zero is one no operation has touched: it adds nothing, like an mm
-      // outside the search.
-      if (!cached_any[i]) continue;
-      touched |= 1u << i;
-      key.low64 += cached_hash[i].low64;
-      key.high64 += cached_hash[i].high64;
+      add_row(i, row, stride, changed, any, key, touched);
     }
     // Never all-zero in `a`: KeySet uses that as its empty slot.
     return {key.low64 ? key.low64 : 1, key.high64};
@@ -295,14 +277,7 @@ struct StateKeyer::Builder {
     static_assert(N <= 64 && S % 2 == 0);
     used = 0;
     put_model_words<N>(model, N);
-    for (const auto& impl : impls) {
-      size_t got = impl->state_words(room(), canon);
-      if (got > words.size() - used) {
-        words.resize(used + got);
-        got = impl->state_words(room(), canon);
-      }
-      used += got;
-    }
+    for (const auto& impl : impls) put_state_words(*impl, canon);
     complete = true;
     XXH128_hash_t key = key_hash(words.data(), used, 0);
     touched = 0;
@@ -318,7 +293,7 @@ struct StateKeyer::Builder {
       row[N + 3] = model.mm_has_pinned(ids[i]);
       for (size_t k = 0; k < S - N - 4 && k < impls.size(); k++)
         row[N + 4 + k] = impls[k]->mm_state_word(ids[i]);
-      uint32_t* last = &cached[i * S];
+      const uint32_t* last = &cached[i * S];
       uint64_t differ = 0, any = 0;
 #pragma GCC unroll 8
       for (uint32_t j = 0; j < S; j += 2) {
@@ -328,15 +303,7 @@ struct StateKeyer::Builder {
         differ |= now ^ before;
         any |= now;
       }
-      if (differ) {
-        std::memcpy(last, row.data(), S * sizeof(uint32_t));
-        cached_any[i] = any != 0;
-        if (any) cached_hash[i] = key_hash(row.data(), S / 2, 1);
-      }
-      if (!cached_any[i]) continue;
-      touched |= 1u << i;
-      key.low64 += cached_hash[i].low64;
-      key.high64 += cached_hash[i].high64;
+      add_row(i, row.data(), S, differ != 0, any, key, touched);
     }
     return {key.low64 ? key.low64 : 1, key.high64};
   }
@@ -353,13 +320,11 @@ struct StateKeyer::Builder {
     const uint64_t pm = model.partially_mapped();
     if (n <= 16 && h.epoch_max_mms < 32 && h.epoch_max_mm_mappings <= UINT32_MAX &&
         ret >= INT32_MIN && ret <= INT32_MAX) {
+      // N, when the caller knows it, makes the bound a constant the loop unrolls by.
+      const uint32_t pages = N ? N : n;
       uint64_t ae = 0;
-      if constexpr (N > 0 && N <= 16) {
 #pragma GCC unroll 16
-        for (uint32_t i = 0; i < N; i++) ae |= uint64_t{model.page_anon_exclusive(i)} << i;
-      } else {
-        for (uint32_t i = 0; i < n; i++) ae |= uint64_t{model.page_anon_exclusive(i)} << i;
-      }
+      for (uint32_t i = 0; i < pages; i++) ae |= uint64_t{model.page_anon_exclusive(i)} << i;
       put(model.pins() | uint64_t{static_cast<uint32_t>(ret)} << 32);
       put(h.epoch_max_mm_mappings | uint64_t{h.ever_mapped} << 32 | pm << 33 | uint64_t{1} << 34 |
           uint64_t{h.epoch_max_mms} << 35 | ae << 40);
@@ -392,6 +357,33 @@ struct StateKeyer::Builder {
   }
 
  private:
+  // Mm i's row of this key: kept with its hash when `changed` from the one mm i had in the
+  // previous key (`any`: whether a word of it is not zero), and its hash added to `key`. Siblings
+  // share most rows (an operation changes one mm's, or two with a src), so most rows keep their
+  // hash.
+  [[gnu::always_inline]] void add_row(uint32_t i, const uint32_t* row, size_t stride, bool changed,
+                                      uint64_t any, XXH128_hash_t& key, uint32_t& touched) {
+    if (changed) {
+      std::memcpy(&cached[i * stride], row, stride * sizeof(uint32_t));
+      cached_any[i] = any != 0;
+      if (any) cached_hash[i] = key_hash(row, stride / 2, 1);
+    }
+    // An mm whose row is all zero is one no operation has touched: it adds nothing, like an mm
+    // outside the search.
+    if (!cached_any[i]) return;
+    touched |= 1u << i;
+    key.low64 += cached_hash[i].low64;
+    key.high64 += cached_hash[i].high64;
+  }
+  // The implementation's state_words(), asked again with more room when they do not fit.
+  void put_state_words(const Implementation& impl, const MmCanon& canon) {
+    size_t got = impl.state_words(room(), canon);
+    if (got > words.size() - used) {
+      words.resize(used + got);
+      got = impl.state_words(room(), canon);
+    }
+    used += got;
+  }
   void put(uint64_t w) {
     if (used == words.size()) words.resize(2 * used);
     words[used++] = w;
@@ -412,7 +404,7 @@ StateKey StateKeyer::key(const ReferenceModel& model,
 }
 
 bool StateKeyer::complete() const { return m_builder->complete; }
-bool StateKeyer::fixed_size() const { return m_builder->took_fixed; }
+bool StateKeyer::fixed_size() const { return m_builder->fixed_build != nullptr; }
 
 StateKey explore_state_key(const ReferenceModel& model,
                            std::span<const std::unique_ptr<Implementation>> impls, uint32_t mms) {
@@ -591,9 +583,8 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     m_result.seconds = st.elapsed();
     return;
   }
-  uint32_t touched = 0;
   st.visited.insert(st.keys->key(st.root, st.diff->impls()));
-  touched = st.keys->touched();
+  const uint32_t touched = st.keys->touched();
   st.shortcuts = st.copyable && st.keys->complete() && !m_options.state_map;
   st.nodes.push_back({0, touched, 0});
   st.frontier.push_back(0);
@@ -684,6 +675,12 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
     for (const auto& impl : d.impls())
       if (auto v = check_agreement(d.model(), *impl, scope, false)) return v;
     return full;
+  };
+  // Keys the state `d` is in into the visited set: true if it is new. `touched`: its mms' part.
+  auto insert_key = [&](const Differential& d, uint32_t& touched) {
+    const bool is_new = st.visited.insert(st.keys->key(d.model(), d.impls()));
+    touched = st.keys->touched();
+    return is_new;
   };
   for (size_t fi = 0; fi < st.frontier.size(); fi++) {
     const uint32_t node = st.frontier[fi];
@@ -801,11 +798,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
         if (out.kind == StepOutcome::invalid) continue;
         m_result.transitions++;
         found = std::move(out.found);
-        if (!found) {
-          is_new = st.visited.insert(st.keys->key(diff.model(), diff.impls()));
-          child_touched = st.keys->touched();
-          if (is_new) found = diff.finish();
-        }
+        if (!found && (is_new = insert_key(diff, child_touched))) found = diff.finish();
         if (!after(node, c.letter, fi, found, is_new, child_touched)) return false;
       }
       continue;
@@ -826,11 +819,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
         m_result.map->note(diff.model(), diff.impls(), cand, st.elapsed());
       uint32_t child_touched = 0;
       bool is_new = false;
-      if (!found) {
-        is_new = st.visited.insert(st.keys->key(diff.model(), diff.impls()));
-        child_touched = st.keys->touched();
-        if (is_new) found = diff.finish();
-      }
+      if (!found && (is_new = insert_key(diff, child_touched))) found = diff.finish();
       if (!after(node, letter, fi, found, is_new, child_touched)) return false;
     }
   }

@@ -1466,15 +1466,15 @@ size_t PackedFolio<S, Bits>::state_words(std::span<uint64_t> out, const MmCanon&
   // Explore hashes these words for every transition, and XXH3 costs half as much up to 128 bytes
   // as past them: where the ids, the statistics and the warning count fit 32 bits (always, in a
   // search of a few operations) two go to a word, and a bit says which layout the words are in.
+  static_assert(std::tuple_size_v<decltype(stat_)> == 5, "the compact layout packs five");
   uint64_t wide_bits = id0 | id1 | off32(warnings_);
   for (int64_t v : stat_) wide_bits |= off32(v);
-  bool compact = wide_bits <= UINT32_MAX;
   // MMF_HAS_PINNED is a set of ids, and every mm of the search has one name in it: its size and
   // the names of mms outside the search say all of it.
   uint32_t outside = 0;
   for (uint32_t mm : mmf_has_pinned_) outside += canon(mm) != MmCanon::kSearched;
   const uint64_t pinned_size = mmf_has_pinned_.size();
-  compact = compact && pinned_size < (uint64_t{1} << 12);
+  const bool compact = wide_bits <= UINT32_MAX && pinned_size < (uint64_t{1} << 12);
   const size_t need = (nr_pages_ + 1) / 2 + anon_exclusive_.size() + (kTotalMapped ? 1 : 0) +
                       (compact ? 10 : 15) + outside;
   if (need > out.size()) return need;
