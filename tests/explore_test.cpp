@@ -53,6 +53,17 @@ StateKey key_after(const Setup& setup, const std::string& impl, const std::vecto
   return explore_state_key(model, impls, mms);
 }
 
+// One step of a random walk: a random operation of `alphabet` the model allows, applied to `d`;
+// false (and nothing applied) when it allows none.
+bool random_valid_step(Differential& d, const std::vector<Op>& alphabet, std::mt19937& rng) {
+  std::vector<const Op*> valid;
+  for (const Op& op : alphabet)
+    if (!d.model().precondition(op)) valid.push_back(&op);
+  if (valid.empty()) return false;
+  d.advance(*valid[rng() % valid.size()]);
+  return true;
+}
+
 const MutantInfo& mutant(std::string_view name) {
   for (const MutantInfo& m : all_mutants())
     if (m.name == name) return m;
@@ -280,14 +291,10 @@ TEST(Explore, TheKeyOfAStateDoesNotDependOnTheStatesKeyedBeforeIt) {
       int keyed = 0;
       for (int step = 0; step < 400; step++) {
         Differential& d = walks[rng() % 4 == 0 ? 1 : 0];
-        std::vector<const Op*> valid;
-        for (const Op& op : alphabet)
-          if (!d.model().precondition(op)) valid.push_back(&op);
-        if (valid.empty()) {
+        if (!random_valid_step(d, alphabet, rng)) {
           d.reset(o.setup);
           continue;
         }
-        d.advance(*valid[rng() % valid.size()]);
         const StateKey k = kept.key(d.model(), d.impls());
         StateKeyer fresh(ids, by_reads);
         const StateKey want = fresh.key(d.model(), d.impls());
@@ -329,14 +336,10 @@ TEST(Explore, TheFixedSizeKeyPathsGiveTheKeysOfTheGeneralOne) {
     d.reset(o.setup);
     std::set<std::pair<uint64_t, uint64_t>> seen;
     for (int step = 0; step < 300; step++) {
-      std::vector<const Op*> valid;
-      for (const Op& op : alphabet)
-        if (!d.model().precondition(op)) valid.push_back(&op);
-      if (valid.empty() || rng() % 40 == 0) {
+      if (rng() % 40 == 0 || !random_valid_step(d, alphabet, rng)) {
         d.reset(o.setup);
         continue;
       }
-      d.advance(*valid[rng() % valid.size()]);
       const StateKey k = fast.key(d.model(), d.impls());
       ASSERT_EQ(k, general.key(d.model(), d.impls()))
           << print_setup(o.setup) << " with " << names.size() << " encodings at step " << step;
