@@ -103,6 +103,46 @@ bool op_enabled(OpKind kind, const ReferenceModel& m) {
   return false;
 }
 
+uint64_t pages_accepted(const Op& op, const ReferenceModel& m) {
+  const uint32_t n = std::min<uint32_t>(m.setup().nr_pages(), 64);
+  auto each = [&](auto accepts) {
+    uint64_t bits = 0;
+    for (uint32_t i = 0; i < n; i++) bits |= uint64_t{accepts(i)} << i;
+    return bits;
+  };
+  const OpInfo& info = op_info(op.kind);
+  uint64_t bits = ~uint64_t{0};
+  if (info.args & (kArgRange | kArgPage)) {
+    switch (info.needs) {
+      case Need::mm_ptes:
+        bits = each([mm = m.mm(op.mm)](uint32_t i) { return rules::pte_held(mm, i); });
+        break;
+      case Need::src_ptes:
+        bits = each([mm = m.mm(op.src)](uint32_t i) { return rules::pte_held(mm, i); });
+        break;
+      case Need::pages_mapped:
+        bits = each([&](uint32_t i) { return m.page_pte(i) > 0; });
+        break;
+      case Need::ae_page:
+        bits = each([&](uint32_t i) { return m.page_anon_exclusive(i); });
+        break;
+      default:
+        break;
+    }
+  }
+  if (op.kind == OpKind::add_anon_ptes)
+    bits &= each([&](uint32_t i) { return rules::ae_add(m, i, op.exclusive) == rules::AeAdd::ok; });
+  return bits;
+}
+
+bool has_page_rules(OpKind kind) {
+  const OpInfo& info = op_info(kind);
+  if (kind == OpKind::add_anon_ptes) return true;
+  if (!(info.args & (kArgRange | kArgPage))) return false;
+  return info.needs == Need::mm_ptes || info.needs == Need::src_ptes ||
+         info.needs == Need::pages_mapped || info.needs == Need::ae_page;
+}
+
 std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
   return need_unmet_t<true>(op, m);
 }

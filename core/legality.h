@@ -26,6 +26,16 @@ std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& model)
 // Whether need_unmet() is nullopt, without building the sentence: what inner loops ask.
 bool need_met(const Op& op, const ReferenceModel& model);
 
+// The page-level rules of a call, for a folio of at most 64 pages: bit p is set when they accept
+// page p as a page of its range (its Need's per-page part, such as "mm holds a PTE of the page",
+// and folio_add_anon_rmap_ptes()'s PageAnonExclusive rule); op.page and op.nr are ignored. A call
+// with a page of its range outside the mask is refused; one inside may still be refused by the
+// rest of the precondition. Engines that ask about every range of one call in one state (explore)
+// work this out once for all of them. Every bit is set for a call without page-level rules.
+uint64_t pages_accepted(const Op& op, const ReferenceModel& model);
+// Whether calls of this kind have page-level rules (pages_accepted() is not all ones for them).
+bool has_page_rules(OpKind kind);
+
 // The overflow rule: a call must not carry _large_mapcount or _refcount (mappings plus
 // GUP_PIN_COUNTING_BIAS per pin) to INT_MAX, which is no kernel code path.
 std::optional<std::string> overflow_reason(const Op& op, const ReferenceModel& model);

@@ -48,6 +48,21 @@ inline std::string level_msg(const char* who, Need need) {
   return std::string(who) + level_name(need) + " mapping of the folio";
 }
 
+// The per-page halves of the rules, each written once: the precondition asks them of a call's
+// pages, pages_accepted() of every page at once (legality.h).
+inline bool pte_held(const MmMappings* mm, uint32_t page) {
+  return mm && !mm->pte.empty() && mm->pte[page] > 0;
+}
+// folio_add_anon_rmap_ptes()'s VM_WARNs about one page: an exclusive anon page is mapped at most
+// once, by one PTE or one PMD (plus one PTE while the PMD is being split).
+enum class AeAdd : uint8_t { ok, second_pte, entire_shared };
+inline AeAdd ae_add(const ReferenceModel& m, uint32_t page, bool exclusive) {
+  if (!(exclusive || m.page_anon_exclusive(page))) return AeAdd::ok;
+  if (m.page_pte(page) > 0) return AeAdd::second_pte;
+  if (m.setup().large() && m.entire() > 1) return AeAdd::entire_shared;
+  return AeAdd::ok;
+}
+
 // need_unmet() and need_met(): the sentence is built only with Why. Inlined into the model's
 // precondition, where a call would cost a tenth of the check.
 template <bool Why>
@@ -62,7 +77,7 @@ template <bool Why>
     return {};
   };
   auto holds_ptes = [](const MmMappings* mm) {
-    return [mm](uint32_t i) { return mm && !mm->pte.empty() && mm->pte[i] > 0; };
+    return [mm](uint32_t i) { return pte_held(mm, i); };
   };
   // `who` opens the sentence, so that each of the two checks keeps its own literal here.
   auto holds_level = [&](const MmMappings* mm, const char* who) -> Refusal<Why> {

@@ -114,7 +114,6 @@ Refusal<Why> ReferenceModel::misformed(const Op& op) const {
 
 template <bool Why>
 Refusal<Why> ReferenceModel::refused_now(const Op& op) const {
-  const Setup& s = m_setup;
   // The sentence names an overflow before an unmet Need; a yes or no asks the Need first, which
   // refuses far more often.
   if constexpr (Why) {
@@ -124,21 +123,22 @@ Refusal<Why> ReferenceModel::refused_now(const Op& op) const {
     return true;
   }
 
-  // The kernel's own warnings about the call, beyond what ops.def's Need says. An exclusive anon
-  // page is mapped at most once: one PTE, or one PMD (plus one PTE while the PMD is being split);
-  // the add-anon VM_WARNs fire otherwise.
+  // The kernel's own warnings about the call, beyond what ops.def's Need says.
   auto ae_range_ok = [&](uint32_t first, uint32_t nr) -> Refusal<Why> {
     for (uint32_t i = first; i < first + nr; i++) {
-      if (!(op.exclusive || m_ae[i])) continue;
-      if (m_page_pte[i] > 0)
-        return refuse_with<Why>([&] {
-          return rules::page_msg("VM_WARN: PageAnonExclusive page would be mapped by a second PTE",
-                                 i);
-        });
-      if (s.large() && m_entire > 1)
-        return refuse_with<Why>([&] {
-          return rules::page_msg("VM_WARN: PageAnonExclusive page while entire_mapcount > 1", i);
-        });
+      switch (rules::ae_add(*this, i, op.exclusive)) {
+        case rules::AeAdd::ok:
+          continue;
+        case rules::AeAdd::second_pte:
+          return refuse_with<Why>([&] {
+            return rules::page_msg(
+                "VM_WARN: PageAnonExclusive page would be mapped by a second PTE", i);
+          });
+        case rules::AeAdd::entire_shared:
+          return refuse_with<Why>([&] {
+            return rules::page_msg("VM_WARN: PageAnonExclusive page while entire_mapcount > 1", i);
+          });
+      }
     }
     return {};
   };

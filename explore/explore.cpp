@@ -477,6 +477,15 @@ struct Explorer::State {
   // letters asked one by one.
   using Mask = std::vector<uint64_t>;
   std::vector<Mask> of_kind, naming, holding;
+  // The page-level rules (pages_accepted) of the parent being expanded, worked out once per call
+  // shape (kind, mm, src, exclusive) rather than asked of each range: most refusals in a search
+  // are of ranges with a page the mm does not map, or an exclusive page already mapped. A letter's
+  // `range_of` is its pages (0: no page-level rules, or a folio past 64 pages), `shape_of` its
+  // shape's index.
+  std::vector<Op> shapes;
+  std::vector<uint64_t> accepted;
+  std::vector<uint8_t> shape_of;
+  std::vector<uint64_t> range_of;
   Mask open;        // of the parent being expanded: the letters naming no mm it cannot use
   Mask candidates;  // of the parent being expanded
   std::vector<uint32_t> valid;  // its valid letters, in alphabet order
@@ -547,6 +556,8 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
   st.holding.assign(st.ids.size(), State::Mask(words));
   st.candidates.assign(words, 0);
   st.open.assign(words, 0);
+  st.shape_of.assign(st.alphabet.size(), 0);
+  st.range_of.assign(st.alphabet.size(), 0);
   for (size_t letter = 0; letter < st.alphabet.size(); letter++) {
     const Op& op = st.alphabet[letter];
     const OpInfo& info = op_info(op.kind);
@@ -567,6 +578,19 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     if (((info.args & kArgMm) && l.mm == State::kNoMm) ||
         ((info.args & kArgSrc) && l.src == State::kNoMm) || !st.root.well_formed(op))
       continue;
+    if (has_page_rules(op.kind) && s.nr_pages() <= 64) {
+      Op shape = op;
+      shape.page = 0;
+      shape.nr = 1;
+      const auto at = std::find(st.shapes.begin(), st.shapes.end(), shape);
+      // A mask per shape, at most 64 of them: the rest go to the precondition alone.
+      if (at != st.shapes.end() || st.shapes.size() < 64) {
+        st.shape_of[letter] = static_cast<uint8_t>(at - st.shapes.begin());
+        if (at == st.shapes.end()) st.shapes.push_back(shape);
+        const uint32_t nr = (info.args & kArgRange) ? op.nr : 1;
+        st.range_of[letter] = (nr >= 64 ? ~uint64_t{0} : (uint64_t{1} << nr) - 1) << op.page;
+      }
+    }
     const size_t w = letter / 64;
     const uint64_t bit = uint64_t{1} << (letter % 64);
     st.of_kind[l.kind][w] |= bit;
@@ -574,6 +598,7 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
     if (l.src != State::kNoMm) st.naming[l.src][w] |= bit;
     if (l.holder != State::kNoMm) st.holding[l.holder][w] |= bit;
   }
+  st.accepted.assign(st.shapes.size(), 0);
   st.diff->reset(s);
   st.start = st.last_progress = Clock::now();
   // The initial state is a state too: a wrong initial value is a violation of length zero.
@@ -741,10 +766,19 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       }
     }
     st.valid.clear();
+    uint64_t shapes_known = 0;  // bit i: accepted[i] is this parent's
     for (size_t w = 0; w < st.candidates.size(); w++)
       for (uint64_t bits = st.candidates[w]; bits; bits &= bits - 1) {
         const auto letter =
             static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
+        if (const uint64_t range = st.range_of[letter]) {
+          const uint32_t shape = st.shape_of[letter];
+          if (!(shapes_known >> shape & 1)) {
+            st.accepted[shape] = pages_accepted(st.shapes[shape], parent);
+            shapes_known |= uint64_t{1} << shape;
+          }
+          if (range & ~st.accepted[shape]) continue;
+        }
         if (parent.allows_now(st.alphabet[letter])) st.valid.push_back(letter);
       }
 

@@ -9,6 +9,7 @@
 
 #include "core/alphabet.h"
 #include "core/inline_vec.h"
+#include "core/legality.h"
 #include "tests/test_support.h"
 #include "trace/trace.h"
 
@@ -132,13 +133,15 @@ TEST(ReferenceModel, TheEpochOfTheSharedBitContractRestartsWhenTheFolioIsUnmappe
 // each half must refuse (ids, pages and ranges outside their bounds, RMAP_EXCLUSIVE where it is
 // not taken, a fork onto itself, readers, helpers that do not fit the folio), in every state a few
 // steps from a fresh folio and from one mapped next to the overflow limits, they give one answer.
-TEST(ReferenceModel, AllowsAndItsTwoHalvesAnswerAsThePreconditionOnEveryCallOfASearch) {
+// The page masks explore asks instead of each range (pages_accepted) refuse no call the
+// precondition allows, and do refuse many.
+TEST(ReferenceModel, AllowsItsTwoHalvesAndThePageMasksAnswerAsThePreconditionOnEveryCall) {
   foliocheck::Setup total32 = setup(Semantics::proposed_total_mapped, 2, FolioType::file);
   total32.config.bits = 32;
   foliocheck::Setup hugetlb = setup(Semantics::mm_id, 2);
   hugetlb.folio.hugetlb = true;
   const std::vector<uint32_t> ids = {1, 2, 3};
-  size_t asked = 0, allowed = 0;
+  size_t asked = 0, allowed = 0, masked = 0;
   for (const foliocheck::Setup& s :
        {setup(Semantics::mm_id, 2), setup(Semantics::v6_12, 2, FolioType::file),
         setup(Semantics::no_mm_id, 2, FolioType::file), total32, hugetlb,
@@ -184,6 +187,13 @@ TEST(ReferenceModel, AllowsAndItsTwoHalvesAnswerAsThePreconditionOnEveryCallOfAS
           allowed += allows;
           ASSERT_EQ(allows, !m.precondition(c)) << print_op(c);
           ASSERT_EQ(allows, m.well_formed(c) && m.allows_now(c)) << print_op(c);
+          if (!m.well_formed(c) || !has_page_rules(c.kind)) continue;
+          const uint32_t nr = (op_info(c.kind).args & kArgRange) ? c.nr : 1;
+          const uint64_t range = ((nr >= 64 ? ~uint64_t{0} : (uint64_t{1} << nr) - 1)) << c.page;
+          if (range & ~pages_accepted(c, m)) {
+            masked++;
+            ASSERT_FALSE(allows) << print_op(c) << ": a page outside pages_accepted()";
+          }
         }
         for (const Op& o : steps)
           if (next.size() < 400 && m.allows(o)) {
@@ -197,6 +207,7 @@ TEST(ReferenceModel, AllowsAndItsTwoHalvesAnswerAsThePreconditionOnEveryCallOfAS
   // Both answers were given, many times: the claim is not vacuous.
   EXPECT_GT(allowed, 1000u);
   EXPECT_GT(asked - allowed, 10000u);
+  EXPECT_GT(masked, 1000u);
 }
 
 // The model's per-page storage: a copy is independent of its source and has its values, inline
