@@ -64,14 +64,16 @@ inline AeAdd ae_add(const ReferenceModel& m, uint32_t page, bool exclusive) {
 }
 
 // need_unmet() and need_met(): the sentence is built only with Why. Inlined into the model's
-// precondition, where a call would cost a tenth of the check.
-template <bool Why>
+// precondition, where a call would cost a tenth of the check. Without Pages the per-page Needs are
+// taken as met: the caller has asked pages_accepted() (legality.h) of the call's range.
+template <bool Why, bool Pages = true>
 [[gnu::always_inline]] inline Refusal<Why> need_unmet_t(const Op& op, const ReferenceModel& m) {
   const OpInfo& info = op_info(op.kind);
   if (info.needs == Need::nothing) return {};
   const MmMappings* dst = need_is_mm(info.needs) ? m.mm(op.mm) : nullptr;
   const MmMappings* src = need_is_src(info.needs) ? m.mm(op.src) : nullptr;
   auto each_page = [&](auto holds, const char* what) -> Refusal<Why> {
+    if constexpr (!Pages) return {};
     for (uint32_t i = op.page; i < op.page + op.nr; i++)
       if (!holds(i)) return refuse_with<Why>([&] { return page_msg(what, i); });
     return {};
@@ -114,7 +116,8 @@ template <bool Why>
     case Need::src_hugetlb:
       return holds_level(src, "src holds no ");
     case Need::ae_page:
-      if (!m.page_anon_exclusive(op.page)) return refuse<Why>("VM_WARN: !PageAnonExclusive(page)");
+      if (Pages && !m.page_anon_exclusive(op.page))
+        return refuse<Why>("VM_WARN: !PageAnonExclusive(page)");
       return {};
     case Need::ae_head:
       if (!m.page_anon_exclusive(0)) return refuse<Why>("VM_WARN: !PageAnonExclusive(head page)");

@@ -112,19 +112,20 @@ Refusal<Why> ReferenceModel::misformed(const Op& op) const {
   return {};
 }
 
-template <bool Why>
+template <bool Why, bool Pages>
 Refusal<Why> ReferenceModel::refused_now(const Op& op) const {
   // The sentence names an overflow before an unmet Need; a yes or no asks the Need first, which
   // refuses far more often.
   if constexpr (Why) {
     if (auto why = rules::overflow_t<Why>(op, *this)) return why;
     if (auto why = rules::need_unmet_t<Why>(op, *this)) return why;
-  } else if (rules::need_unmet_t<Why>(op, *this) || rules::overflow_t<Why>(op, *this)) {
+  } else if (rules::need_unmet_t<Why, Pages>(op, *this) || rules::overflow_t<Why>(op, *this)) {
     return true;
   }
 
   // The kernel's own warnings about the call, beyond what ops.def's Need says.
   auto ae_range_ok = [&](uint32_t first, uint32_t nr) -> Refusal<Why> {
+    if constexpr (!Pages) return {};
     for (uint32_t i = first; i < first + nr; i++) {
       switch (rules::ae_add(*this, i, op.exclusive)) {
         case rules::AeAdd::ok:
@@ -181,6 +182,10 @@ bool ReferenceModel::allows(const Op& op) const { return !refusal<false>(op); }
 bool ReferenceModel::well_formed(const Op& op) const { return !misformed<false>(op); }
 
 bool ReferenceModel::allows_now(const Op& op) const { return !refused_now<false>(op); }
+
+bool ReferenceModel::allows_now_in_accepted_pages(const Op& op) const {
+  return !refused_now<false, false>(op);
+}
 
 MmMappings& ReferenceModel::mm_slot(uint32_t id) { return m_mms[id]; }
 

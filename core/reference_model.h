@@ -168,6 +168,9 @@ class ReferenceModel final : public Implementation {
   // well_formed(op) && allows_now(op).
   bool well_formed(const Op& op) const;
   bool allows_now(const Op& op) const;
+  // allows_now(op) for a call whose pages (its range, or its page) are all in
+  // pages_accepted(op, *this) (legality.h): the rest of the rule, without asking each page again.
+  bool allows_now_in_accepted_pages(const Op& op) const;
   // op_fits(kind, setup()), worked out by reset().
   bool fits(OpKind kind) const { return m_fits >> static_cast<int>(kind) & 1; }
 
@@ -220,7 +223,7 @@ class ReferenceModel final : public Implementation {
   Refusal<Why> refusal(const Op& op) const;
   template <bool Why>
   Refusal<Why> misformed(const Op& op) const;
-  template <bool Why>
+  template <bool Why, bool Pages = true>
   Refusal<Why> refused_now(const Op& op) const;
   // read()'s body, inlined into the bulk reads.
   [[gnu::always_inline]] inline int64_t read_one(Obs obs, uint32_t index) const;

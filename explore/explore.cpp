@@ -38,15 +38,16 @@ inline XXH128_hash_t key_hash(const void* data, size_t n, uint64_t seed) {
 // of hundreds of MB is a TLB miss too, and each first touch a page fault.
 class KeySet {
  public:
-  KeySet() { m_slots = allocate(m_size = 1024); }
+  KeySet() {
+    m_slots = allocate(m_size = 1024);
+    m_limit = limit(m_size);
+  }
   ~KeySet() { release(m_slots, m_size); }
   KeySet(const KeySet&) = delete;
   KeySet& operator=(const KeySet&) = delete;
   // True if `k` was not there before.
   bool insert(StateKey k) {
-    // At most 70 % full, or 80 % once the table passes 1 GiB: linear probing's misses stay a few
-    // cache lines long, and a search of hundreds of millions of states fits in memory.
-    if ((m_count + 1) * 10 > m_size * (m_size >= kBig ? 8 : 7)) grow();
+    if (m_count >= m_limit) grow();
     return place(m_slots, m_size, k);
   }
   void prefetch(StateKey k) const { __builtin_prefetch(&m_slots[k.b & (m_size - 1)]); }
@@ -61,6 +62,9 @@ class KeySet {
     return static_cast<StateKey*>(p);
   }
   static void release(StateKey* p, size_t n) { munmap(p, n * sizeof(StateKey)); }
+  // At most 70 % full, or 80 % once the table passes 1 GiB: linear probing's misses stay a few
+  // cache lines long, and a search of hundreds of millions of states fits in memory.
+  static size_t limit(size_t size) { return size / 10 * (size >= kBig ? 8 : 7); }
   bool place(StateKey* slots, size_t size, StateKey k) {
     const size_t mask = size - 1;
     for (size_t i = k.b & mask;; i = (i + 1) & mask) {
@@ -80,11 +84,13 @@ class KeySet {
     release(m_slots, m_size);
     m_slots = bigger;
     m_size *= 2;
+    m_limit = limit(m_size);
   }
   static constexpr size_t kBig = (size_t{1} << 30) / sizeof(StateKey);
   StateKey* m_slots = nullptr;
   size_t m_size = 0;
   size_t m_count = 0;
+  size_t m_limit = 0;  // grow() once m_count reaches it
 };
 
 }  // namespace
@@ -771,6 +777,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
       for (uint64_t bits = st.candidates[w]; bits; bits &= bits - 1) {
         const auto letter =
             static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
+        const Op& call = st.alphabet[letter];
         if (const uint64_t range = st.range_of[letter]) {
           const uint32_t shape = st.shape_of[letter];
           if (!(shapes_known >> shape & 1)) {
@@ -778,8 +785,10 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
             shapes_known |= uint64_t{1} << shape;
           }
           if (range & ~st.accepted[shape]) continue;
+          if (parent.allows_now_in_accepted_pages(call)) st.valid.push_back(letter);
+          continue;
         }
-        if (parent.allows_now(st.alphabet[letter])) st.valid.push_back(letter);
+        if (parent.allows_now(call)) st.valid.push_back(letter);
       }
 
     if (st.shortcuts) {

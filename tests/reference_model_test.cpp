@@ -134,7 +134,7 @@ TEST(ReferenceModel, TheEpochOfTheSharedBitContractRestartsWhenTheFolioIsUnmappe
 // not taken, a fork onto itself, readers, helpers that do not fit the folio), in every state a few
 // steps from a fresh folio and from one mapped next to the overflow limits, they give one answer.
 // The page masks explore asks instead of each range (pages_accepted) refuse no call the
-// precondition allows, and do refuse many.
+// precondition allows, and do refuse many; within them, the rest of the rule answers alike.
 TEST(ReferenceModel, AllowsItsTwoHalvesAndThePageMasksAnswerAsThePreconditionOnEveryCall) {
   foliocheck::Setup total32 = setup(Semantics::proposed_total_mapped, 2, FolioType::file);
   total32.config.bits = 32;
@@ -193,6 +193,8 @@ TEST(ReferenceModel, AllowsItsTwoHalvesAndThePageMasksAnswerAsThePreconditionOnE
           if (range & ~pages_accepted(c, m)) {
             masked++;
             ASSERT_FALSE(allows) << print_op(c) << ": a page outside pages_accepted()";
+          } else {
+            ASSERT_EQ(allows, m.allows_now_in_accepted_pages(c)) << print_op(c);
           }
         }
         for (const Op& o : steps)
