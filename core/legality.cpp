@@ -112,7 +112,7 @@ uint64_t pages_accepted(const Op& op, const ReferenceModel& m) {
   };
   const OpInfo& info = op_info(op.kind);
   uint64_t bits = ~uint64_t{0};
-  if (info.args & (kArgRange | kArgPage)) {
+  if ((info.args & (kArgRange | kArgPage)) && need_is_per_page(info.needs)) {
     switch (info.needs) {
       case Need::mm_ptes:
         bits = each([mm = m.mm(op.mm)](uint32_t i) { return rules::pte_held(mm, i); });
@@ -137,10 +137,8 @@ uint64_t pages_accepted(const Op& op, const ReferenceModel& m) {
 
 bool has_page_rules(OpKind kind) {
   const OpInfo& info = op_info(kind);
-  if (kind == OpKind::add_anon_ptes) return true;
-  if (!(info.args & (kArgRange | kArgPage))) return false;
-  return info.needs == Need::mm_ptes || info.needs == Need::src_ptes ||
-         info.needs == Need::pages_mapped || info.needs == Need::ae_page;
+  return kind == OpKind::add_anon_ptes ||
+         ((info.args & (kArgRange | kArgPage)) && need_is_per_page(info.needs));
 }
 
 std::optional<std::string> need_unmet(const Op& op, const ReferenceModel& m) {
