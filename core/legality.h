@@ -60,8 +60,7 @@ inline bool need_is_src(Need n) {
 }
 // Needs about each page of a call's range (or its one page): the page-level half of the rules.
 inline bool need_is_per_page(Need n) {
-  return n == Need::mm_ptes || n == Need::src_ptes || n == Need::pages_mapped ||
-         n == Need::ae_page;
+  return n == Need::mm_ptes || n == Need::src_ptes || n == Need::pages_mapped || n == Need::ae_page;
 }
 // Whether `mm` holds the mappings `need` is about, and how many of them (whole-folio levels).
 bool mm_holds(const MmMappings& mm, Need need);
