@@ -35,6 +35,12 @@ bool need_met(const Op& op, const ReferenceModel& model);
 uint64_t pages_accepted(const Op& op, const ReferenceModel& model);
 // Whether calls of this kind have page-level rules (pages_accepted() is not all ones for them).
 bool has_page_rules(OpKind kind);
+// The pages a well-formed call's page-level rules look at (its range, or its one page), as a mask
+// in pages_accepted()'s terms: the call passes those rules when it has no page outside the mask.
+inline uint64_t range_pages(const Op& op) {
+  const uint32_t nr = (op_info(op.kind).args & kArgRange) ? op.nr : 1;
+  return (nr >= 64 ? ~uint64_t{0} : (uint64_t{1} << nr) - 1) << op.page;
+}
 
 // The overflow rule: a call must not carry _large_mapcount or _refcount (mappings plus
 // GUP_PIN_COUNTING_BIAS per pin) to INT_MAX, which is no kernel code path.

@@ -593,8 +593,7 @@ Explorer::Explorer(ExploreOptions options) : m_options(std::move(options)), m_st
       if (at != st.shapes.end() || st.shapes.size() < 64) {
         st.shape_of[letter] = static_cast<uint8_t>(at - st.shapes.begin());
         if (at == st.shapes.end()) st.shapes.push_back(shape);
-        const uint32_t nr = (info.args & kArgRange) ? op.nr : 1;
-        st.range_of[letter] = (nr >= 64 ? ~uint64_t{0} : (uint64_t{1} << nr) - 1) << op.page;
+        st.range_of[letter] = range_pages(op);
       }
     }
     const size_t w = letter / 64;

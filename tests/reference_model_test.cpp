@@ -188,9 +188,7 @@ TEST(ReferenceModel, AllowsItsTwoHalvesAndThePageMasksAnswerAsThePreconditionOnE
           ASSERT_EQ(allows, !m.precondition(c)) << print_op(c);
           ASSERT_EQ(allows, m.well_formed(c) && m.allows_now(c)) << print_op(c);
           if (!m.well_formed(c) || !has_page_rules(c.kind)) continue;
-          const uint32_t nr = (op_info(c.kind).args & kArgRange) ? c.nr : 1;
-          const uint64_t range = ((nr >= 64 ? ~uint64_t{0} : (uint64_t{1} << nr) - 1)) << c.page;
-          if (range & ~pages_accepted(c, m)) {
+          if (range_pages(c) & ~pages_accepted(c, m)) {
             masked++;
             ASSERT_FALSE(allows) << print_op(c) << ": a page outside pages_accepted()";
           } else {
