@@ -89,14 +89,12 @@ std::optional<Violation> check_agreement(const ReferenceModel& model, const Impl
   }();
   const uint64_t modelled = impl.models_mask();
   const uint64_t both = model.models_mask() & modelled;
-  // Every scalar observable both model, in the order of observables.def; the others stay zero on
-  // both sides, so that one comparison of the arrays passes a state that agrees (nearly every
-  // state) and only a difference is looked at observable by observable.
-  std::array<int64_t, kNumObs> want_all{}, have_all{};
+  // Every scalar observable both model, in the order of observables.def.
+  std::array<int64_t, kNumObs> want_all, have_all;
   const uint64_t scalars = both & kScalars;
   model.read_scalars(scalars, want_all);
   impl.read_scalars(scalars, have_all);
-  for (uint64_t m = want_all == have_all ? 0 : scalars; m; m &= m - 1) {
+  for (uint64_t m = scalars; m; m &= m - 1) {
     const auto i = static_cast<size_t>(std::countr_zero(m));
     // A contract observable the model models is exact in this setup (e.g. maybe_mapped_shared of
     // small and hugetlb folios, or without CONFIG_MM_ID): compare it like the others.
