@@ -1,8 +1,6 @@
 // Bounded exhaustive search: every valid operation sequence up to a depth, breadth first.
 #include "explore/explore.h"
 
-#include <sys/mman.h>
-
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -11,12 +9,12 @@
 #include <bit>
 #include <chrono>
 #include <cstring>
-#include <new>
 
 #include "core/agreement.h"
 #include "core/alphabet.h"
 #include "core/differential.h"
 #include "core/legality.h"
+#include "explore/mapped_memory.h"
 #include "impl/registry.h"
 
 namespace foliocheck {
@@ -34,15 +32,17 @@ inline XXH128_hash_t key_hash(const void* data, size_t n, uint64_t seed) {
 // An open-addressing set of keys: the visited set is the hottest structure of the search, and a
 // node-based set spends its time in cache misses and allocation. Once it outgrows the caches every
 // lookup is a miss to memory, so callers prefetch a key's slot well before inserting it. The table
-// is mapped directly and asks for transparent huge pages: with 4 KiB pages each lookup in a table
-// of hundreds of MB is a TLB miss too, and each first touch a page fault.
+// is mapped directly in huge pages once past a few pages (explore/mapped_memory.h): with 4 KiB
+// pages each lookup in a table of hundreds of MB is a TLB miss too, and each first touch a page
+// fault.
 class KeySet {
  public:
   KeySet() {
-    m_slots = allocate(m_size = 1024);
+    m_size = grown_size(0) / sizeof(StateKey);
+    m_slots = static_cast<StateKey*>(map_memory(m_size * sizeof(StateKey)));
     m_limit = limit(m_size);
   }
-  ~KeySet() { release(m_slots, m_size); }
+  ~KeySet() { unmap_memory(m_slots, m_size * sizeof(StateKey)); }
   KeySet(const KeySet&) = delete;
   KeySet& operator=(const KeySet&) = delete;
   // True if `k` was not there before.
@@ -54,14 +54,6 @@ class KeySet {
   size_t size() const { return m_count; }
 
  private:
-  static StateKey* allocate(size_t n) {
-    const size_t bytes = n * sizeof(StateKey);
-    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    if (bytes >= (size_t{2} << 20)) madvise(p, bytes, MADV_HUGEPAGE);
-    return static_cast<StateKey*>(p);
-  }
-  static void release(StateKey* p, size_t n) { munmap(p, n * sizeof(StateKey)); }
   // At most 70 % full, or 80 % once the table passes 1 GiB: linear probing's misses stay a few
   // cache lines long, and a search of hundreds of millions of states fits in memory.
   static size_t limit(size_t size) { return size / 10 * (size >= kBig ? 8 : 7); }
@@ -77,13 +69,14 @@ class KeySet {
     }
   }
   void grow() {
-    StateKey* bigger = allocate(m_size * 2);
+    const size_t size = grown_size(m_size * sizeof(StateKey)) / sizeof(StateKey);
+    auto* bigger = static_cast<StateKey*>(map_memory(size * sizeof(StateKey)));
     m_count = 0;
     for (size_t i = 0; i < m_size; i++)
-      if (m_slots[i].a != 0) place(bigger, m_size * 2, m_slots[i]);
-    release(m_slots, m_size);
+      if (m_slots[i].a != 0) place(bigger, size, m_slots[i]);
+    unmap_memory(m_slots, m_size * sizeof(StateKey));
     m_slots = bigger;
-    m_size *= 2;
+    m_size = size;
     m_limit = limit(m_size);
   }
   static constexpr size_t kBig = (size_t{1} << 30) / sizeof(StateKey);
@@ -495,8 +488,8 @@ struct Explorer::State {
   Mask open;        // of the parent being expanded: the letters naming no mm it cannot use
   Mask candidates;  // of the parent being expanded
   std::vector<uint32_t> valid;  // its valid letters, in alphabet order
-  std::vector<Node> nodes;
-  std::vector<uint32_t> frontier;
+  MappedArray<Node> nodes;
+  MappedArray<uint32_t> frontier;
   KeySet visited;
   std::optional<StateKeyer> keys;
   std::vector<Op> path;
@@ -638,7 +631,7 @@ bool Explorer::expand_level(const std::function<void(const ExploreProgress&)>& p
   const Setup& s = m_options.setup;
   const uint32_t mms = m_options.mms;
   const uint32_t level = m_result.depth + 1;
-  std::vector<uint32_t> next;
+  MappedArray<uint32_t> next;
   ExploreProgress prog;
   prog.depth = level;
   prog.level_size = st.frontier.size();

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/differential.h"
+#include "explore/mapped_memory.h"
 #include "impl/mutants.h"
 #include "impl/registry.h"
 #include "tests/test_support.h"
@@ -351,6 +352,40 @@ TEST(Explore, TheFixedSizeKeyPathsGiveTheKeysOfTheGeneralOne) {
     }
     EXPECT_GT(seen.size(), 50u) << print_setup(o.setup);
   }
+}
+
+TEST(MappedMemory, AnArrayKeepsEveryEntryAsItGrowsPastItsFirstPagesAndPastAHugePage) {
+  struct Entry {
+    uint32_t a, b, c;  // 12 bytes, as explore's nodes: entries straddle the pages
+  };
+  MappedArray<Entry> entries;
+  const uint32_t n = 3 * static_cast<uint32_t>(kHugePage / sizeof(Entry));
+  for (uint32_t i = 0; i < n; i++) entries.push_back({i, ~i, i * 7});
+  ASSERT_EQ(entries.size(), n);
+  MappedArray<Entry> moved = std::move(entries);
+  EXPECT_TRUE(entries.empty());
+  for (uint32_t i = 0; i < n; i++)
+    ASSERT_TRUE(moved[i].a == i && moved[i].b == ~i && moved[i].c == i * 7) << "entry " << i;
+  entries = std::move(moved);
+  EXPECT_EQ(entries.size(), n);
+  entries.clear();
+  entries.push_back({1, 2, 3});
+  EXPECT_EQ(entries[0].c, 3u);
+}
+
+TEST(MappedMemory, MemoryOfAHugePageOrMoreIsZeroedAndAlignedToOne) {
+  for (size_t bytes : {kFewPages, kHugePage, 3 * kHugePage}) {
+    auto* p = static_cast<unsigned char*>(map_memory(bytes));
+    EXPECT_TRUE(std::all_of(p, p + bytes, [](unsigned char c) { return c == 0; })) << bytes;
+    if (bytes >= kHugePage) {
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % kHugePage, 0u) << bytes;
+    }
+    p[bytes - 1] = 1;  // the whole range is mapped
+    unmap_memory(p, bytes);
+  }
+  EXPECT_EQ(grown_size(0), kFewPages);
+  EXPECT_EQ(grown_size(kFewPages), kHugePage);
+  EXPECT_EQ(grown_size(kHugePage), 2 * kHugePage);
 }
 
 TEST(Explore, TheStateLimitStopsTheSearch) {
